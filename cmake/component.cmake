@@ -1,0 +1,32 @@
+# parley_component(NAME [DEPS targets...] [EXCLUDE regex])
+# One static library per src/ folder, built from every .cpp under it, so that
+# adding a file never needs a CMake edit.
+function(parley_component name)
+  cmake_parse_arguments(ARG "" "EXCLUDE" "DEPS" ${ARGN})
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  if(ARG_EXCLUDE)
+    list(FILTER sources EXCLUDE REGEX "${ARG_EXCLUDE}")
+  endif()
+  if(sources)
+    add_library(parley_${name} STATIC ${sources})
+    target_link_libraries(parley_${name} PUBLIC parley_options ${ARG_DEPS})
+  else()
+    add_library(parley_${name} INTERFACE)
+    target_link_libraries(parley_${name} INTERFACE parley_options ${ARG_DEPS})
+  endif()
+endfunction()
+
+# parley_unit_test(COMPONENT [DEPS ...]): tests/unit/<component>/*.cpp → unit_<component>
+function(parley_unit_test component)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${component}/*.cpp)
+  if(NOT sources)
+    return()
+  endif()
+  add_executable(unit_${component} ${sources})
+  target_link_libraries(unit_${component} PRIVATE parley_${component} ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_include_directories(unit_${component} PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
+  gtest_discover_tests(unit_${component} DISCOVERY_TIMEOUT 30
+    PROPERTIES ENVIRONMENT "PARLEY_TEST_TMP=${CMAKE_BINARY_DIR}/test-tmp")
+  add_dependencies(unit_tests unit_${component})
+endfunction()

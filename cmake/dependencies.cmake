@@ -1,0 +1,34 @@
+# Every dependency is a Debian 12 package (scripts/deps.sh installs them).
+find_package(Boost 1.81 REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(JWT REQUIRED IMPORTED_TARGET libjwt)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(LIBPQ IMPORTED_TARGET libpq)
+pkg_check_modules(HIREDIS IMPORTED_TARGET hiredis)
+if(PARLEY_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+
+# Flags every Parley translation unit shares. The Boost *_SEPARATE_COMPILATION
+# macros must agree across all TUs: Asio, Beast and JSON are compiled once, in
+# src/boost/, and every other TU only includes their declarations.
+add_library(parley_options INTERFACE)
+target_compile_definitions(parley_options INTERFACE
+  BOOST_ASIO_SEPARATE_COMPILATION
+  BOOST_BEAST_SEPARATE_COMPILATION
+  BOOST_ASIO_NO_DEPRECATED
+  BOOST_ASIO_DISABLE_BOOST_REGEX
+  BOOST_URL_NO_LIB
+  BOOST_JSON_NO_LIB
+  SPDLOG_FMT_EXTERNAL
+  PARLEY_VERSION="${PROJECT_VERSION}")
+target_compile_options(parley_options INTERFACE -Wall -Wextra -Werror)
+target_include_directories(parley_options INTERFACE ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(parley_options INTERFACE Boost::headers Threads::Threads)

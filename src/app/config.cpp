@@ -1,0 +1,131 @@
+#include "app/config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <iostream>
+#include <thread>
+
+namespace parley::app {
+
+std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  long long value = 0;
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc() || ptr == begin || value <= 0) return std::nullopt;
+  std::string_view unit(ptr, static_cast<std::size_t>(end - ptr));
+  long long scale = 0;
+  if (unit.empty() || unit == "s") scale = 1;
+  else if (unit == "m") scale = 60;
+  else if (unit == "h") scale = 3600;
+  else if (unit == "d") scale = 86400;
+  else return std::nullopt;
+  if (value > (1LL << 40) / scale) return std::nullopt;
+  return std::chrono::seconds(value * scale);
+}
+
+namespace {
+
+bool split_listen(const std::string& text, ServeConfig& config) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= text.size()) return false;
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) return false;
+  unsigned port = 0;
+  const std::string port_text = text.substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535) return false;
+  config.listen_host = host;
+  config.listen_port = static_cast<std::uint16_t>(port);
+  return true;
+}
+
+}  // namespace
+
+std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
+  CLI::App cli{"Parley: a self-hosted real-time chat server (REST + Socket.IO)", "parley"};
+  cli.require_subcommand(0, 1);
+  cli.set_version_flag("--version", std::string("parley ") + PARLEY_VERSION);
+
+  ServeConfig config;
+  std::string listen = "127.0.0.1:8080";
+  std::string token_ttl = "7d";
+  std::string header_timeout = "10";
+  std::string shutdown_timeout = "10";
+
+  auto* serve = cli.add_subcommand("serve", "Run the chat server");
+  serve->add_option("--listen", listen, "Address to listen on, HOST:PORT")
+      ->envname("PARLEY_LISTEN")->capture_default_str();
+  serve->add_option("--data-dir", config.data_dir, "Folder for the database and the generated JWT secret")
+      ->envname("PARLEY_DATA_DIR")->capture_default_str();
+  serve->add_option("--store", config.store, "Storage backend: sqlite:PATH (default: sqlite in the data dir)")
+      ->envname("PARLEY_STORE");
+  serve->add_option("--threads", config.threads, "IO threads (0 = one per core)")
+      ->envname("PARLEY_THREADS")->check(CLI::Range(0, 256))->capture_default_str();
+  serve->add_option("--workers", config.workers, "Threads for database work (0 = automatic)")
+      ->envname("PARLEY_WORKERS")->check(CLI::Range(0, 1024))->capture_default_str();
+  serve->add_option("--jwt-secret", config.jwt_secret,
+                    "HS256 signing secret (default: generated on first start, kept in DATA_DIR/jwt-secret)")
+      ->envname("PARLEY_JWT_SECRET");
+  serve->add_option("--token-ttl", token_ttl, "Token lifetime: 3600, 90m, 24h, 7d")
+      ->envname("PARLEY_TOKEN_TTL")->capture_default_str();
+  serve->add_option("--log-level", config.log_level, "trace, debug, info, warn, error, off")
+      ->envname("PARLEY_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  serve->add_option("--log-format", config.log_format, "text or json")
+      ->envname("PARLEY_LOG_FORMAT")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  serve->add_option("--web-dir", config.web_dir, "Folder of the built web client (empty: API only)")
+      ->envname("PARLEY_WEB_DIR");
+  serve->add_option("--max-body", config.max_body_bytes, "Largest request body in bytes")
+      ->envname("PARLEY_MAX_BODY")->check(CLI::Range(1024, 64 << 20))->capture_default_str();
+  serve->add_option("--header-timeout", header_timeout, "Seconds a client has to send a request's headers")
+      ->envname("PARLEY_HEADER_TIMEOUT")->capture_default_str();
+  serve->add_option("--shutdown-timeout", shutdown_timeout, "Seconds to finish in-flight work on SIGTERM")
+      ->envname("PARLEY_SHUTDOWN_TIMEOUT")->capture_default_str();
+  serve->add_option("--password-cost", config.password_cost,
+                    "argon2id cost: interactive (default), or minimal for tests and benchmarks only")
+      ->envname("PARLEY_PASSWORD_COST")->check(CLI::IsMember({"interactive", "minimal"}))
+      ->capture_default_str();
+  serve->add_option("--max-group-size", config.max_group_size, "Largest number of members in a group")
+      ->envname("PARLEY_MAX_GROUP_SIZE")->check(CLI::Range(2, 100000))->capture_default_str();
+  serve->add_option("--node-id", config.node_id, "This node's number in a cluster (0-1023), part of every id")
+      ->envname("PARLEY_NODE_ID")->check(CLI::Range(0, 1023))->capture_default_str();
+
+  cli.add_subcommand("version", "Print the version");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    cli.exit(e);
+    return Command{HelpShown{}};
+  } catch (const CLI::CallForVersion& e) {
+    cli.exit(e);
+    return Command{HelpShown{}};
+  } catch (const CLI::ParseError& e) {
+    return ParseError{e.what()};
+  }
+
+  if (cli.got_subcommand("version")) return Command{VersionCommand{}};
+  if (!cli.got_subcommand("serve")) {
+    std::cout << cli.help();
+    return Command{HelpShown{}};
+  }
+  if (!split_listen(listen, config)) return ParseError{"--listen: expected HOST:PORT, got '" + listen + "'"};
+  auto ttl = parse_duration(token_ttl);
+  if (!ttl) return ParseError{"--token-ttl: expected a positive duration like 3600, 90m, 24h or 7d"};
+  config.token_ttl = *ttl;
+  auto header = parse_duration(header_timeout);
+  if (!header) return ParseError{"--header-timeout: expected a positive duration"};
+  config.header_timeout = *header;
+  auto shutdown = parse_duration(shutdown_timeout);
+  if (!shutdown) return ParseError{"--shutdown-timeout: expected a positive duration"};
+  config.shutdown_timeout = *shutdown;
+  if (config.threads == 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (config.data_dir.empty()) return ParseError{"--data-dir must not be empty"};
+  return Command{std::move(config)};
+}
+
+}  // namespace parley::app

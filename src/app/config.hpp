@@ -1,0 +1,51 @@
+#pragma once
+// Command line and environment: every `parley serve` flag has a PARLEY_* twin
+// (the flag wins). Parsing only; nothing here touches the disk or the network.
+//
+// Thread-safety: plain values.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace parley::app {
+
+struct ServeConfig {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string data_dir = "./data";
+  std::string store = "";       // "sqlite:PATH"; empty = sqlite in data_dir
+  int threads = 0;              // IO threads; 0 = one per core
+  int workers = 0;              // blocking pool for store work; 0 = automatic
+  std::string jwt_secret;       // empty = generated once, kept in data_dir
+  std::chrono::seconds token_ttl{std::chrono::hours(24 * 7)};
+  std::string log_level = "info";
+  std::string log_format = "text";  // text | json
+  std::string web_dir;          // static client files; empty = API only
+  std::size_t max_body_bytes = 1 << 20;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds shutdown_timeout{10'000};
+  std::string password_cost = "interactive";  // interactive | minimal (tests, benchmarks)
+  int max_group_size = 1000;
+  int node_id = 0;
+};
+
+struct VersionCommand {};
+struct HelpShown {};  // --help printed; exit 0
+
+using Command = std::variant<ServeConfig, VersionCommand, HelpShown>;
+
+struct ParseError {
+  std::string message;  // one line for stderr
+};
+
+// Parses argv (and PARLEY_* variables). Prints --help output itself.
+std::variant<Command, ParseError> parse_command_line(int argc, char** argv);
+
+// "90", "90s", "15m", "24h", "7d" → seconds; nullopt if malformed or <= 0.
+std::optional<std::chrono::seconds> parse_duration(const std::string& text);
+
+}  // namespace parley::app

@@ -1,0 +1,156 @@
+#include "app/serve.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <spdlog/spdlog.h>
+
+#include "app/logging.hpp"
+#include "auth/secret.hpp"
+#include "auth/tokens.hpp"
+#include "chat/accounts.hpp"
+#include "chat/conversations.hpp"
+#include "chat/events.hpp"
+#include "chat/messages.hpp"
+#include "chat/presence.hpp"
+#include "chat/users.hpp"
+#include "http/api/api.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "http/static_files.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace parley::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "parley: %s\n", message.c_str());
+  return 1;
+}
+
+Status prepare_data_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Error::internal("cannot create data dir " + dir.string() + ": " + ec.message());
+  // create_directories succeeds on an existing read-only folder: try a write.
+  const fs::path probe = dir / ".write-test";
+  {
+    std::ofstream out(probe);
+    if (!out) return Error::internal("data dir " + dir.string() + " is not writable");
+  }
+  fs::remove(probe, ec);
+  return Status::success();
+}
+
+Result<std::string> store_path(const ServeConfig& config) {
+  if (config.store.empty()) return (fs::path(config.data_dir) / "parley.db").string();
+  if (config.store.starts_with("sqlite:") && config.store.size() > 7) return config.store.substr(7);
+  return Error::bad_request("invalid_store", "--store: expected sqlite:PATH, got '" + config.store + "'");
+}
+
+}  // namespace
+
+int serve(const ServeConfig& config) {
+  auto access_log = setup_logging(config.log_level, config.log_format);
+
+  // The listening port first: a busy port fails start-up before anything else
+  // is created or logged.
+  http::Router router;
+  const int workers = config.workers > 0 ? config.workers : std::max(8, 4 * config.threads);
+  boost::asio::thread_pool worker_pool(static_cast<std::size_t>(workers));
+  http::ServerOptions server_options;
+  server_options.host = config.listen_host;
+  server_options.port = config.listen_port;
+  server_options.threads = config.threads;
+  server_options.max_body_bytes = config.max_body_bytes;
+  server_options.header_timeout = config.header_timeout;
+  server_options.shutdown_timeout = config.shutdown_timeout;
+  http::ServerServices services;
+  services.router = &router;
+  services.workers = &worker_pool;
+  services.access_log = access_log.get();
+  http::Server server(server_options, services);
+  if (auto status = server.bind(); !status) return fail(status.error().message);
+
+  if (auto status = prepare_data_dir(config.data_dir); !status) return fail(status.error().message);
+  std::string secret = config.jwt_secret;
+  if (secret.empty()) {
+    auto loaded = auth::load_or_create_secret(config.data_dir);
+    if (!loaded) return fail(loaded.error().message);
+    secret = std::move(*loaded);
+  }
+  auto path = store_path(config);
+  if (!path) return fail(path.error().message);
+  store::SqliteOptions store_options;
+  store_options.path = *path;
+  auto opened = store::open_sqlite_store(store_options);
+  if (!opened) return fail(opened.error().message);
+  std::unique_ptr<store::Store> store = std::move(*opened);
+
+  std::unique_ptr<http::StaticFiles> static_files;
+  if (!config.web_dir.empty()) {
+    auto loaded = http::StaticFiles::load(config.web_dir);
+    if (loaded) {
+      static_files = std::move(*loaded);
+    } else {
+      spdlog::warn("web client not served: {}", loaded.error().message);
+    }
+  }
+  if (!static_files) spdlog::info("serving the API only (no web client)");
+  server.services().static_files = static_files.get();
+
+  const Clock& clock = SystemClock::instance();
+  IdGenerator ids(config.node_id);
+  auth::TokenService tokens(secret, config.token_ttl, clock);
+  const auto cost = config.password_cost == "minimal" ? auth::PasswordCost::minimal() : auth::PasswordCost::interactive();
+  chat::Accounts accounts(*store, tokens, ids, clock, cost);
+  chat::NullEventSink events;
+  chat::Presence presence(clock);
+  chat::Conversations conversations(*store, ids, clock, events, config.max_group_size);
+  chat::Messages messages(*store, conversations, ids, clock, events);
+  chat::Users users(*store, presence);
+
+  http::api::ApiContext api;
+  api.accounts = &accounts;
+  api.conversations = &conversations;
+  api.messages = &messages;
+  api.users = &users;
+  api.presence = &presence;
+  api.store = store.get();
+  http::api::add_all_routes(router, api);
+
+
+  // Signals first, so that a SIGTERM during start-up is not lost.
+  boost::asio::io_context main_io;
+  boost::asio::signal_set signals(main_io, SIGINT, SIGTERM);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  if (auto status = server.start(); !status) return fail(status.error().message);
+  spdlog::info("parley {} listening on http://{}:{} ({} IO threads, {} workers, data in {})", PARLEY_VERSION,
+               config.listen_host, server.port(), config.threads, workers, config.data_dir);
+  std::printf("parley is running at http://%s:%u/\n", config.listen_host.c_str(), server.port());
+  std::fflush(stdout);
+
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  });
+  main_io.run();
+
+  server.stop();
+  worker_pool.join();
+  store.reset();  // finishes queued writes, checkpoints, closes
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace parley::app

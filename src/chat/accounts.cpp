@@ -1,0 +1,76 @@
+#include "chat/accounts.hpp"
+
+#include "chat/validation.hpp"
+
+namespace parley::chat {
+
+Accounts::Accounts(store::Store& store, const auth::TokenService& tokens, IdGenerator& ids, const Clock& clock,
+                   auth::PasswordCost cost)
+    : store_(store), tokens_(tokens), ids_(ids), clock_(clock), cost_(cost) {}
+
+Result<Session> Accounts::register_user(RegisterInput input) {
+  auto username = normalize_username(input.username);
+  if (!username) return username.error();
+  auto email = normalize_email(input.email);
+  if (!email) return email.error();
+  if (auto status = check_password(input.password); !status) return status.error();
+  std::string display_name = *username;
+  if (!input.display_name.empty()) {
+    auto name = normalize_display_name(input.display_name);
+    if (!name) return name.error();
+    display_name = std::move(*name);
+  }
+  // Cheap duplicate check before the expensive hash; the store's unique
+  // indexes still decide races.
+  if (store_.user_by_login(*username))
+    return Error::conflict("username_taken", "that username is already taken");
+  if (store_.user_by_login(*email)) return Error::conflict("email_taken", "that email is already registered");
+
+  store::UserRow user;
+  user.id = ids_.next();
+  user.username = std::move(*username);
+  user.email = std::move(*email);
+  user.display_name = std::move(display_name);
+  user.password_hash = auth::hash_password(input.password, cost_);
+  user.created_at = clock_.now_ms();
+  if (auto status = store_.insert_user(user); !status) return status.error();
+  user.password_hash.clear();
+  return Session{tokens_.issue(user.id), std::move(user)};
+}
+
+Result<Session> Accounts::login(std::string_view login, std::string_view password) {
+  const Error denied{ErrorKind::unauthorized, "invalid_credentials", "wrong username, email or password"};
+  if (login.empty() || login.size() > 254 || password.size() > kMaxPasswordBytes) {
+    auth::burn_verification_time(cost_);
+    return denied;
+  }
+  auto user = store_.user_by_login(login);
+  if (!user) {
+    auth::burn_verification_time(cost_);
+    return denied;
+  }
+  if (!auth::verify_password(password, user->password_hash)) return denied;
+  user->password_hash.clear();
+  return Session{tokens_.issue(user->id), std::move(*user)};
+}
+
+Result<store::UserRow> Accounts::authenticate(std::string_view header) const {
+  constexpr std::string_view scheme = "Bearer ";
+  if (header.empty()) return Error::unauthorized("missing bearer token");
+  if (header.size() <= scheme.size() || !std::equal(scheme.begin(), scheme.end(), header.begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+      }))
+    return Error::unauthorized("expected Authorization: Bearer <token>");
+  return authenticate_token(header.substr(scheme.size()));
+}
+
+Result<store::UserRow> Accounts::authenticate_token(std::string_view token) const {
+  auto claims = tokens_.verify(token);
+  if (!claims) return claims.error();
+  auto user = store_.user_by_id(claims->user_id);
+  if (!user) return Error::unauthorized("invalid token");
+  user->password_hash.clear();
+  return std::move(*user);
+}
+
+}  // namespace parley::chat

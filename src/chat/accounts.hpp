@@ -1,0 +1,55 @@
+#pragma once
+// Registration, login and token authentication.
+//
+// Thread-safety: all methods may be called concurrently from worker threads
+// (they block on the store and on argon2id). Never call them on an IO thread.
+// Ownership: borrows the store, token service and clock, which outlive it.
+
+#include <string>
+#include <string_view>
+
+#include "auth/password.hpp"
+#include "auth/tokens.hpp"
+#include "common/ids.hpp"
+#include "common/result.hpp"
+#include "store/store.hpp"
+
+namespace parley::chat {
+
+struct RegisterInput {
+  std::string username;
+  std::string email;
+  std::string password;
+  std::string display_name;  // empty: the username
+};
+
+struct Session {
+  std::string token;
+  store::UserRow user;
+};
+
+class Accounts {
+ public:
+  Accounts(store::Store& store, const auth::TokenService& tokens, IdGenerator& ids, const Clock& clock,
+           auth::PasswordCost cost);
+
+  // 400 for a broken rule, 409 username_taken / email_taken.
+  Result<Session> register_user(RegisterInput input);
+  // `login` is a username or an email. 401 invalid_credentials, the same answer
+  // (and about the same time) whether the user exists or not.
+  Result<Session> login(std::string_view login, std::string_view password);
+  // The user behind "Bearer <token>"; 401 for a missing, bad or expired token, or
+  // a user that no longer exists.
+  Result<store::UserRow> authenticate(std::string_view authorization_header) const;
+  // Same, for a bare token (the Socket.IO CONNECT auth payload).
+  Result<store::UserRow> authenticate_token(std::string_view token) const;
+
+ private:
+  store::Store& store_;
+  const auth::TokenService& tokens_;
+  IdGenerator& ids_;
+  const Clock& clock_;
+  auth::PasswordCost cost_;
+};
+
+}  // namespace parley::chat

@@ -1,0 +1,142 @@
+#include "chat/messages.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "chat/validation.hpp"
+#include "chat/views.hpp"
+
+namespace parley::chat {
+
+namespace {
+
+Result<std::optional<store::Seq>> parse_seq(const std::optional<std::string>& text, const char* name) {
+  if (!text) return std::optional<store::Seq>();
+  if (text->empty() || text->size() > 18 || text->find_first_not_of("0123456789") != std::string::npos)
+    return Error::bad_request("invalid_cursor", std::string(name) + " must be a non-negative integer");
+  return std::optional<store::Seq>(std::stoll(*text));
+}
+
+}  // namespace
+
+Messages::Messages(store::Store& store, Conversations& conversations, IdGenerator& ids, const Clock& clock,
+                   EventSink& events)
+    : store_(store), conversations_(conversations), ids_(ids), clock_(clock), events_(events) {}
+
+void Messages::publish_to_members(const char* name, Id conversation, std::string json) {
+  Event event;
+  event.name = name;
+  event.json = std::make_shared<const std::string>(std::move(json));
+  event.audience = Event::Audience::members;
+  event.conversation_id = conversation;
+  for (const auto& m : store_.members_of(conversation)) event.user_ids.push_back(m.user.id);
+  events_.publish(std::move(event));
+}
+
+Result<store::AppendResult> Messages::send(const store::UserRow& caller, const SendInput& input) {
+  if (auto status = check_message_body(input.body); !status) return status.error();
+  if (auto status = check_client_msg_id(input.client_msg_id); !status) return status.error();
+  auto conversation = parse_id(input.conversation_id);
+  if (!conversation) return Error::not_found("conversation not found");
+  store::MessageRow draft;
+  draft.id = ids_.next();
+  draft.conversation_id = *conversation;
+  draft.sender_id = caller.id;
+  draft.body = input.body;
+  draft.client_msg_id = input.client_msg_id;
+  draft.created_at = clock_.now_ms();
+  auto appended = store_.append_message(draft);
+  if (!appended) {
+    if (appended.error().kind == ErrorKind::not_found) return Error::not_found("conversation not found");
+    return appended.error();
+  }
+  if (appended->created)
+    publish_to_members("new_message", *conversation, boost::json::serialize(message_view(appended->message)));
+  return appended;
+}
+
+Result<MessagePage> Messages::page(const store::UserRow& caller, std::string_view conversation_id,
+                                   const PageQuery& query) {
+  auto member = conversations_.require_member(caller.id, conversation_id);
+  if (!member) return member.error();
+  auto before = parse_seq(query.before, "before");
+  if (!before) return before.error();
+  auto after = parse_seq(query.after, "after");
+  if (!after) return after.error();
+  int limit = kDefaultPage;
+  if (query.limit) {
+    auto parsed = parse_seq(query.limit, "limit");
+    if (!parsed || !*parsed || **parsed < 1 || **parsed > kMaxPage)
+      return Error::bad_request("invalid_limit", "limit must be between 1 and 100");
+    limit = static_cast<int>(**parsed);
+  }
+  MessagePage page;
+  page.messages = store_.messages(member->conversation_id, *before, *after, limit);
+  if (static_cast<int>(page.messages.size()) == limit) {
+    // Forward pages continue after the newest; backward pages before the oldest.
+    if (after->has_value()) {
+      const auto row = store_.conversation_by_id(member->conversation_id);
+      const store::Seq newest = page.messages.back().seq;
+      const store::Seq bound = before->has_value() ? **before - 1 : (row ? row->last_seq : newest);
+      if (newest < bound) page.next_cursor = newest;
+    } else if (page.messages.front().seq > 1) {
+      page.next_cursor = page.messages.front().seq;
+    }
+  }
+  return page;
+}
+
+Result<store::MessageRow> Messages::visible_message(Id user, std::string_view message_id) {
+  auto id = parse_id(message_id);
+  if (!id) return Error::not_found("message not found");
+  auto message = store_.message_by_id(*id);
+  if (!message || !store_.membership(message->conversation_id, user)) return Error::not_found("message not found");
+  return std::move(*message);
+}
+
+Result<store::ReadState> Messages::mark_read(const store::UserRow& caller, std::string_view message_id) {
+  auto message = visible_message(caller.id, message_id);
+  if (!message) return message.error();
+  auto before = store_.membership(message->conversation_id, caller.id);
+  auto state = store_.advance_read(message->conversation_id, caller.id, message->seq);
+  if (!state) return state.error();
+  if (before && state->last_read_seq > before->last_read_seq) {
+    Event event;
+    event.name = "message_read";
+    boost::json::object payload{{"conversationId", id_to_string(message->conversation_id)},
+                                {"userId", id_to_string(caller.id)},
+                                {"seq", state->last_read_seq}};
+    event.json = std::make_shared<const std::string>(boost::json::serialize(payload));
+    event.audience = Event::Audience::room;
+    event.conversation_id = message->conversation_id;
+    events_.publish(std::move(event));
+  }
+  return state;
+}
+
+Result<store::ReadState> Messages::mark_read_in(const store::UserRow& caller, std::string_view conversation_id,
+                                                std::string_view message_id) {
+  auto message = visible_message(caller.id, message_id);
+  if (!message) return message.error();
+  if (id_to_string(message->conversation_id) != conversation_id) return Error::not_found("message not found");
+  return mark_read(caller, message_id);
+}
+
+Result<store::MessageRow> Messages::remove(const store::UserRow& caller, std::string_view message_id) {
+  auto message = visible_message(caller.id, message_id);
+  if (!message) return message.error();
+  if (message->sender_id != caller.id) {
+    auto conversation = store_.conversation_by_id(message->conversation_id);
+    auto member = store_.membership(message->conversation_id, caller.id);
+    const bool group_admin = conversation && conversation->type == store::ConversationType::group && member &&
+                             member->role == store::MemberRole::admin;
+    if (!group_admin) return Error::forbidden("only the sender or a group admin may delete a message");
+  }
+  const bool already_deleted = message->deleted_at.has_value();
+  auto tombstone = store_.soft_delete_message(message->id, clock_.now_ms());
+  if (!tombstone) return tombstone.error();
+  if (!already_deleted)
+    publish_to_members("message_deleted", tombstone->conversation_id, boost::json::serialize(message_view(*tombstone)));
+  return tombstone;
+}
+
+}  // namespace parley::chat

@@ -1,0 +1,67 @@
+#pragma once
+// Messages: send (idempotent by clientMsgId), history pages, read watermarks,
+// soft delete. One path whether a message comes over REST or the socket: both
+// call send(), which acknowledges only after the commit and then publishes.
+//
+// Thread-safety: methods may be called concurrently from worker threads; they
+// block on the store. Ownership: borrows everything it is given.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chat/conversations.hpp"
+#include "chat/events.hpp"
+#include "common/result.hpp"
+#include "store/store.hpp"
+
+namespace parley::chat {
+
+struct SendInput {
+  std::string conversation_id;
+  std::string body;
+  std::string client_msg_id;
+};
+
+struct MessagePage {
+  std::vector<store::MessageRow> messages;  // ascending seq
+  std::optional<store::Seq> next_cursor;    // pass as before= (backward) or after= (forward)
+};
+
+struct PageQuery {
+  std::optional<std::string> before;
+  std::optional<std::string> after;
+  std::optional<std::string> limit;
+};
+
+class Messages {
+ public:
+  static constexpr int kDefaultPage = 50;
+  static constexpr int kMaxPage = 100;
+
+  Messages(store::Store& store, Conversations& conversations, IdGenerator& ids, const Clock& clock,
+           EventSink& events);
+
+  // created = false for a repeat of (caller, clientMsgId): nothing new stored
+  // or broadcast.
+  Result<store::AppendResult> send(const store::UserRow& caller, const SendInput& input);
+  Result<MessagePage> page(const store::UserRow& caller, std::string_view conversation_id, const PageQuery& query);
+  // Moves the caller's watermark to the message's seq (never backwards).
+  Result<store::ReadState> mark_read(const store::UserRow& caller, std::string_view message_id);
+  // Same, addressed by conversation and message (the socket event's shape).
+  Result<store::ReadState> mark_read_in(const store::UserRow& caller, std::string_view conversation_id,
+                                        std::string_view message_id);
+  Result<store::MessageRow> remove(const store::UserRow& caller, std::string_view message_id);
+
+ private:
+  Result<store::MessageRow> visible_message(Id user, std::string_view message_id);
+  void publish_to_members(const char* name, Id conversation, std::string json);
+
+  store::Store& store_;
+  Conversations& conversations_;
+  IdGenerator& ids_;
+  const Clock& clock_;
+  EventSink& events_;
+};
+
+}  // namespace parley::chat

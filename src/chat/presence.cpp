@@ -1,0 +1,53 @@
+#include "chat/presence.hpp"
+
+namespace parley::chat {
+
+Presence::Presence(const Clock& clock) : clock_(clock) {}
+
+void Presence::touch(Id user) {
+  const TimeMs now = clock_.now_ms();
+  std::lock_guard lock(mutex_);
+  users_[user].last_seen_at = now;
+}
+
+bool Presence::connected(Id user) {
+  const TimeMs now = clock_.now_ms();
+  std::lock_guard lock(mutex_);
+  auto& entry = users_[user];
+  entry.last_seen_at = now;
+  ++entry.connections;
+  const bool came_online = !entry.online;
+  entry.online = true;
+  return came_online;
+}
+
+void Presence::disconnected(Id user) {
+  const TimeMs now = clock_.now_ms();
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user);
+  if (it == users_.end() || it->second.connections == 0) return;
+  it->second.last_seen_at = now;
+  if (--it->second.connections == 0) it->second.offline_since = now;
+}
+
+std::vector<Id> Presence::expire_offline(TimeMs grace) {
+  const TimeMs now = clock_.now_ms();
+  std::vector<Id> gone;
+  std::lock_guard lock(mutex_);
+  for (auto& [user, entry] : users_) {
+    if (entry.online && entry.connections == 0 && entry.offline_since + grace <= now) {
+      entry.online = false;
+      gone.push_back(user);
+    }
+  }
+  return gone;
+}
+
+PresenceState Presence::state(Id user) const {
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user);
+  if (it == users_.end()) return {};
+  return {it->second.online, it->second.last_seen_at};
+}
+
+}  // namespace parley::chat

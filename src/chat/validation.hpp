@@ -1,0 +1,37 @@
+#pragma once
+// The input rules of the API, in one place. Each check returns the normalized
+// value or a bad_request Error naming the field.
+//
+// Thread-safety: pure functions.
+
+#include <string>
+#include <string_view>
+
+#include "common/result.hpp"
+
+namespace parley::chat {
+
+constexpr std::size_t kMaxBodyChars = 4000;
+constexpr std::size_t kMaxClientMsgIdChars = 64;
+constexpr std::size_t kMaxTitleChars = 100;
+constexpr std::size_t kMaxDisplayNameChars = 64;
+constexpr std::size_t kMinPasswordChars = 8;
+constexpr std::size_t kMaxPasswordBytes = 1024;
+
+// 3–32 of [a-z0-9_.]; uppercase letters are folded to lowercase first, so that
+// usernames are unique ignoring case.
+Result<std::string> normalize_username(std::string_view username);
+// A well-formed address (local@domain.tld), at most 254 bytes, kept as typed.
+Result<std::string> normalize_email(std::string_view email);
+// At least 8 characters, at most 1024 bytes.
+Status check_password(std::string_view password);
+// Trimmed, 1–64 characters of valid UTF-8 without control characters.
+Result<std::string> normalize_display_name(std::string_view name);
+// Trimmed, 1–100 characters of valid UTF-8 without control characters.
+Result<std::string> normalize_title(std::string_view title);
+// 1–4000 characters of valid UTF-8, no NUL, not only whitespace. Kept as typed.
+Status check_message_body(std::string_view body);
+// 1–64 characters of printable ASCII.
+Status check_client_msg_id(std::string_view id);
+
+}  // namespace parley::chat

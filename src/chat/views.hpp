@@ -1,0 +1,29 @@
+#pragma once
+// The JSON shapes of DESIGN.md §2, rendered once for REST answers and socket
+// events alike. Ids are strings; times ISO 8601 UTC with milliseconds.
+//
+// Thread-safety: pure functions.
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "store/records.hpp"
+
+namespace parley::chat {
+
+// {id, username, displayName, createdAt}
+boost::json::object user_view(const store::UserRow& user);
+// user_view + email: only for the caller's own profile.
+boost::json::object self_view(const store::UserRow& user);
+// {id, conversationId, seq, senderId, body, clientMsgId, createdAt, deletedAt}
+boost::json::object message_view(const store::MessageRow& message);
+// user_view + {role, lastReadSeq}
+boost::json::object member_view(const store::MemberView& member);
+// {id, type, title, members, createdAt, lastMessage, lastSeq, lastReadSeq, unreadCount}
+boost::json::object conversation_view(const store::ConversationSummary& summary,
+                                      const std::vector<store::MemberView>& members);
+
+const char* type_name(store::ConversationType type);
+const char* role_name(store::MemberRole role);
+
+}  // namespace parley::chat

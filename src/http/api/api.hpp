@@ -1,0 +1,41 @@
+#pragma once
+// The REST API of the seed under /api, plus /healthz and /readyz: thin handlers
+// that parse JSON, call the chat services and render their answers. No Beast here.
+//
+// Thread-safety: handlers run on worker threads, concurrently; the services
+// they borrow are thread-safe. Ownership: ApiContext members outlive the router.
+
+#include "http/router.hpp"
+
+namespace parley::chat {
+class Accounts;
+class Conversations;
+class Messages;
+class Users;
+class Presence;
+}  // namespace parley::chat
+namespace parley::store {
+class Store;
+}
+
+namespace parley::http::api {
+
+struct ApiContext {
+  chat::Accounts* accounts = nullptr;
+  chat::Conversations* conversations = nullptr;
+  chat::Messages* messages = nullptr;
+  chat::Users* users = nullptr;
+  chat::Presence* presence = nullptr;  // optional: refreshed on every authenticated request
+  store::Store* store = nullptr;
+};
+
+void add_health_routes(Router& router, const ApiContext& context);
+void add_auth_routes(Router& router, const ApiContext& context);
+void add_conversation_routes(Router& router, const ApiContext& context);
+void add_message_routes(Router& router, const ApiContext& context);
+void add_user_routes(Router& router, const ApiContext& context);
+
+// All of the above.
+void add_all_routes(Router& router, const ApiContext& context);
+
+}  // namespace parley::http::api

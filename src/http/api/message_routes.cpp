@@ -1,0 +1,71 @@
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "chat/messages.hpp"
+#include "chat/views.hpp"
+#include "http/api/authenticated.hpp"
+
+namespace parley::http::api {
+
+namespace json = boost::json;
+
+namespace {
+
+Response send(const ApiContext& context, Request& request, const store::UserRow& caller) {
+  auto body = parse_json_object(request);
+  if (!body) return error_response(body.error());
+  auto conversation = required_string(*body, "conversationId");
+  if (!conversation) return error_response(conversation.error());
+  auto text = required_string(*body, "body");
+  if (!text) return error_response(text.error());
+  auto client_msg_id = required_string(*body, "clientMsgId");
+  if (!client_msg_id) return error_response(client_msg_id.error());
+  auto sent = context.messages->send(caller, {std::move(*conversation), std::move(*text), std::move(*client_msg_id)});
+  if (!sent) return error_response(sent.error());
+  return json_response(sent->created ? 201 : 200, json::object{{"message", chat::message_view(sent->message)}});
+}
+
+Response history(const ApiContext& context, Request& request, const store::UserRow& caller) {
+  chat::PageQuery query;
+  if (auto v = request.query_param("before")) query.before = std::string(*v);
+  if (auto v = request.query_param("after")) query.after = std::string(*v);
+  if (auto v = request.query_param("limit")) query.limit = std::string(*v);
+  auto page = context.messages->page(caller, request.param("conversationId"), query);
+  if (!page) return error_response(page.error());
+  json::array items;
+  items.reserve(page->messages.size());
+  for (const auto& m : page->messages) items.push_back(chat::message_view(m));
+  json::object out{{"messages", std::move(items)}};
+  if (page->next_cursor) out["nextCursor"] = *page->next_cursor;
+  else out["nextCursor"] = nullptr;
+  return json_response(200, out);
+}
+
+Response read(const ApiContext& context, Request& request, const store::UserRow& caller) {
+  auto state = context.messages->mark_read(caller, request.param("id"));
+  if (!state) return error_response(state.error());
+  return json_response(200, json::object{{"conversationId", id_to_string(state->conversation_id)},
+                                         {"lastReadSeq", state->last_read_seq},
+                                         {"unreadCount", state->unread_count}});
+}
+
+Response remove(const ApiContext& context, Request& request, const store::UserRow& caller) {
+  auto tombstone = context.messages->remove(caller, request.param("id"));
+  if (!tombstone) return error_response(tombstone.error());
+  return json_response(200, json::object{{"message", chat::message_view(*tombstone)}});
+}
+
+}  // namespace
+
+void add_message_routes(Router& router, const ApiContext& context) {
+  router.add("POST", "/api/messages",
+             authenticated(context, [context](Request& r, const store::UserRow& u) { return send(context, r, u); }));
+  router.add("GET", "/api/messages/:conversationId",
+             authenticated(context, [context](Request& r, const store::UserRow& u) { return history(context, r, u); }));
+  router.add("PUT", "/api/messages/:id/read",
+             authenticated(context, [context](Request& r, const store::UserRow& u) { return read(context, r, u); }));
+  router.add("DELETE", "/api/messages/:id",
+             authenticated(context, [context](Request& r, const store::UserRow& u) { return remove(context, r, u); }));
+}
+
+}  // namespace parley::http::api

@@ -1,0 +1,194 @@
+#include "http/http_session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/json_io.hpp"
+#include "http/router.hpp"
+#include "http/static_files.hpp"
+
+namespace parley::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace asio = boost::asio;
+
+HttpSession::HttpSession(asio::ip::tcp::socket&& socket, SessionContext& context)
+    : stream_(std::move(socket)), context_(context) {
+  boost::system::error_code ec;
+  const auto endpoint = stream_.socket().remote_endpoint(ec);
+  if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  context_.sessions.insert(this);
+}
+
+HttpSession::~HttpSession() { context_.sessions.erase(this); }
+
+void HttpSession::start() { do_read(); }
+
+void HttpSession::shutdown() {
+  keep_alive_ = false;
+  if (state_ == State::reading) do_close();
+}
+
+void HttpSession::do_read() {
+  state_ = State::reading;
+  parser_.emplace();
+  parser_->body_limit(context_.options.max_body_bytes);
+  parser_->header_limit(static_cast<std::uint32_t>(context_.options.max_header_bytes));
+  stream_.expires_after(context_.options.header_timeout);
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code ec, std::size_t bytes) { self->on_read(ec, bytes); });
+}
+
+void HttpSession::on_read(beast::error_code ec, std::size_t) {
+  if (state_ == State::closed) return;
+  if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+      ec == asio::error::connection_reset || ec == asio::error::eof) {
+    return do_close();
+  }
+  if (ec == bhttp::error::body_limit) return reject_and_close(413, "payload_too_large", "request body is too large");
+  if (ec == bhttp::error::header_limit)
+    return reject_and_close(431, "headers_too_large", "request headers are too large");
+  if (ec) return reject_and_close(400, "bad_request", "malformed HTTP request");
+
+  auto& message = parser_->get();
+  started_ = std::chrono::steady_clock::now();
+  keep_alive_ = message.keep_alive() && !context_.stopping;
+  head_request_ = message.method() == bhttp::verb::head;
+  log_method_ = std::string(message.method_string());
+  log_target_ = std::string(message.target());
+
+  Request request;
+  request.method = log_method_;
+  std::string_view target = message.target();
+  const auto question = target.find('?');
+  auto path = decode_path(target.substr(0, question));
+  if (!path || path->empty() || path->front() != '/')
+    return reject_and_close(400, "bad_request", "malformed request target");
+  request.path = std::move(*path);
+  if (question != std::string_view::npos) request.query = parse_query(target.substr(question + 1));
+  if (auto it = message.find(bhttp::field::content_type); it != message.end())
+    request.content_type = std::string(it->value());
+  if (auto it = message.find(bhttp::field::authorization); it != message.end())
+    request.authorization = std::string(it->value());
+  if (auto it = message.find(bhttp::field::accept_encoding); it != message.end())
+    request.accepts_gzip = it->value().find("gzip") != std::string_view::npos;
+  request.body = std::move(message.body());
+  request.remote_address = remote_;
+  dispatch(std::move(request));
+}
+
+void HttpSession::dispatch(Request request) {
+  state_ = State::handling;
+  stream_.expires_never();
+  const auto match = context_.services.router->match(request.method, request.path);
+  if (match.outcome == Router::Outcome::found) {
+    request.params = match.params;
+    // A tracked executor keeps the IO thread's run() alive while the handler
+    // runs elsewhere, so a graceful shutdown waits for the answer.
+    auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
+    asio::post(*context_.services.workers,
+               [self = shared_from_this(), home, handler = match.handler, request = std::move(request)]() mutable {
+                 Response response;
+                 try {
+                   response = (*handler)(request);
+                 } catch (const std::exception& e) {
+                   spdlog::error("handler for {} {} failed: {}", request.method, request.path, e.what());
+                   response = error_response(Error::internal("internal error"));
+                 }
+                 asio::post(home,
+                            [self, response = std::move(response)]() mutable { self->on_handled(std::move(response)); });
+               });
+    return;
+  }
+  if (match.outcome == Router::Outcome::method_not_allowed) {
+    Response response = error_response(
+        Error{ErrorKind::bad_request, "method_not_allowed", request.method + " is not allowed here"});
+    response.status = 405;
+    response.headers.emplace_back("Allow", match.allow);
+    return on_handled(std::move(response));
+  }
+  const bool is_get = request.method == "GET" || request.method == "HEAD";
+  if (is_get && context_.services.static_files && !request.path.starts_with("/api/")) {
+    if (auto response = context_.services.static_files->serve(request.path, request.accepts_gzip)) return on_handled(std::move(*response));
+  }
+  on_handled(error_response(Error::not_found("no route for " + request.method + " " + request.path)));
+}
+
+void HttpSession::on_handled(Response response) {
+  if (state_ == State::closed) return;
+  state_ = State::writing;
+  if (context_.stopping) keep_alive_ = false;
+  response_ = {};
+  response_.version(11);
+  response_.result(static_cast<unsigned>(response.status));
+  response_.set(bhttp::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers) response_.insert(name, value);
+  const std::size_t size = response.body.size();
+  response_.keep_alive(keep_alive_);
+  if (head_request_) {
+    response_.content_length(size);
+  } else {
+    response_.body() = std::move(response.body);
+    response_.prepare_payload();
+  }
+  log_access(response.status, size);
+  stream_.expires_after(context_.options.header_timeout);
+  bhttp::async_write(stream_, response_,
+                     [self = shared_from_this(), keep = keep_alive_](beast::error_code ec, std::size_t bytes) {
+                       self->on_write(keep, ec, bytes);
+                     });
+}
+
+void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+  if (ec || !keep_alive || !keep_alive_ || context_.stopping) return do_close();
+  do_read();
+}
+
+void HttpSession::reject_and_close(int status, const char* code, const char* message) {
+  keep_alive_ = false;
+  linger_ = true;
+  if (log_method_.empty()) log_method_ = "-";
+  if (log_target_.empty()) log_target_ = "-";
+  started_ = std::chrono::steady_clock::now();
+  Response response = error_response(Error{ErrorKind::bad_request, code, message});
+  response.status = status;
+  on_handled(std::move(response));
+}
+
+void HttpSession::do_close() {
+  if (state_ == State::closed) return;
+  state_ = State::closed;
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (!linger_) {
+    stream_.close();
+    return;
+  }
+  // Lingering close: after an error answer the client may still be sending (an
+  // oversized body); closing now would reset the connection before it reads the
+  // answer. Discard what arrives for a moment, then close.
+  stream_.expires_after(std::chrono::seconds(2));
+  do_discard();
+}
+
+void HttpSession::do_discard() {
+  stream_.async_read_some(asio::buffer(discard_),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            if (ec) return self->stream_.close();
+                            self->do_discard();
+                          });
+}
+
+void HttpSession::log_access(int status, std::size_t bytes) const {
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_).count();
+  auto* access = context_.services.access_log;
+  if (access && access->should_log(spdlog::level::info))
+    access->info("{} {} {} {} {} {:.3f}ms", remote_, log_method_, log_target_, status, bytes, micros / 1000.0);
+}
+
+}  // namespace parley::http

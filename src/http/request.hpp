@@ -1,0 +1,50 @@
+#pragma once
+// The HTTP request and response as the application sees them: plain values with
+// no Beast types, so that route handlers compile without Beast headers.
+//
+// Thread-safety: plain values. A Request is built on the connection's IO thread,
+// then handed (moved) to the worker that runs its handler.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace parley::http {
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;          // "GET"
+  std::string path;            // percent-decoded, without the query
+  Fields query;                // decoded query parameters, in order
+  Fields params;               // path parameters filled by the router (":id" → "id")
+  std::string body;
+  std::string content_type;    // as sent, may be empty
+  std::string authorization;   // as sent, may be empty
+  std::string remote_address;
+  bool accepts_gzip = false;   // Accept-Encoding names gzip
+
+  // The first query parameter with this name.
+  std::optional<std::string_view> query_param(std::string_view name) const;
+  // A path parameter; empty if the route has none by that name.
+  std::string_view param(std::string_view name) const;
+  // True when the content type is application/json (parameters ignored).
+  bool has_json_body() const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  Fields headers;  // extra headers (Allow, Retry-After, Cache-Control, ...)
+};
+
+// Splits "a=1&b=x%20y" into decoded pairs ('+' is a space). Malformed escapes
+// are kept literally rather than rejected.
+Fields parse_query(std::string_view query);
+// Percent-decodes a path; nullopt on a malformed escape or an encoded NUL.
+std::optional<std::string> decode_path(std::string_view path);
+
+}  // namespace parley::http

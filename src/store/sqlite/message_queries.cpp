@@ -1,0 +1,157 @@
+#include "store/sqlite/message_queries.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "store/sqlite/errors.hpp"
+#include "store/sqlite/rows.hpp"
+
+namespace parley::store::sqlite {
+
+namespace {
+
+Result<std::optional<MessageRow>> one_message(Stmt& st, const char* context) {
+  int rc = st.step();
+  if (rc == SQLITE_ROW) return std::optional<MessageRow>(read_message(st, 0));
+  if (rc == SQLITE_DONE) return std::optional<MessageRow>();
+  return st.error(context);
+}
+
+Result<std::vector<MessageRow>> all_messages(Stmt& st, bool reverse, const char* context) {
+  std::vector<MessageRow> out;
+  while (st.step() == SQLITE_ROW) out.push_back(read_message(st, 0));
+  if (st.rc() != SQLITE_DONE) return st.error(context);
+  if (reverse) std::reverse(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+Result<AppendResult> append_message(Connection& db, const MessageRow& draft) {
+  Seq last_seq = 0;
+  {
+    Stmt st = db.prepare(
+        "SELECT c.last_seq, EXISTS (SELECT 1 FROM members m WHERE m.conversation_id = c.id AND m.user_id = ?2)"
+        " FROM conversations c WHERE c.id = ?1");
+    st.bind(1, draft.conversation_id).bind(2, draft.sender_id);
+    int rc = st.step();
+    if (rc == SQLITE_DONE) return Error::not_found("no such conversation");
+    if (rc != SQLITE_ROW) return st.error("append_message");
+    if (st.i64(1) == 0) return Error::not_found("no such conversation");
+    last_seq = st.i64(0);
+  }
+  {
+    Stmt st = db.prepare("SELECT " PARLEY_MESSAGE_COLUMNS("m") " FROM messages m"
+                         " WHERE m.sender_id = ?1 AND m.client_msg_id = ?2");
+    st.bind(1, draft.sender_id).bind(2, draft.client_msg_id);
+    auto stored = one_message(st, "append_message");
+    if (!stored) return stored.error();
+    if (*stored) {
+      if ((*stored)->conversation_id != draft.conversation_id) {
+        return Error::conflict("client_msg_id_reused", "clientMsgId was already used in another conversation");
+      }
+      return AppendResult{std::move(**stored), false};
+    }
+  }
+  MessageRow row = draft;
+  row.seq = last_seq + 1;
+  row.deleted_at.reset();
+  {
+    Stmt st = db.prepare(
+        "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, deleted_at, body)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)");
+    st.bind(1, row.conversation_id)
+        .bind(2, row.seq)
+        .bind(3, row.id)
+        .bind(4, row.sender_id)
+        .bind(5, row.client_msg_id)
+        .bind(6, row.created_at)
+        .bind(7, row.body);
+    if (!st.run()) {
+      if (is_constraint(st.rc()) && st.rc() != SQLITE_CONSTRAINT_FOREIGNKEY) {
+        return Error::conflict("id_taken", "a message with this id exists");
+      }
+      return st.error("append_message");
+    }
+  }
+  {
+    Stmt st = db.prepare(
+        "UPDATE conversations SET last_seq = ?2, last_activity_at = max(last_activity_at, ?3) WHERE id = ?1");
+    st.bind(1, row.conversation_id).bind(2, row.seq).bind(3, row.created_at);
+    if (!st.run()) return st.error("append_message");
+  }
+  return AppendResult{std::move(row), true};
+}
+
+Result<MessageRow> soft_delete_message(Connection& db, Id message, TimeMs at) {
+  {
+    Stmt st = db.prepare("UPDATE messages SET body = '', deleted_at = coalesce(deleted_at, ?2) WHERE id = ?1");
+    st.bind(1, message).bind(2, at);
+    if (!st.run()) return st.error("soft_delete_message");
+  }
+  auto row = message_by_id(db, message);
+  if (!row) return row.error();
+  if (!*row) return Error::not_found("no such message");
+  return std::move(**row);
+}
+
+Result<ReadState> advance_read(Connection& db, Id conversation, Id user, Seq seq) {
+  Seq current = 0;
+  Seq last_seq = 0;
+  {
+    Stmt st = db.prepare("SELECT m.last_read_seq, c.last_seq FROM members m JOIN conversations c"
+                         " ON c.id = m.conversation_id WHERE m.conversation_id = ?1 AND m.user_id = ?2");
+    st.bind(1, conversation).bind(2, user);
+    int rc = st.step();
+    if (rc == SQLITE_DONE) return Error::not_found("not a member of this conversation");
+    if (rc != SQLITE_ROW) return st.error("advance_read");
+    current = st.i64(0);
+    last_seq = st.i64(1);
+  }
+  Seq next = std::max(current, std::min(seq, last_seq));
+  if (next != current) {
+    Stmt st = db.prepare("UPDATE members SET last_read_seq = ?3 WHERE conversation_id = ?1 AND user_id = ?2");
+    st.bind(1, conversation).bind(2, user).bind(3, next);
+    if (!st.run()) return st.error("advance_read");
+  }
+  auto unread = unread_count(db, conversation, user);
+  if (!unread) return unread.error();
+  return ReadState{conversation, next, *unread};
+}
+
+Result<std::optional<MessageRow>> message_by_id(Connection& db, Id id) {
+  Stmt st = db.prepare("SELECT " PARLEY_MESSAGE_COLUMNS("m") " FROM messages m WHERE m.id = ?1");
+  st.bind(1, id);
+  return one_message(st, "message_by_id");
+}
+
+Result<std::vector<MessageRow>> messages(Connection& db, Id conversation, std::optional<Seq> before,
+                                         std::optional<Seq> after, int limit) {
+  if (limit <= 0) return std::vector<MessageRow>{};
+  if (after) {
+    // after only, or both: the first `limit` above `after` (and below `before`).
+    Stmt st = db.prepare("SELECT " PARLEY_MESSAGE_COLUMNS("m") " FROM messages m WHERE m.conversation_id = ?1"
+                         " AND m.seq > ?2 AND m.seq < ?3 ORDER BY m.seq ASC LIMIT ?4");
+    st.bind(1, conversation).bind(2, *after).bind(3, before.value_or(std::numeric_limits<Seq>::max())).bind(4, limit);
+    return all_messages(st, false, "messages");
+  }
+  // before only, or neither: the last `limit` below `before`, read newest first.
+  Stmt st = db.prepare("SELECT " PARLEY_MESSAGE_COLUMNS("m") " FROM messages m WHERE m.conversation_id = ?1"
+                       " AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3");
+  st.bind(1, conversation).bind(2, before.value_or(std::numeric_limits<Seq>::max())).bind(3, limit);
+  return all_messages(st, true, "messages");
+}
+
+Result<std::int64_t> unread_count(Connection& db, Id conversation, Id user) {
+  Stmt st = db.prepare("SELECT count(*) FROM members m JOIN messages u ON u.conversation_id = m.conversation_id"
+                       " AND u.seq > m.last_read_seq"
+                       " WHERE m.conversation_id = ?1 AND m.user_id = ?2 AND u.sender_id <> ?2"
+                       " AND u.deleted_at IS NULL");
+  st.bind(1, conversation).bind(2, user);
+  if (st.step() != SQLITE_ROW) return st.error("unread_count");
+  return st.i64(0);
+}
+
+}  // namespace parley::store::sqlite

@@ -1,0 +1,119 @@
+#include "store/sqlite/migrations.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <string>
+
+namespace parley::store::sqlite {
+
+namespace {
+
+// Version 1: the tables of DESIGN.md §3. STRICT tables reject values of the
+// wrong type; *_key columns hold the ASCII-folded values (text_keys.hpp) so that
+// uniqueness and prefix search ignore case with plain BINARY indexes.
+constexpr const char* schema_v1 = R"sql(
+PRAGMA application_id = 1349676153;
+
+CREATE TABLE users (
+  id               INTEGER PRIMARY KEY,
+  username         TEXT    NOT NULL,
+  username_key     TEXT    NOT NULL,
+  email            TEXT    NOT NULL,
+  email_key        TEXT    NOT NULL,
+  display_name     TEXT    NOT NULL,
+  display_name_key TEXT    NOT NULL,
+  password_hash    TEXT    NOT NULL,
+  created_at       INTEGER NOT NULL,
+  last_seen_at     INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE UNIQUE INDEX users_by_username ON users(username_key);
+CREATE UNIQUE INDEX users_by_email ON users(email_key);
+CREATE INDEX users_by_display_name ON users(display_name_key);
+
+CREATE TABLE conversations (
+  id               INTEGER PRIMARY KEY,
+  type             TEXT    NOT NULL CHECK (type IN ('direct', 'group')),
+  title            TEXT    NOT NULL DEFAULT '',
+  direct_key       TEXT,             -- 'minId:maxId' for a direct pair, else NULL
+  created_by       INTEGER NOT NULL,
+  created_at       INTEGER NOT NULL,
+  last_seq         INTEGER NOT NULL DEFAULT 0,
+  last_activity_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX conversations_by_direct_key ON conversations(direct_key) WHERE direct_key IS NOT NULL;
+
+CREATE TABLE members (
+  conversation_id  INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  user_id          INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role             TEXT    NOT NULL CHECK (role IN ('member', 'admin')),
+  last_read_seq    INTEGER NOT NULL DEFAULT 0,
+  joined_at        INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX members_by_user ON members(user_id, conversation_id);
+
+-- Clustered by (conversation_id, seq): a history page is one contiguous range.
+CREATE TABLE messages (
+  conversation_id  INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  seq              INTEGER NOT NULL CHECK (seq > 0),
+  id               INTEGER NOT NULL,
+  sender_id        INTEGER NOT NULL REFERENCES users(id),
+  client_msg_id    TEXT    NOT NULL,
+  created_at       INTEGER NOT NULL,
+  deleted_at       INTEGER,
+  body             TEXT    NOT NULL,
+  PRIMARY KEY (conversation_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE UNIQUE INDEX messages_by_id ON messages(id);
+CREATE UNIQUE INDEX messages_by_client_id ON messages(sender_id, client_msg_id);
+)sql";
+
+constexpr Migration all_migrations[] = {
+    {1, "initial schema", schema_v1},
+};
+
+static_assert(parley_application_id == 1349676153, "schema_v1 spells the application id in decimal");
+
+}  // namespace
+
+std::span<const Migration> migrations() { return all_migrations; }
+
+int latest_schema_version() { return all_migrations[std::size(all_migrations) - 1].version; }
+
+Status apply_migrations(Connection& db) {
+  const std::string& path = db.path();
+  for (const Migration& step : migrations()) {
+    if (Status s = db.exec_status("BEGIN IMMEDIATE", "begin migration on " + path); !s) return s;
+    auto current = db.query_int("PRAGMA user_version");
+    if (!current) {
+      db.exec("ROLLBACK");
+      return current.error();
+    }
+    if (*current > latest_schema_version()) {
+      db.exec("ROLLBACK");
+      return Error{ErrorKind::unavailable, "schema_too_new",
+                   path + ": database schema version " + std::to_string(*current) +
+                       " is newer than this build supports (" + std::to_string(latest_schema_version()) +
+                       "); upgrade parley"};
+    }
+    if (*current >= step.version) {
+      db.exec("COMMIT");
+      continue;
+    }
+    std::string context =
+        path + ": migration " + std::to_string(step.version) + " (" + step.name + ") failed";
+    std::string set_version = "PRAGMA user_version = " + std::to_string(step.version);
+    Status s = db.exec_status(step.sql, context);
+    if (s) s = db.exec_status(set_version.c_str(), context);
+    if (s) s = db.exec_status("COMMIT", context);
+    if (!s) {
+      if (db.in_transaction()) db.exec("ROLLBACK");
+      return s;
+    }
+    spdlog::info("sqlite: {} migrated to schema version {} ({})", path, step.version, step.name);
+  }
+  return Status::success();
+}
+
+}  // namespace parley::store::sqlite

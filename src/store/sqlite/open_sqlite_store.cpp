@@ -1,0 +1,66 @@
+// open_sqlite_store: preflight, open the write connection, configure, migrate,
+// open the readers, start the writer. Nothing is written to an existing file
+// before preflight() accepted it.
+
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <string>
+
+#include "store/sqlite/migrations.hpp"
+#include "store/sqlite/preflight.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store_impl.hpp"
+
+namespace parley::store {
+
+namespace {
+
+using sqlite::Connection;
+
+Status set_pragma(Connection& db, const std::string& pragma) {
+  return db.exec_status(pragma.c_str(), db.path() + ": " + pragma);
+}
+
+Status configure_common(Connection& db, const SqliteOptions& options) {
+  sqlite3_busy_timeout(db.handle(), options.busy_timeout_ms);
+  if (Status s = set_pragma(db, "PRAGMA cache_size = -" + std::to_string(options.cache_kib)); !s) return s;
+  return set_pragma(db, "PRAGMA temp_store = MEMORY");
+}
+
+Status configure_writer(Connection& db, const SqliteOptions& options) {
+  if (Status s = configure_common(db, options); !s) return s;
+  sqlite::Stmt wal = db.prepare("PRAGMA journal_mode = WAL");
+  if (wal.step() != SQLITE_ROW) return wal.error(db.path() + ": switching to WAL");
+  if (std::string mode = wal.text(0); mode != "wal") {
+    return Error::unavailable(db.path() + ": cannot use WAL journal mode (got " + mode + ")");
+  }
+  for (const char* pragma : {"PRAGMA foreign_keys = ON", "PRAGMA journal_size_limit = 67108864"}) {
+    if (Status s = set_pragma(db, pragma); !s) return s;
+  }
+  return set_pragma(db, options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
+  if (options.path.empty()) return Error::bad_request("bad_store_path", "the SQLite store needs a file path");
+  if (Status s = sqlite::preflight(options.path, options.quick_check, options.busy_timeout_ms); !s) return s.error();
+
+  auto writer_db = Connection::open(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!writer_db) return writer_db.error();
+  if (Status s = configure_writer(**writer_db, options); !s) return s.error();
+  if (Status s = sqlite::apply_migrations(**writer_db); !s) return s.error();
+
+  auto readers = sqlite::ReaderPool::open(options.path, options.readers,
+                                          [&](Connection& db) { return configure_common(db, options); });
+  if (!readers) return readers.error();
+
+  auto writer = std::make_unique<sqlite::Writer>(std::move(writer_db).value(), options.max_batch, options.max_queue);
+  spdlog::info("sqlite: opened {} (schema {}, {} readers, synchronous={})", options.path,
+               sqlite::latest_schema_version(), options.readers, options.synchronous_full ? "FULL" : "NORMAL");
+  return std::unique_ptr<Store>(
+      std::make_unique<sqlite::SqliteStore>(options, std::move(writer), std::move(readers).value()));
+}
+
+}  // namespace parley::store

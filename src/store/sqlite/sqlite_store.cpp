@@ -1,0 +1,176 @@
+#include "store/sqlite/sqlite_store_impl.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <future>
+#include <utility>
+
+#include "store/sqlite/conversation_queries.hpp"
+#include "store/sqlite/function_job.hpp"
+#include "store/sqlite/message_queries.hpp"
+#include "store/sqlite/user_queries.hpp"
+
+namespace parley::store::sqlite {
+
+namespace {
+
+Status to_status(const Result<std::monostate>& r) {
+  if (r) return Status::success();
+  return r.error();
+}
+
+Error closing() { return Error::unavailable("the store is closing or overloaded"); }
+
+}  // namespace
+
+SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers)
+    : options_(std::move(options)), writer_(std::move(writer)), readers_(std::move(readers)) {}
+
+SqliteStore::~SqliteStore() {
+  writer_->stop();   // refuses new writes, commits the queued ones, joins the thread
+  readers_.reset();  // waits for reads in flight (there should be none), closes the readers
+  if (Connection* db = writer_->connection_after_stop()) {
+    int rc = db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (rc != SQLITE_OK) spdlog::warn("sqlite: final checkpoint of {} failed: {}", options_.path, sqlite3_errstr(rc));
+  }
+  writer_.reset();  // closes the write connection, the last one: SQLite removes the WAL
+  spdlog::info("sqlite: closed {}", options_.path);
+}
+
+template <class T, class Work>
+Result<T> SqliteStore::write(Work work) {
+  std::promise<Result<T>> promise;
+  std::future<Result<T>> future = promise.get_future();
+  auto job = make_job<T>(std::move(work), [&promise](Result<T> r) { promise.set_value(std::move(r)); });
+  if (!writer_->submit(std::move(job), true)) return closing();
+  return future.get();
+}
+
+template <class T, class Work>
+T SqliteStore::read(const char* what, Work work, T fallback) {
+  ReaderPool::Lease db = readers_->acquire();
+  auto result = work(*db);
+  if (!result) {
+    spdlog::error("sqlite: {} failed: {}", what, result.error().message);
+    return fallback;
+  }
+  return std::move(result).value();
+}
+
+Status SqliteStore::ping() {
+  if (writer_->stopped()) return closing();
+  ReaderPool::Lease db = readers_->acquire();
+  auto one = db->query_int("SELECT 1");
+  if (!one) return one.error();
+  return Status::success();
+}
+
+// ---- users
+
+Status SqliteStore::insert_user(const UserRow& user) {
+  return to_status(write<std::monostate>([&](Connection& db) { return sqlite::insert_user(db, user); }));
+}
+
+std::optional<UserRow> SqliteStore::user_by_id(Id id) {
+  return read<std::optional<UserRow>>("user_by_id", [&](Connection& db) { return sqlite::user_by_id(db, id); }, {});
+}
+
+std::optional<UserRow> SqliteStore::user_by_login(std::string_view username_or_email) {
+  return read<std::optional<UserRow>>(
+      "user_by_login", [&](Connection& db) { return sqlite::user_by_login(db, username_or_email); }, {});
+}
+
+std::vector<UserRow> SqliteStore::users_by_ids(const std::vector<Id>& ids) {
+  return read<std::vector<UserRow>>("users_by_ids", [&](Connection& db) { return sqlite::users_by_ids(db, ids); },
+                                    {});
+}
+
+std::vector<UserRow> SqliteStore::search_users(std::string_view query, Id exclude, int limit) {
+  return read<std::vector<UserRow>>(
+      "search_users", [&](Connection& db) { return sqlite::search_users(db, query, exclude, limit); }, {});
+}
+
+Status SqliteStore::set_last_seen(Id user, TimeMs at) {
+  return to_status(write<std::monostate>([&](Connection& db) { return sqlite::set_last_seen(db, user, at); }));
+}
+
+// ---- conversations
+
+Result<CreatedConversation> SqliteStore::create_conversation(const ConversationRow& row,
+                                                             const std::vector<MemberRow>& members) {
+  return write<CreatedConversation>(
+      [&](Connection& db) { return sqlite::create_conversation(db, row, members); });
+}
+
+std::optional<ConversationRow> SqliteStore::conversation_by_id(Id id) {
+  return read<std::optional<ConversationRow>>(
+      "conversation_by_id", [&](Connection& db) { return sqlite::conversation_by_id(db, id); }, {});
+}
+
+std::optional<MemberRow> SqliteStore::membership(Id conversation, Id user) {
+  return read<std::optional<MemberRow>>(
+      "membership", [&](Connection& db) { return sqlite::membership(db, conversation, user); }, {});
+}
+
+std::vector<MemberView> SqliteStore::members_of(Id conversation) {
+  return read<std::vector<MemberView>>(
+      "members_of", [&](Connection& db) { return sqlite::members_of(db, conversation); }, {});
+}
+
+std::vector<ConversationSummary> SqliteStore::conversations_of(Id user, std::optional<ActivityCursor> cursor,
+                                                               int limit) {
+  return read<std::vector<ConversationSummary>>(
+      "conversations_of", [&](Connection& db) { return sqlite::conversations_of(db, user, cursor, limit); }, {});
+}
+
+std::optional<ConversationSummary> SqliteStore::conversation_summary(Id conversation, Id user) {
+  return read<std::optional<ConversationSummary>>(
+      "conversation_summary", [&](Connection& db) { return sqlite::conversation_summary(db, conversation, user); },
+      {});
+}
+
+Status SqliteStore::update_conversation(Id conversation, const ConversationChange& change) {
+  return to_status(write<std::monostate>(
+      [&](Connection& db) { return sqlite::update_conversation(db, conversation, change); }));
+}
+
+// ---- messages
+
+Result<AppendResult> SqliteStore::append_message(const MessageRow& draft) {
+  return write<AppendResult>([&](Connection& db) { return sqlite::append_message(db, draft); });
+}
+
+void SqliteStore::append_message_async(MessageRow draft, std::function<void(Result<AppendResult>)> done) {
+  auto shared_done = std::make_shared<std::function<void(Result<AppendResult>)>>(std::move(done));
+  auto job = make_job<AppendResult>(
+      [draft = std::move(draft)](Connection& db) { return sqlite::append_message(db, draft); },
+      [shared_done](Result<AppendResult> r) { (*shared_done)(std::move(r)); });
+  if (!writer_->submit(std::move(job), false)) (*shared_done)(closing());
+}
+
+std::optional<MessageRow> SqliteStore::message_by_id(Id id) {
+  return read<std::optional<MessageRow>>(
+      "message_by_id", [&](Connection& db) { return sqlite::message_by_id(db, id); }, {});
+}
+
+std::vector<MessageRow> SqliteStore::messages(Id conversation, std::optional<Seq> before, std::optional<Seq> after,
+                                              int limit) {
+  return read<std::vector<MessageRow>>(
+      "messages", [&](Connection& db) { return sqlite::messages(db, conversation, before, after, limit); }, {});
+}
+
+Result<MessageRow> SqliteStore::soft_delete_message(Id message, TimeMs at) {
+  return write<MessageRow>([&](Connection& db) { return sqlite::soft_delete_message(db, message, at); });
+}
+
+Result<ReadState> SqliteStore::advance_read(Id conversation, Id user, Seq seq) {
+  return write<ReadState>([&](Connection& db) { return sqlite::advance_read(db, conversation, user, seq); });
+}
+
+std::int64_t SqliteStore::unread_count(Id conversation, Id user) {
+  return read<std::int64_t>(
+      "unread_count", [&](Connection& db) { return sqlite::unread_count(db, conversation, user); }, 0);
+}
+
+}  // namespace parley::store::sqlite

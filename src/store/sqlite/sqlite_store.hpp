@@ -1,0 +1,36 @@
+#pragma once
+// The embedded-mode Store: one SQLite file in WAL mode, one writer thread with
+// group commit, a pool of read-only connections. docs/storage.md explains the
+// schema, the threading and the durability choices.
+//
+// Thread-safety: the returned Store is safe to call from any thread (store.hpp).
+// Ownership: the caller owns the Store; destroying it stops accepting writes,
+// finishes the queued ones, checkpoints the WAL and closes the file. Destroy it
+// only after every call into it has returned.
+
+#include <memory>
+#include <string>
+
+#include "common/result.hpp"
+#include "store/store.hpp"
+
+namespace parley::store {
+
+struct SqliteOptions {
+  std::string path;                 // the database file; its directory must exist
+  int readers = 4;                  // read-only connections (concurrent reads)
+  bool synchronous_full = true;     // FULL: fsync the WAL at every commit; false: NORMAL
+  int max_batch = 512;              // write jobs per transaction (group commit)
+  int max_queue = 65536;            // write jobs waiting; see Store::append_message_async
+  int busy_timeout_ms = 5000;       // waiting for another process's lock
+  bool quick_check = true;          // PRAGMA quick_check at open (time grows with the file)
+  int cache_kib = 16384;            // page cache per connection
+};
+
+// Opens (creating if needed) and migrates the database. Refuses, leaving the file
+// untouched, a file that is not SQLite, is corrupt, belongs to another
+// application, or has a schema newer than this build (Error.code not_a_database,
+// corrupt_database, foreign_database, schema_too_new; the message names the file).
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options);
+
+}  // namespace parley::store

@@ -1,0 +1,75 @@
+#pragma once
+// SqliteStore: Store over a Writer (all writes, group commit) and a ReaderPool
+// (all reads). Each method is one query function (user_queries.hpp,
+// conversation_queries.hpp, message_queries.hpp) run on the right connection.
+//
+// Read failures (I/O errors, corruption) are logged and read as "nothing"
+// (nullopt, empty, 0), because the read methods of Store return no error.
+//
+// append_message_async: when the write queue is full or the store is closing,
+// `done` runs at once, on the caller's thread, with ErrorKind::unavailable.
+//
+// Thread-safety: as Store. Ownership: owns the writer and the readers.
+
+#include <memory>
+
+#include "store/sqlite/reader_pool.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/writer.hpp"
+#include "store/store.hpp"
+
+namespace parley::store::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(SqliteOptions options, std::unique_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers);
+  ~SqliteStore() override;
+
+  Status ping() override;
+
+  Status insert_user(const UserRow& user) override;
+  std::optional<UserRow> user_by_id(Id id) override;
+  std::optional<UserRow> user_by_login(std::string_view username_or_email) override;
+  std::vector<UserRow> users_by_ids(const std::vector<Id>& ids) override;
+  std::vector<UserRow> search_users(std::string_view query, Id exclude, int limit) override;
+  Status set_last_seen(Id user, TimeMs at) override;
+
+  Result<CreatedConversation> create_conversation(const ConversationRow& row,
+                                                  const std::vector<MemberRow>& members) override;
+  std::optional<ConversationRow> conversation_by_id(Id id) override;
+  std::optional<MemberRow> membership(Id conversation, Id user) override;
+  std::vector<MemberView> members_of(Id conversation) override;
+  std::vector<ConversationSummary> conversations_of(Id user, std::optional<ActivityCursor> cursor,
+                                                    int limit) override;
+  std::optional<ConversationSummary> conversation_summary(Id conversation, Id user) override;
+  Status update_conversation(Id conversation, const ConversationChange& change) override;
+
+  Result<AppendResult> append_message(const MessageRow& draft) override;
+  void append_message_async(MessageRow draft, std::function<void(Result<AppendResult>)> done) override;
+  std::optional<MessageRow> message_by_id(Id id) override;
+  std::vector<MessageRow> messages(Id conversation, std::optional<Seq> before, std::optional<Seq> after,
+                                   int limit) override;
+  Result<MessageRow> soft_delete_message(Id message, TimeMs at) override;
+  Result<ReadState> advance_read(Id conversation, Id user, Seq seq) override;
+  std::int64_t unread_count(Id conversation, Id user) override;
+
+  // For tests and metrics.
+  WriterStats writer_stats() const { return writer_->stats(); }
+  std::size_t write_queue_depth() const { return writer_->queue_depth(); }
+  // Submits an arbitrary job (tests use it to hold the writer or inject faults).
+  bool submit_for_test(std::unique_ptr<WriteJob> job) { return writer_->submit(std::move(job), true); }
+
+ private:
+  // Runs `work` in the writer's next transaction and waits for the outcome.
+  template <class T, class Work>
+  Result<T> write(Work work);
+  // Runs `work` on a reader; a failure is logged and `fallback` returned.
+  template <class T, class Work>
+  T read(const char* what, Work work, T fallback);
+
+  SqliteOptions options_;
+  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<ReaderPool> readers_;
+};
+
+}  // namespace parley::store::sqlite

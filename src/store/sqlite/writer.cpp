@@ -1,0 +1,172 @@
+#include "store/sqlite/writer.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <exception>
+
+namespace parley::store::sqlite {
+
+namespace {
+
+Error as_unavailable(Error e) {
+  e.kind = ErrorKind::unavailable;
+  e.code = "unavailable";
+  return e;
+}
+
+}  // namespace
+
+Writer::Writer(std::unique_ptr<Connection> db, int max_batch, int max_queue)
+    : db_(std::move(db)),
+      max_batch_(static_cast<std::size_t>(std::max(1, max_batch))),
+      max_queue_(static_cast<std::size_t>(std::max(1, max_queue))),
+      thread_([this] { do_loop(); }) {}
+
+Writer::~Writer() { stop(); }
+
+bool Writer::submit(std::unique_ptr<WriteJob> job, bool wait) {
+  {
+    std::unique_lock lock(mu_);
+    if (wait) has_room_.wait(lock, [&] { return stopping_ || queue_.size() < max_queue_; });
+    if (stopping_ || queue_.size() >= max_queue_) return false;
+    queue_.push_back(std::move(job));
+  }
+  has_work_.notify_one();
+  return true;
+}
+
+void Writer::stop() {
+  std::lock_guard stop_lock(stop_mu_);
+  if (stopped_) return;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  has_work_.notify_all();
+  has_room_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  stopped_ = true;
+}
+
+bool Writer::stopped() const { return stopped_; }
+
+Connection* Writer::connection_after_stop() { return stopped_ ? db_.get() : nullptr; }
+
+WriterStats Writer::stats() const {
+  return {transactions_.load(), jobs_.load(), failed_transactions_.load(), largest_batch_.load()};
+}
+
+std::size_t Writer::queue_depth() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+void Writer::do_loop() {
+  std::vector<std::unique_ptr<WriteJob>> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      has_work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued has run
+      std::size_t n = std::min(queue_.size(), max_batch_);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    has_room_.notify_all();
+    do_batch(batch);
+    batch.clear();
+  }
+}
+
+void Writer::do_batch(std::vector<std::unique_ptr<WriteJob>>& jobs) {
+  std::vector<std::optional<Error>> outcome(jobs.size());
+  std::size_t next = 0;
+  while (next < jobs.size()) next = do_transaction(jobs, next, outcome);
+}
+
+std::size_t Writer::do_transaction(std::vector<std::unique_ptr<WriteJob>>& jobs, std::size_t next,
+                                   std::vector<std::optional<Error>>& outcome) {
+  const std::size_t first = next;
+  int rc = db_->exec("BEGIN IMMEDIATE");
+  if (rc != SQLITE_OK) {
+    Error failure = as_unavailable(db_->error(rc, "begin write transaction"));
+    failed_transactions_++;
+    on_done(jobs, first, jobs.size(), outcome, &failure);
+    return jobs.size();
+  }
+  bool intact = true;
+  while (next < jobs.size() && intact) {
+    intact = do_job(*jobs[next], outcome[next]);
+    ++next;
+  }
+  if (!intact) {
+    if (db_->in_transaction()) db_->exec("ROLLBACK");
+    Error failure = Error::unavailable("the write transaction was abandoned: " + std::string(sqlite3_errmsg(db_->handle())));
+    failed_transactions_++;
+    on_done(jobs, first, next, outcome, &failure);
+    return next;
+  }
+  rc = db_->exec("COMMIT");
+  if (rc != SQLITE_OK) {
+    Error failure = as_unavailable(db_->error(rc, "commit"));
+    if (db_->in_transaction()) db_->exec("ROLLBACK");
+    spdlog::error("sqlite: {}", failure.message);
+    failed_transactions_++;
+    on_done(jobs, first, next, outcome, &failure);
+    return next;
+  }
+  transactions_++;
+  std::uint64_t size = next - first;
+  std::uint64_t largest = largest_batch_.load();
+  while (size > largest && !largest_batch_.compare_exchange_weak(largest, size)) {
+  }
+  on_done(jobs, first, next, outcome, nullptr);
+  return next;
+}
+
+bool Writer::do_job(WriteJob& job, std::optional<Error>& outcome) {
+  int rc = db_->exec("SAVEPOINT job");
+  if (rc != SQLITE_OK) {
+    outcome = as_unavailable(db_->error(rc, "savepoint"));
+    return db_->in_transaction();
+  }
+  bool keep = false;
+  try {
+    keep = job.run(*db_);
+  } catch (const std::exception& e) {
+    outcome = Error::internal(std::string("write failed: ") + e.what());
+  } catch (...) {
+    outcome = Error::internal("write failed: unknown exception");
+  }
+  // SQLite rolls the whole transaction back by itself after some errors
+  // (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM): then nothing of it can commit.
+  if (!db_->in_transaction()) return false;
+  rc = keep && !outcome ? db_->exec("RELEASE job") : db_->exec("ROLLBACK TO job; RELEASE job");
+  if (rc != SQLITE_OK) {
+    spdlog::error("sqlite: ending savepoint failed: {}", sqlite3_errmsg(db_->handle()));
+    return false;
+  }
+  return true;
+}
+
+void Writer::on_done(std::vector<std::unique_ptr<WriteJob>>& jobs, std::size_t first, std::size_t last,
+                     std::vector<std::optional<Error>>& outcome, const Error* failure) {
+  for (std::size_t i = first; i < last; ++i) {
+    const Error* e = outcome[i] ? &*outcome[i] : failure;
+    jobs_++;  // before completing: a caller that sees its result also sees it counted
+    try {
+      jobs[i]->complete(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("sqlite: a write completion threw: {}", ex.what());
+    } catch (...) {
+      spdlog::error("sqlite: a write completion threw");
+    }
+    jobs[i].reset();
+  }
+}
+
+}  // namespace parley::store::sqlite

@@ -1,0 +1,105 @@
+#pragma once
+// Writer: the one thread that writes, and its queue.
+//
+// Group commit: the thread takes every queued job (up to max_batch), runs them
+// in ONE transaction (BEGIN IMMEDIATE … COMMIT: one WAL fsync for the batch),
+// then completes each job. Each job runs inside its own SAVEPOINT, so a job that
+// fails (a constraint, not found) rolls back only itself. If COMMIT fails, or
+// SQLite abandons the transaction (I/O error, disk full), every job of that
+// transaction completes with ErrorKind::unavailable and none of it is stored.
+// While one batch commits the next one queues, so the batch size follows load.
+//
+// Bounds: at most max_queue jobs wait. submit(job, wait=true) blocks until there
+// is room; submit(job, wait=false) refuses at the bound. After stop() begins,
+// submit refuses everything.
+//
+// Ownership: owns the write Connection and the thread. Thread-safety: submit()
+// and stats() from any thread; WriteJob::run/complete run on the writer thread.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "common/result.hpp"
+#include "store/sqlite/connection.hpp"
+
+namespace parley::store::sqlite {
+
+class WriteJob {
+ public:
+  virtual ~WriteJob() = default;
+  // Inside the job's SAVEPOINT. Return false to roll back this job's changes.
+  virtual bool run(Connection& db) = 0;
+  // After the transaction ended. `failure` is set when the job's work was not
+  // committed for a reason outside the job (COMMIT failed, the transaction was
+  // lost, the job threw); otherwise the job reports what run() decided.
+  virtual void complete(const Error* failure) = 0;
+};
+
+struct WriterStats {
+  std::uint64_t transactions = 0;   // committed
+  std::uint64_t jobs = 0;           // completed, whatever their outcome
+  std::uint64_t failed_transactions = 0;
+  std::uint64_t largest_batch = 0;  // jobs in one committed transaction
+};
+
+class Writer {
+ public:
+  Writer(std::unique_ptr<Connection> db, int max_batch, int max_queue);
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  // stop(), then the connection closes.
+  ~Writer();
+
+  // false: refused (closing, or full and !wait); the job was not run nor completed.
+  bool submit(std::unique_ptr<WriteJob> job, bool wait);
+
+  // Stops accepting, runs every queued job, joins the thread. Idempotent.
+  void stop();
+  bool stopped() const;
+
+  // After stop(): the connection, for the final checkpoint. Null before.
+  Connection* connection_after_stop();
+
+  WriterStats stats() const;
+  // Jobs waiting (not yet taken into a batch).
+  std::size_t queue_depth() const;
+
+ private:
+  void do_loop();
+  void do_batch(std::vector<std::unique_ptr<WriteJob>>& jobs);
+  // Runs jobs[next...] in one transaction; returns the index after the last one it ran.
+  std::size_t do_transaction(std::vector<std::unique_ptr<WriteJob>>& jobs, std::size_t next,
+                             std::vector<std::optional<Error>>& outcome);
+  // One job in its savepoint; false if the transaction can no longer be committed.
+  bool do_job(WriteJob& job, std::optional<Error>& outcome);
+  void on_done(std::vector<std::unique_ptr<WriteJob>>& jobs, std::size_t first, std::size_t last,
+               std::vector<std::optional<Error>>& outcome, const Error* failure);
+
+  std::unique_ptr<Connection> db_;  // only the writer thread touches it until stop() returns
+  const std::size_t max_batch_;
+  const std::size_t max_queue_;
+
+  mutable std::mutex mu_;
+  std::condition_variable has_work_;
+  std::condition_variable has_room_;
+  std::deque<std::unique_ptr<WriteJob>> queue_;  // GUARDED_BY(mu_)
+  bool stopping_ = false;                        // GUARDED_BY(mu_)
+  std::mutex stop_mu_;                           // serializes stop()
+  std::atomic<bool> stopped_{false};
+
+  std::atomic<std::uint64_t> transactions_{0};
+  std::atomic<std::uint64_t> jobs_{0};
+  std::atomic<std::uint64_t> failed_transactions_{0};
+  std::atomic<std::uint64_t> largest_batch_{0};
+
+  std::thread thread_;  // last: starts after everything above is built
+};
+
+}  // namespace parley::store::sqlite

@@ -1,0 +1,114 @@
+#pragma once
+// The storage interface of Parley. Narrow on purpose: everything the chat layer
+// needs, nothing SQL-shaped, so that another backend (PostgreSQL in cluster mode)
+// can implement it.
+//
+// Thread-safety: every method may be called from any thread, concurrently.
+// Calls BLOCK the caller (disk I/O, waiting for a group commit): never call them
+// on an IO thread. Writes are durable when they return (or when `done` runs).
+// Reads never wait for the writer.
+//
+// Errors: expected failures (not found, conflicts) come back as values; a storage
+// failure (disk full, I/O error) is ErrorKind::unavailable / internal, and the
+// write it belongs to changed nothing.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+#include "store/records.hpp"
+
+namespace parley::store {
+
+struct CreatedConversation {
+  Id id = 0;
+  bool created = false;  // false: a direct conversation between the pair existed
+};
+
+struct AppendResult {
+  MessageRow message;
+  bool created = false;  // false: (sender, clientMsgId) was stored before; nothing new
+};
+
+struct ReadState {
+  Id conversation_id = 0;
+  Seq last_read_seq = 0;
+  std::int64_t unread_count = 0;
+};
+
+struct ConversationChange {
+  std::optional<std::string> title;
+  std::vector<MemberRow> add;  // already members: ignored
+  std::vector<Id> remove;      // not members: ignored
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // A trivial round trip to the database, for /readyz.
+  virtual Status ping() = 0;
+
+  // ---- users
+  // conflict "username_taken" / "email_taken" (both compared ignoring case).
+  virtual Status insert_user(const UserRow& user) = 0;
+  virtual std::optional<UserRow> user_by_id(Id id) = 0;
+  // Matches username or email, ignoring case.
+  virtual std::optional<UserRow> user_by_login(std::string_view username_or_email) = 0;
+  // Unknown ids are skipped; order unspecified.
+  virtual std::vector<UserRow> users_by_ids(const std::vector<Id>& ids) = 0;
+  // Case-insensitive prefix of username or display name, or exact email (ignoring
+  // case); never `exclude`; at most `limit`, by username.
+  virtual std::vector<UserRow> search_users(std::string_view query, Id exclude, int limit) = 0;
+  virtual Status set_last_seen(Id user, TimeMs at) = 0;
+
+  // ---- conversations
+  // Inserts the conversation and its members in one transaction. For a direct
+  // conversation (exactly two members) an existing one between the same pair is
+  // returned instead (created = false).
+  virtual Result<CreatedConversation> create_conversation(const ConversationRow& row,
+                                                          const std::vector<MemberRow>& members) = 0;
+  virtual std::optional<ConversationRow> conversation_by_id(Id id) = 0;
+  virtual std::optional<MemberRow> membership(Id conversation, Id user) = 0;
+  // Members with their users (no email, no hash), admins first then by join time.
+  virtual std::vector<MemberView> members_of(Id conversation) = 0;
+  // The user's conversations, most recent activity first, strictly after `cursor`.
+  virtual std::vector<ConversationSummary> conversations_of(Id user, std::optional<ActivityCursor> cursor,
+                                                            int limit) = 0;
+  virtual std::optional<ConversationSummary> conversation_summary(Id conversation, Id user) = 0;
+  // Applies a change in one transaction. not_found if the conversation is gone.
+  virtual Status update_conversation(Id conversation, const ConversationChange& change) = 0;
+
+  // ---- messages
+  // `draft` carries id, conversation_id, sender_id, body, client_msg_id, created_at;
+  // the store assigns seq = last_seq + 1 in the transaction that stores it and moves
+  // the conversation's last_seq / last_activity_at. A repeat of (sender_id,
+  // client_msg_id) returns the stored message with created = false. not_found when
+  // the conversation is gone or the sender is not a member.
+  virtual Result<AppendResult> append_message(const MessageRow& draft) = 0;
+  // Same, without blocking: `done` runs on the store's writer thread after commit.
+  // It must be quick and must not call the store (post elsewhere instead).
+  virtual void append_message_async(MessageRow draft, std::function<void(Result<AppendResult>)> done) = 0;
+
+  virtual std::optional<MessageRow> message_by_id(Id id) = 0;
+  // A page in ascending seq order, at most `limit`:
+  //   after only:  the first `limit` with seq > after;
+  //   before only: the last `limit` with seq < before;
+  //   both:        the first `limit` with after < seq < before;
+  //   neither:     the newest `limit`.
+  // Deleted messages are included as tombstones.
+  virtual std::vector<MessageRow> messages(Id conversation, std::optional<Seq> before, std::optional<Seq> after,
+                                           int limit) = 0;
+  // Erases the body and sets deleted_at (kept if already set). Returns the tombstone.
+  virtual Result<MessageRow> soft_delete_message(Id message, TimeMs at) = 0;
+  // Moves the member's watermark to max(current, seq). not_found if not a member.
+  virtual Result<ReadState> advance_read(Id conversation, Id user, Seq seq) = 0;
+  // Messages after the member's watermark, not sent by them, not deleted.
+  virtual std::int64_t unread_count(Id conversation, Id user) = 0;
+};
+
+}  // namespace parley::store

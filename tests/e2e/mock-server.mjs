@@ -1,0 +1,359 @@
+#!/usr/bin/env node
+// A small in-memory stand-in for `parley serve`, for working on the web client without the C++ server.
+// NOT used by the committed e2e suite by default (that runs the real binary given by PARLEY_BIN), but it
+// speaks the same REST + Socket.IO surface (docs/web.md), so `PARLEY_BIN=tests/e2e/mock-server.mjs`
+// runs the suite against it to check the suite and the client themselves.
+//
+//   node tests/e2e/mock-server.mjs serve --listen 127.0.0.1:8080 --data-dir /tmp/parley-mock --web-dir web/out
+//
+// State is kept in <data-dir>/mock.json so that a restart keeps users, tokens and messages.
+import { createServer } from 'node:http';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { extname, join, normalize, resolve } from 'node:path';
+import { Server } from 'socket.io';
+
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const [host, port] = opt('listen', '127.0.0.1:8080').split(':');
+const dataDir = resolve(opt('data-dir', '/tmp/parley-mock'));
+const webDir = opt('web-dir') ? resolve(opt('web-dir')) : null;
+mkdirSync(dataDir, { recursive: true });
+const dbFile = join(dataDir, 'mock.json');
+
+let db = { nextId: 1, users: {}, tokens: {}, convs: {}, messages: {} };
+if (existsSync(dbFile)) db = JSON.parse(readFileSync(dbFile, 'utf8'));
+const save = () => writeFileSync(dbFile, JSON.stringify(db));
+const newId = () => String(Date.now() * 1000 + db.nextId++);
+const now = () => new Date().toISOString();
+
+const pubUser = (u) => ({ id: u.id, username: u.username, displayName: u.displayName, createdAt: u.createdAt });
+const lastSeen = {};
+const online = new Map(); // userId -> number of sockets
+const offlineTimers = {};
+
+function convView(c, uid) {
+  const msgs = db.messages[c.id] ?? [];
+  const me = c.members.find((m) => m.id === uid);
+  const lastReadSeq = me?.lastReadSeq ?? 0;
+  return {
+    id: c.id,
+    type: c.type,
+    title: c.title,
+    createdAt: c.createdAt,
+    members: c.members.map((m) => ({ ...pubUser(db.users[m.id]), role: m.role, lastReadSeq: m.lastReadSeq })),
+    lastMessage: msgs.length ? msgs[msgs.length - 1] : null,
+    lastSeq: msgs.length,
+    lastReadSeq,
+    unreadCount: msgs.filter((m) => m.seq > lastReadSeq && m.senderId !== uid).length,
+  };
+}
+const activity = (c) => {
+  const msgs = db.messages[c.id] ?? [];
+  return msgs.length ? msgs[msgs.length - 1].createdAt : c.createdAt;
+};
+const memberOf = (c, uid) => c && c.members.some((m) => m.id === uid);
+
+class HttpError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function page(msgs, { before, after, limit }) {
+  limit = Math.max(1, Math.min(100, Number(limit) || 50));
+  if (after !== undefined && after !== null && after !== '') {
+    const rest = msgs.filter((m) => m.seq > Number(after));
+    const out = rest.slice(0, limit);
+    return { messages: out, nextCursor: rest.length > limit ? String(out[out.length - 1].seq) : null };
+  }
+  const b = before ? Number(before) : Infinity;
+  const rest = msgs.filter((m) => m.seq < b);
+  const out = rest.slice(-limit);
+  return { messages: out, nextCursor: rest.length > limit ? String(out[0].seq) : null };
+}
+
+// ───────────── realtime plumbing ─────────────
+let io;
+const toUser = (uid, ev, data) => io.to(`user:${uid}`).emit(ev, data);
+const toMembers = (c, ev, data) => c.members.forEach((m) => toUser(m.id, ev, data));
+const typingTimers = {};
+
+function statusOf(uid) {
+  return { userId: uid, online: (online.get(uid) ?? 0) > 0, lastSeenAt: lastSeen[uid] ?? null };
+}
+function broadcastStatus(uid) {
+  const peers = new Set();
+  for (const c of Object.values(db.convs)) if (memberOf(c, uid)) c.members.forEach((m) => peers.add(m.id));
+  peers.delete(uid);
+  for (const p of peers) toUser(p, 'user_status', statusOf(uid));
+}
+
+function storeMessage(uid, { conversationId, body, clientMsgId }) {
+  const c = db.convs[conversationId];
+  if (!memberOf(c, uid)) throw new HttpError(404, 'not_found', 'conversation not found');
+  if (typeof body !== 'string' || body.length < 1 || body.length > 4000) throw new HttpError(400, 'invalid_body', 'body must be 1-4000 characters');
+  if (typeof clientMsgId !== 'string' || !clientMsgId) throw new HttpError(400, 'invalid_client_msg_id', 'clientMsgId required');
+  const msgs = (db.messages[c.id] ??= []);
+  const dup = msgs.find((m) => m.senderId === uid && m.clientMsgId === clientMsgId);
+  if (dup) return { message: dup, created: false };
+  const m = { id: newId(), conversationId: c.id, seq: msgs.length + 1, senderId: uid, body, clientMsgId, createdAt: now(), deletedAt: null };
+  msgs.push(m);
+  save();
+  toMembers(c, 'new_message', m);
+  clearTyping(c.id, uid);
+  return { message: m, created: true };
+}
+
+function markRead(uid, messageId, conversationId) {
+  let c, m;
+  if (conversationId) {
+    c = db.convs[conversationId];
+    m = (db.messages[conversationId] ?? []).find((x) => x.id === messageId);
+  } else
+    for (const [cid, list] of Object.entries(db.messages)) {
+      m = list.find((x) => x.id === messageId);
+      if (m) {
+        c = db.convs[cid];
+        break;
+      }
+    }
+  if (!m || !memberOf(c, uid)) throw new HttpError(404, 'not_found', 'message not found');
+  const me = c.members.find((x) => x.id === uid);
+  if (m.seq > me.lastReadSeq) {
+    me.lastReadSeq = m.seq;
+    save();
+    io.to(`conv:${c.id}`).emit('message_read', { conversationId: c.id, userId: uid, seq: me.lastReadSeq });
+  }
+  const v = convView(c, uid);
+  return { conversationId: c.id, lastReadSeq: v.lastReadSeq, unreadCount: v.unreadCount };
+}
+
+function clearTyping(cid, uid) {
+  const k = `${cid}/${uid}`;
+  if (typingTimers[k]) {
+    clearTimeout(typingTimers[k]);
+    delete typingTimers[k];
+    io.to(`conv:${cid}`).emit('stop_typing', { conversationId: cid, userId: uid });
+  }
+}
+
+// ───────────── REST ─────────────
+async function api(req, url, body) {
+  const path = url.pathname.replace(/^\/api/, '');
+  const q = Object.fromEntries(url.searchParams);
+  const M = req.method;
+  if (M === 'POST' && path === '/auth/register') {
+    const { username, email, password, displayName } = body ?? {};
+    if (!username || !email || !password) throw new HttpError(400, 'invalid', 'username, email and password are required');
+    if (password.length < 8) throw new HttpError(400, 'weak_password', 'password must be at least 8 characters');
+    if (Object.values(db.users).some((u) => u.username.toLowerCase() === username.toLowerCase() || u.email === email))
+      throw new HttpError(409, 'taken', 'username or email already taken');
+    const u = { id: newId(), username, email, password, displayName: displayName || username, createdAt: now() };
+    db.users[u.id] = u;
+    const token = randomBytes(18).toString('hex');
+    db.tokens[token] = u.id;
+    save();
+    return [201, { token, user: pubUser(u) }];
+  }
+  if (M === 'POST' && path === '/auth/login') {
+    const { username, email, password } = body ?? {};
+    const u = Object.values(db.users).find((x) => (username && x.username === username) || (email && x.email === email));
+    if (!u || u.password !== password) throw new HttpError(401, 'invalid_credentials', 'wrong username or password');
+    const token = randomBytes(18).toString('hex');
+    db.tokens[token] = u.id;
+    save();
+    return [200, { token, user: pubUser(u) }];
+  }
+  const tok = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+  const uid = db.tokens[tok];
+  if (!uid) throw new HttpError(401, 'unauthorized', 'missing or invalid token');
+  if (!online.get(uid)) lastSeen[uid] = now();
+  let m;
+  if (M === 'GET' && path === '/auth/me') return [200, { user: { ...pubUser(db.users[uid]), email: db.users[uid].email } }];
+  if (M === 'GET' && path === '/users/search') {
+    const s = (q.q ?? '').toLowerCase();
+    const users = Object.values(db.users)
+      .filter((u) => u.id !== uid && s && (u.username.toLowerCase().startsWith(s) || u.displayName.toLowerCase().startsWith(s) || u.email === s))
+      .slice(0, Number(q.limit) || 20)
+      .map(pubUser);
+    return [200, { users }];
+  }
+  if (M === 'GET' && (m = path.match(/^\/users\/([^/]+)\/status$/))) {
+    if (!db.users[m[1]]) throw new HttpError(404, 'not_found', 'no such user');
+    return [200, statusOf(m[1])];
+  }
+  if (M === 'POST' && path === '/conversations') {
+    const { type, memberIds = [], title } = body ?? {};
+    const ids = [...new Set(memberIds)].filter((x) => x !== uid);
+    if (ids.length === 0 || ids.some((x) => !db.users[x])) throw new HttpError(400, 'invalid_members', 'unknown or missing members');
+    if (type === 'direct') {
+      if (ids.length !== 1) throw new HttpError(400, 'invalid_members', 'a direct conversation has one other member');
+      const ex = Object.values(db.convs).find((c) => c.type === 'direct' && memberOf(c, uid) && memberOf(c, ids[0]));
+      if (ex) return [200, { conversation: convView(ex, uid) }];
+    } else if (type !== 'group') throw new HttpError(400, 'invalid_type', 'type must be direct or group');
+    else if (!title || title.length > 100) throw new HttpError(400, 'invalid_title', 'a group needs a title (1-100 characters)');
+    const c = {
+      id: newId(),
+      type,
+      title: type === 'group' ? title : null,
+      createdAt: now(),
+      members: [uid, ...ids].map((id) => ({ id, role: type === 'group' && id === uid ? 'admin' : 'member', lastReadSeq: 0 })),
+    };
+    db.convs[c.id] = c;
+    save();
+    for (const mem of c.members) if (mem.id !== uid) toUser(mem.id, 'conversation_updated', convView(c, mem.id));
+    return [201, { conversation: convView(c, uid) }];
+  }
+  if (M === 'GET' && path === '/conversations') {
+    const list = Object.values(db.convs)
+      .filter((c) => memberOf(c, uid))
+      .sort((a, b) => (activity(b) > activity(a) ? 1 : -1));
+    const start = Number(q.cursor) || 0;
+    const limit = Math.min(100, Number(q.limit) || 50);
+    const out = list.slice(start, start + limit);
+    return [200, { conversations: out.map((c) => convView(c, uid)), nextCursor: start + limit < list.length ? String(start + limit) : null }];
+  }
+  if ((m = path.match(/^\/conversations\/([^/]+)$/))) {
+    const c = db.convs[m[1]];
+    if (!memberOf(c, uid)) throw new HttpError(404, 'not_found', 'conversation not found');
+    if (M === 'GET') return [200, { conversation: convView(c, uid), ...page(db.messages[c.id] ?? [], { limit: 50 }) }];
+    if (M === 'PUT') {
+      const { title, addMemberIds = [], removeMemberIds = [] } = body ?? {};
+      const admin = c.members.find((x) => x.id === uid)?.role === 'admin';
+      const onlySelf = removeMemberIds.length === 1 && removeMemberIds[0] === uid && !title && addMemberIds.length === 0;
+      if (c.type === 'direct' && (addMemberIds.length || removeMemberIds.length)) throw new HttpError(400, 'direct', 'direct members never change');
+      if (!admin && !onlySelf) throw new HttpError(403, 'forbidden', 'only admins may change the group');
+      const before = c.members.map((x) => x.id);
+      if (title !== undefined) c.title = title;
+      for (const id of addMemberIds) if (db.users[id] && !memberOf(c, id)) c.members.push({ id, role: 'member', lastReadSeq: 0 });
+      c.members = c.members.filter((x) => !removeMemberIds.includes(x.id));
+      save();
+      const removed = before.filter((id) => !memberOf(c, id));
+      for (const mem of c.members) toUser(mem.id, 'conversation_updated', convView(c, mem.id));
+      for (const id of removed) {
+        toUser(id, 'conversation_updated', { ...convView(c, id) });
+        io.in(`user:${id}`).socketsLeave(`conv:${c.id}`);
+      }
+      return [200, { conversation: convView(c, uid) }];
+    }
+  }
+  if (M === 'POST' && path === '/messages') {
+    const r = storeMessage(uid, body ?? {});
+    return [r.created ? 201 : 200, { message: r.message }];
+  }
+  if (M === 'GET' && (m = path.match(/^\/messages\/([^/]+)$/))) {
+    const c = db.convs[m[1]];
+    if (!memberOf(c, uid)) throw new HttpError(404, 'not_found', 'conversation not found');
+    return [200, page(db.messages[c.id] ?? [], q)];
+  }
+  if (M === 'PUT' && (m = path.match(/^\/messages\/([^/]+)\/read$/))) return [200, markRead(uid, m[1])];
+  if (M === 'DELETE' && (m = path.match(/^\/messages\/([^/]+)$/))) {
+    for (const [cid, list] of Object.entries(db.messages)) {
+      const msg = list.find((x) => x.id === m[1]);
+      if (!msg) continue;
+      const c = db.convs[cid];
+      if (!memberOf(c, uid)) break;
+      if (msg.senderId !== uid) throw new HttpError(403, 'forbidden', 'only the sender may delete');
+      if (!msg.deletedAt) {
+        msg.body = '';
+        msg.deletedAt = now();
+        save();
+        toMembers(c, 'message_deleted', msg);
+      }
+      return [200, { message: msg }];
+    }
+    throw new HttpError(404, 'not_found', 'message not found');
+  }
+  throw new HttpError(404, 'not_found', 'no such route');
+}
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.txt': 'text/plain', '.json': 'application/json', '.ico': 'image/x-icon' };
+
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://x');
+  if (url.pathname === '/healthz' || url.pathname === '/readyz') return res.end('ok');
+  if (url.pathname.startsWith('/api/')) {
+    let body;
+    const chunks = [];
+    for await (const ch of req) chunks.push(ch);
+    try {
+      if (chunks.length) body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const [status, data] = await api(req, url, body);
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(data));
+    } catch (e) {
+      const status = e.status ?? 400;
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: e.code ?? 'bad_request', message: e.message } }));
+    }
+    return;
+  }
+  if (!webDir) return res.writeHead(404).end('web client not built');
+  let file = normalize(join(webDir, decodeURIComponent(url.pathname)));
+  if (!file.startsWith(webDir)) return res.writeHead(403).end();
+  if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+  if (!existsSync(file)) file = existsSync(`${file}.html`) ? `${file}.html` : join(webDir, 'index.html');
+  res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' });
+  createReadStream(file).pipe(res);
+});
+
+io = new Server(server, { path: '/socket.io/', serveClient: false });
+io.use((socket, next) => {
+  const uid = db.tokens[socket.handshake.auth?.token];
+  if (!uid) return next(new Error('unauthorized'));
+  socket.data.uid = uid;
+  next();
+});
+io.on('connection', (socket) => {
+  const uid = socket.data.uid;
+  socket.join(`user:${uid}`);
+  clearTimeout(offlineTimers[uid]);
+  const was = online.get(uid) ?? 0;
+  online.set(uid, was + 1);
+  if (was === 0) broadcastStatus(uid);
+  const wrap = (fn) => (payload, ack) => {
+    try {
+      const data = fn(payload ?? {});
+      if (typeof ack === 'function') ack({ ok: true, data: data ?? null });
+    } catch (e) {
+      if (typeof ack === 'function') ack({ ok: false, error: { code: e.code ?? 'bad_request', message: e.message } });
+    }
+  };
+  socket.on('join_conversation', wrap(({ conversationId }) => {
+    if (!memberOf(db.convs[conversationId], uid)) throw new HttpError(404, 'not_found', 'conversation not found');
+    socket.join(`conv:${conversationId}`);
+  }));
+  socket.on('leave_conversation', wrap(({ conversationId }) => socket.leave(`conv:${conversationId}`)));
+  socket.on('typing', wrap(({ conversationId }) => {
+    if (!memberOf(db.convs[conversationId], uid)) throw new HttpError(404, 'not_found', 'conversation not found');
+    const k = `${conversationId}/${uid}`;
+    clearTimeout(typingTimers[k]);
+    typingTimers[k] = setTimeout(() => clearTyping(conversationId, uid), 5000);
+    socket.to(`conv:${conversationId}`).emit('typing', { conversationId, userId: uid });
+  }));
+  socket.on('stop_typing', wrap(({ conversationId }) => clearTyping(conversationId, uid)));
+  socket.on('new_message', wrap((p) => storeMessage(uid, p).message));
+  socket.on('message_read', wrap(({ conversationId, messageId }) => markRead(uid, messageId, conversationId)));
+  socket.on('disconnect', () => {
+    const n = (online.get(uid) ?? 1) - 1;
+    online.set(uid, n);
+    if (n === 0)
+      offlineTimers[uid] = setTimeout(() => {
+        lastSeen[uid] = now();
+        broadcastStatus(uid);
+      }, 2000);
+  });
+});
+
+server.listen(Number(port), host, () => console.log(`mock parley listening on http://${host}:${port} (web: ${webDir ?? 'none'})`));
+const stop = () => {
+  io.close();
+  server.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,195 @@
+// The writer on its own: group commit, savepoint isolation, commit failure,
+// bounds and shutdown, over a scratch table.
+#include <sqlite3.h>
+
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/function_job.hpp"
+#include "store/sqlite/writer.hpp"
+#include "store_test_support.hpp"
+
+namespace parley::store::testing {
+namespace {
+
+using sqlite::Connection;
+using sqlite::make_job;
+using sqlite::Writer;
+
+class WriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(512, 1000); }
+
+  void start(int max_batch, int max_queue) {
+    writer_.reset();
+    auto db = Connection::open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_EQ((*db)->exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
+                          "CREATE TABLE IF NOT EXISTS parent (id INTEGER PRIMARY KEY);"
+                          "CREATE TABLE IF NOT EXISTS t (x INTEGER PRIMARY KEY,"
+                          " p INTEGER REFERENCES parent(id))"),
+              SQLITE_OK);
+    writer_ = std::make_unique<Writer>(std::move(db).value(), max_batch, max_queue);
+  }
+
+  // A job inserting x; its result arrives in the returned future.
+  std::future<Result<std::monostate>> insert(std::int64_t x, bool wait = true) {
+    auto promise = std::make_shared<std::promise<Result<std::monostate>>>();
+    auto future = promise->get_future();
+    bool ok = writer_->submit(make_job<std::monostate>(
+                                  [x](Connection& db) -> Result<std::monostate> {
+                                    sqlite::Stmt st = db.prepare("INSERT INTO t (x) VALUES (?1)");
+                                    st.bind(1, x);
+                                    if (!st.run()) return st.error("insert");
+                                    return std::monostate{};
+                                  },
+                                  [promise](Result<std::monostate> r) { promise->set_value(std::move(r)); }),
+                              wait);
+    if (!ok) promise->set_value(Error::unavailable("refused"));
+    return future;
+  }
+
+  // Holds the writer thread until the returned promise is fulfilled.
+  std::promise<void> hold() {
+    std::promise<void> gate;
+    std::promise<void> started;
+    writer_->submit(std::make_unique<GateJob>(gate.get_future().share(), &started), true);
+    started.get_future().wait();
+    return gate;
+  }
+
+  void wait_queued(std::size_t n) {
+    while (writer_->queue_depth() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+
+  std::int64_t count() {
+    auto db = Connection::open(path_, SQLITE_OPEN_READONLY);
+    auto n = (*db)->query_int("SELECT count(*) FROM t");
+    return n.ok() ? *n : -1;
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.file("writer.db");
+  std::unique_ptr<Writer> writer_;
+};
+
+TEST_F(WriterTest, QueuedJobsCommitTogether) {
+  auto gate = hold();
+  std::vector<std::future<Result<std::monostate>>> results;
+  for (int i = 1; i <= 50; ++i) results.push_back(insert(i));
+  wait_queued(50);
+  auto before = writer_->stats();
+  gate.set_value();
+  for (auto& f : results) EXPECT_TRUE(f.get().ok());
+  auto after = writer_->stats();
+  EXPECT_EQ(after.transactions - before.transactions, 2u);  // the gate's own, then all 50
+  EXPECT_EQ(after.largest_batch, 50u);
+  EXPECT_EQ(count(), 50);
+}
+
+TEST_F(WriterTest, MaxBatchSplitsTransactions) {
+  start(8, 1000);
+  auto gate = hold();
+  std::vector<std::future<Result<std::monostate>>> results;
+  for (int i = 1; i <= 20; ++i) results.push_back(insert(i));
+  wait_queued(20);
+  auto before = writer_->stats();
+  gate.set_value();
+  for (auto& f : results) EXPECT_TRUE(f.get().ok());
+  EXPECT_EQ(writer_->stats().transactions - before.transactions, 4u);  // the gate's, then 8 + 8 + 4
+  EXPECT_EQ(writer_->stats().largest_batch, 8u);
+}
+
+TEST_F(WriterTest, AFailingJobRollsBackOnlyItself) {
+  auto gate = hold();
+  auto a = insert(1);
+  auto dup = insert(1);  // primary key violation
+  auto c = insert(3);
+  auto throws = std::make_shared<std::promise<Result<std::monostate>>>();
+  writer_->submit(make_job<std::monostate>(
+                      [](Connection& db) -> Result<std::monostate> {
+                        db.exec("INSERT INTO t (x) VALUES (100)");
+                        throw std::runtime_error("boom");
+                      },
+                      [throws](Result<std::monostate> r) { throws->set_value(std::move(r)); }),
+                  true);
+  auto d = insert(4);
+  wait_queued(5);
+  gate.set_value();
+  EXPECT_TRUE(a.get().ok());
+  auto failed = dup.get();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().kind, ErrorKind::conflict);
+  EXPECT_TRUE(c.get().ok());
+  auto thrown = throws->get_future().get();
+  ASSERT_FALSE(thrown.ok());
+  EXPECT_EQ(thrown.error().kind, ErrorKind::internal);
+  EXPECT_TRUE(d.get().ok());
+  EXPECT_EQ(count(), 3);  // 1, 3, 4; not 100
+}
+
+TEST_F(WriterTest, AFailedCommitFailsTheWholeBatch) {
+  auto gate = hold();
+  auto a = insert(1);
+  // Valid on its own, but a deferred foreign key makes COMMIT fail.
+  auto bad = std::make_shared<std::promise<Result<std::monostate>>>();
+  writer_->submit(make_job<std::monostate>(
+                      [](Connection& db) -> Result<std::monostate> {
+                        if (db.exec("PRAGMA defer_foreign_keys = ON; INSERT INTO t (x, p) VALUES (2, 999)") !=
+                            SQLITE_OK) {
+                          return Error::internal("setup");
+                        }
+                        return std::monostate{};
+                      },
+                      [bad](Result<std::monostate> r) { bad->set_value(std::move(r)); }),
+                  true);
+  auto c = insert(3);
+  wait_queued(3);
+  gate.set_value();
+  for (Result<std::monostate> r : {a.get(), bad->get_future().get(), c.get()}) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ErrorKind::unavailable);
+  }
+  EXPECT_EQ(count(), 0);
+  EXPECT_EQ(writer_->stats().failed_transactions, 1u);
+  // The writer carries on.
+  EXPECT_TRUE(insert(5).get().ok());
+  EXPECT_EQ(count(), 1);
+}
+
+TEST_F(WriterTest, TheQueueIsBounded) {
+  start(512, 3);
+  auto gate = hold();
+  auto a = insert(1, false);
+  auto b = insert(2, false);
+  auto c = insert(3, false);
+  auto refused = insert(4, false);
+  auto r = refused.get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::unavailable);
+  gate.set_value();
+  EXPECT_TRUE(a.get().ok());
+  EXPECT_TRUE(b.get().ok());
+  EXPECT_TRUE(c.get().ok());
+}
+
+TEST_F(WriterTest, StopFinishesQueuedJobsThenRefuses) {
+  auto gate = hold();
+  std::vector<std::future<Result<std::monostate>>> results;
+  for (int i = 1; i <= 100; ++i) results.push_back(insert(i));
+  wait_queued(100);
+  std::thread stopper([&] { writer_->stop(); });
+  while (writer_->submit(make_job<std::monostate>([](Connection&) { return Result<std::monostate>(std::monostate{}); },
+                                                  [](Result<std::monostate>) {}),
+                         false)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // until stop() has begun
+  }
+  gate.set_value();
+  stopper.join();
+  for (auto& f : results) EXPECT_TRUE(f.get().ok());
+  EXPECT_EQ(count(), 100);
+  auto late = insert(1000);
+  EXPECT_FALSE(late.get().ok());
+  EXPECT_NE(writer_->connection_after_stop(), nullptr);
+}
+
+}  // namespace
+}  // namespace parley::store::testing

@@ -1,0 +1,826 @@
+import { io, type Socket } from 'socket.io-client';
+import { Api, ApiError } from './api';
+import { openConversation } from './nav';
+import { Store } from './store';
+import type {
+  ConnectionState,
+  ConvMessages,
+  Conversation,
+  Member,
+  Message,
+  PendingMessage,
+  Presence,
+  User,
+} from './types';
+import { conversationTitle, mergeMessages, newClientId, normMessage } from './util';
+
+export interface Toast {
+  id: number;
+  text: string;
+  kind: 'info' | 'error';
+}
+
+export interface ChatState {
+  me: User;
+  conversations: Record<string, Conversation>;
+  listLoaded: boolean;
+  listError: string | null;
+  listCursor: string | number | null;
+  listLoadingMore: boolean;
+  messages: Record<string, ConvMessages>;
+  /** conversationId → userId → expiry (ms since epoch) */
+  typing: Record<string, Record<string, number>>;
+  presence: Record<string, Presence>;
+  /** Every user seen as a member, so that a former member's old messages still show a name. */
+  users: Record<string, User>;
+  connection: ConnectionState;
+  everConnected: boolean;
+  /** Set for a moment after a reconnect's catch-up, for a "back online" note. */
+  caughtUpAt: number;
+  activeId: string | null;
+  toasts: Toast[];
+}
+
+const EMPTY_CM: ConvMessages = { items: [], pending: [], loaded: false, hasOlder: false, loadingOlder: false };
+const PAGE = 50;
+const CATCHUP_PAGE = 100;
+const TYPING_SEND_EVERY = 3000;
+const TYPING_IDLE = 2500;
+const TYPING_EXPIRE = 6000;
+
+/** The socket could not deliver (disconnected or no ack in time); the server may or may not have it. */
+class TransportError extends Error {}
+
+function hasMore(cursor: unknown, got: number, fallback: boolean): boolean {
+  if (got === 0) return false;
+  if (cursor === undefined) return fallback;
+  return cursor !== null && cursor !== '';
+}
+
+export class ChatClient {
+  readonly store: Store<ChatState>;
+  readonly api: Api;
+  private socket: Socket | null = null;
+  private disposed = false;
+  private inFlight = new Set<string>();
+  private readRequested: Record<string, number> = {};
+  private presenceAsked = new Set<string>();
+  private loadingConv = new Set<string>();
+  private refetchConv = new Set<string>();
+  private catchingUp = new Set<string>();
+  private typingState: { convId: string; sentAt: number; timer: ReturnType<typeof setTimeout> | null } | null = null;
+  private sweeper: ReturnType<typeof setInterval> | null = null;
+  private toastSeq = 0;
+  private joined: string | null = null;
+
+  constructor(
+    token: string,
+    me: User,
+    private onUnauthorized: () => void,
+  ) {
+    this.api = new Api(token);
+    this.api.onUnauthorized = () => this.onUnauthorized();
+    this.store = new Store<ChatState>({
+      me,
+      conversations: {},
+      listLoaded: false,
+      listError: null,
+      listCursor: null,
+      listLoadingMore: false,
+      messages: {},
+      typing: {},
+      presence: {},
+      users: { [me.id]: me },
+      connection: 'idle',
+      everConnected: false,
+      caughtUpAt: 0,
+      activeId: null,
+      toasts: [],
+    });
+  }
+
+  get me() {
+    return this.store.get().me;
+  }
+
+  // ───────────────────────── lifecycle ─────────────────────────
+
+  start() {
+    this.loadConversations();
+    this.connect();
+    this.sweeper = setInterval(() => this.sweepTyping(), 1000);
+    document.addEventListener('visibilitychange', this.onVisibility);
+    // Refresh "me" in the background (display name may have changed; a dead token logs out via 401).
+    this.api
+      .me()
+      .then((r) => r?.user && this.store.set((s) => ({ me: { ...s.me, ...r.user } })))
+      .catch(() => {});
+  }
+
+  dispose() {
+    this.disposed = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    if (this.typingState?.timer) clearTimeout(this.typingState.timer);
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    this.socket?.removeAllListeners();
+    this.socket?.disconnect();
+    this.socket = null;
+  }
+
+  private connect() {
+    this.store.set({ connection: 'connecting' });
+    const s = io({
+      path: '/socket.io/',
+      auth: { token: this.api.token },
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 3000,
+      timeout: 8000,
+    });
+    this.socket = s;
+    s.on('connect', () => this.onConnect());
+    s.on('disconnect', (reason) => {
+      if (this.disposed) return;
+      this.joined = null;
+      this.store.set({ connection: 'disconnected' });
+      // The server closed us on purpose (e.g. restart or shutdown): socket.io won't retry by itself.
+      if (reason === 'io server disconnect') setTimeout(() => !this.disposed && s.connect(), 1000);
+    });
+    s.on('connect_error', (err: Error) => {
+      if (this.disposed) return;
+      this.store.set({ connection: 'disconnected' });
+      if (!s.active) {
+        // Refused by the server (not a network failure): maybe the token is no longer valid.
+        this.api
+          .me()
+          .then(() => setTimeout(() => !this.disposed && s.connect(), 2000))
+          .catch((e: unknown) => {
+            if (e instanceof ApiError && e.status === 401) return; // onUnauthorized already ran
+            setTimeout(() => !this.disposed && s.connect(), 2000);
+          });
+      }
+      void err;
+    });
+    s.on('new_message', (m: Message) => this.onNewMessage(m));
+    s.on('message_deleted', (m: Message) => this.onMessageDeleted(m));
+    s.on('conversation_updated', (c: Conversation) => this.onConversationUpdated(c));
+    s.on('typing', (e: { conversationId: string; userId: string }) => this.onTyping(e, true));
+    s.on('stop_typing', (e: { conversationId: string; userId: string }) => this.onTyping(e, false));
+    s.on('message_read', (e: { conversationId: string; userId: string; seq: number }) => this.onRead(e));
+    s.on('user_status', (p: Presence) => this.onPresence(p));
+  }
+
+  private async onConnect() {
+    const wasConnected = this.store.get().everConnected;
+    this.store.set({ connection: 'connected', everConnected: true });
+    const active = this.store.get().activeId;
+    if (active) this.join(active);
+    // Anything typed while offline goes out now; clientMsgId makes a repeat harmless.
+    for (const cm of Object.values(this.store.get().messages))
+      for (const p of cm.pending) if (p.status === 'sending') void this.deliver(p);
+    // Catch up on what happened while the socket was away.
+    const jobs: Promise<unknown>[] = [this.refreshConversations()];
+    if (active) jobs.push(this.catchUp(active));
+    if (wasConnected) {
+      this.presenceAsked.clear();
+      await Promise.allSettled(jobs);
+      if (!this.disposed) this.store.set({ caughtUpAt: Date.now() });
+    }
+  }
+
+  private onVisibility = () => {
+    const id = this.store.get().activeId;
+    if (id && document.visibilityState === 'visible') this.markRead(id);
+  };
+
+  private emitAck<T>(event: string, payload: unknown, timeoutMs = 10000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const s = this.socket;
+      if (!s || !s.connected) return reject(new TransportError('disconnected'));
+      s.timeout(timeoutMs).emit(event, payload, (err: Error | null, res: unknown) => {
+        if (err) return reject(new TransportError(err.message || 'timeout'));
+        const r = res as { ok?: boolean; data?: T; error?: { code?: string; message?: string; retryAfterMs?: number } };
+        if (r && r.ok === true) return resolve(r.data as T);
+        if (r && r.ok === false)
+          return reject(
+            new ApiError(400, r.error?.code ?? 'error', r.error?.message ?? 'Request refused', r.error?.retryAfterMs),
+          );
+        resolve(res as T);
+      });
+    });
+  }
+
+  toast(text: string, kind: Toast['kind'] = 'info') {
+    const id = ++this.toastSeq;
+    this.store.set((s) => ({ toasts: [...s.toasts, { id, text, kind }].slice(-3) }));
+    setTimeout(() => this.dismissToast(id), kind === 'error' ? 6000 : 4000);
+  }
+
+  dismissToast(id: number) {
+    this.store.set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) }));
+  }
+
+  // ───────────────────────── conversations ─────────────────────────
+
+  private normalize(c: Conversation, prev?: Conversation): Conversation {
+    const meId = this.me.id;
+    const members: Member[] = (c.members ?? prev?.members ?? []).map((m) => {
+      const old = prev?.members.find((x) => x.id === m.id);
+      return {
+        ...m,
+        role: m.role ?? old?.role ?? 'member',
+        lastReadSeq: Math.max(Number(m.lastReadSeq ?? 0), old?.lastReadSeq ?? 0),
+      };
+    });
+    const mine = members.find((m) => m.id === meId);
+    let lastMessage = c.lastMessage !== undefined ? (c.lastMessage && normMessage(c.lastMessage)) : (prev?.lastMessage ?? null);
+    let lastSeq = Math.max(Number(c.lastSeq ?? lastMessage?.seq ?? 0), lastMessage?.seq ?? 0);
+    let unreadCount = Number(c.unreadCount ?? prev?.unreadCount ?? 0);
+    let lastReadSeq = Math.max(Number(c.lastReadSeq ?? 0), mine?.lastReadSeq ?? 0, prev?.lastReadSeq ?? 0);
+    // A live event may be newer than the REST answer that raced it: keep the newer view.
+    if (prev && prev.lastSeq > lastSeq) {
+      lastSeq = prev.lastSeq;
+      lastMessage = prev.lastMessage;
+      unreadCount = prev.unreadCount;
+    } else if (prev && prev.lastMessage && lastMessage && prev.lastMessage.seq === lastMessage.seq && prev.lastMessage.deletedAt) {
+      lastMessage = prev.lastMessage;
+    }
+    if (lastReadSeq >= lastSeq) unreadCount = 0;
+    if (mine) mine.lastReadSeq = Math.max(mine.lastReadSeq, lastReadSeq);
+    return {
+      ...prev,
+      ...c,
+      title: c.title ?? null,
+      members,
+      lastMessage,
+      lastSeq,
+      lastReadSeq,
+      unreadCount,
+    };
+  }
+
+  private upsert(list: Conversation[]) {
+    if (list.length === 0) return;
+    this.store.set((s) => {
+      const conversations = { ...s.conversations };
+      const users = { ...s.users };
+      for (const c of list) {
+        conversations[c.id] = this.normalize(c, conversations[c.id]);
+        for (const m of c.members ?? []) users[m.id] = { ...users[m.id], ...m };
+      }
+      return { conversations, users };
+    });
+  }
+
+  private removeConversation(id: string, note?: string) {
+    this.store.set((s) => {
+      const conversations = { ...s.conversations };
+      delete conversations[id];
+      return { conversations };
+    });
+    if (this.store.get().activeId === id) {
+      if (note) this.toast(note);
+      openConversation(null);
+    }
+  }
+
+  private onConversationUpdated(c: Conversation) {
+    if (!c || !c.id) return;
+    const known = this.store.get().conversations[c.id];
+    if (c.members && !c.members.some((m) => m.id === this.me.id)) {
+      if (known) this.removeConversation(c.id, `You are no longer in ${conversationTitle(known, this.me.id)}`);
+      return;
+    }
+    if (!known) {
+      // New to us (created with us in it, or we were added): fetch our own view (unread count etc.).
+      void this.fetchConversation(c.id);
+      return;
+    }
+    // The broadcast is the same for every member: keep our own per-user fields.
+    const { lastReadSeq: _r, unreadCount: _u, ...shared } = c;
+    void _r;
+    void _u;
+    this.upsert([shared as Conversation]);
+    this.fetchPresenceFor([c]);
+  }
+
+  async loadConversations() {
+    try {
+      const r = await this.api.listConversations(null, PAGE);
+      this.upsert(r.conversations ?? []);
+      this.store.set({
+        listLoaded: true,
+        listError: null,
+        listCursor: hasMore(r.nextCursor, r.conversations?.length ?? 0, false) ? r.nextCursor : null,
+      });
+      this.fetchPresenceFor(r.conversations ?? []);
+    } catch (e) {
+      this.store.set({ listError: e instanceof Error ? e.message : 'Could not load conversations' });
+    }
+  }
+
+  /** After a reconnect: the first page again, merged over what we know. */
+  private async refreshConversations() {
+    const knownBefore = new Set(Object.keys(this.store.get().conversations));
+    try {
+      const r = await this.api.listConversations(null, PAGE);
+      const fresh = r.conversations ?? [];
+      this.upsert(fresh);
+      const s = this.store.get();
+      if (!s.listLoaded || s.listCursor === null)
+        this.store.set({
+          listLoaded: true,
+          listError: null,
+          listCursor: hasMore(r.nextCursor, fresh.length, false) ? r.nextCursor : null,
+        });
+      // Conversations we no longer belong to disappear when the whole list fit on one page.
+      if (!hasMore(r.nextCursor, fresh.length, false)) {
+        const keep = new Set(fresh.map((c) => c.id));
+        for (const id of Object.keys(this.store.get().conversations))
+          if (!keep.has(id) && knownBefore.has(id)) this.removeConversation(id, 'You are no longer in that conversation');
+      }
+      this.fetchPresenceFor(fresh);
+    } catch {
+      /* the banner already says we are offline; the next connect retries */
+    }
+  }
+
+  async loadMoreConversations() {
+    const s = this.store.get();
+    if (s.listLoadingMore || s.listCursor === null) return;
+    this.store.set({ listLoadingMore: true });
+    try {
+      const r = await this.api.listConversations(String(s.listCursor), PAGE);
+      this.upsert(r.conversations ?? []);
+      this.store.set({
+        listCursor: hasMore(r.nextCursor, r.conversations?.length ?? 0, false) ? r.nextCursor : null,
+      });
+      this.fetchPresenceFor(r.conversations ?? []);
+    } catch {
+      /* try again on the next scroll */
+    } finally {
+      this.store.set({ listLoadingMore: false });
+    }
+  }
+
+  private async fetchConversation(id: string) {
+    if (this.loadingConv.has(id)) {
+      // Something happened while a fetch was under way: fetch again when it ends.
+      this.refetchConv.add(id);
+      return;
+    }
+    this.loadingConv.add(id);
+    try {
+      const r = await this.api.getConversation(id);
+      this.upsert([r.conversation]);
+      this.fetchPresenceFor([r.conversation]);
+      const cm = this.store.get().messages[id];
+      if (cm?.loaded) this.setMessages(id, { items: mergeMessages(cm.items, r.messages ?? []) });
+      if (this.store.get().activeId === id) this.markRead(id);
+    } catch {
+      /* not ours (any more) */
+    } finally {
+      this.loadingConv.delete(id);
+      if (this.refetchConv.delete(id)) void this.fetchConversation(id);
+    }
+  }
+
+  async createConversation(type: 'direct' | 'group', memberIds: string[], title?: string): Promise<string> {
+    const r = await this.api.createConversation({ type, memberIds, ...(title ? { title } : {}) });
+    this.upsert([r.conversation]);
+    this.fetchPresenceFor([r.conversation]);
+    return r.conversation.id;
+  }
+
+  async updateConversation(id: string, patch: { title?: string; addMemberIds?: string[]; removeMemberIds?: string[] }) {
+    const r = await this.api.updateConversation(id, patch);
+    const c = r?.conversation;
+    if (c) {
+      if (c.members && !c.members.some((m) => m.id === this.me.id)) this.removeConversation(id);
+      else {
+        this.upsert([c]);
+        this.fetchPresenceFor([c]);
+      }
+    }
+    return c;
+  }
+
+  async leaveConversation(id: string) {
+    const c = this.store.get().conversations[id];
+    await this.api.updateConversation(id, { removeMemberIds: [this.me.id] });
+    this.leaveRoom(id);
+    this.removeConversation(id);
+    if (this.store.get().activeId === id) openConversation(null);
+    if (c) this.toast(`You left ${conversationTitle(c, this.me.id)}`);
+  }
+
+  // ───────────────────────── opening a conversation ─────────────────────────
+
+  /** Called by the router whenever the selected conversation changes (null = none). */
+  setActive(id: string | null) {
+    const prev = this.store.get().activeId;
+    if (prev === id) return;
+    if (prev) {
+      this.stopTyping(prev);
+      this.leaveRoom(prev);
+    }
+    this.store.set({ activeId: id });
+    if (!id) return;
+    this.join(id);
+    const cm = this.store.get().messages[id];
+    if (cm?.loaded) {
+      void this.catchUp(id);
+      this.markRead(id);
+    } else void this.loadInitial(id);
+  }
+
+  reload(id: string) {
+    void this.loadInitial(id);
+  }
+
+  private join(id: string) {
+    if (!this.socket?.connected || this.joined === id) return;
+    this.joined = id;
+    this.emitAck('join_conversation', { conversationId: id }).catch(() => {
+      if (this.joined === id) this.joined = null;
+    });
+  }
+
+  private leaveRoom(id: string) {
+    if (this.joined === id) this.joined = null;
+    if (this.socket?.connected) this.socket.emit('leave_conversation', { conversationId: id });
+  }
+
+  private setMessages(id: string, patch: Partial<ConvMessages>) {
+    this.store.set((s) => ({
+      messages: { ...s.messages, [id]: { ...(s.messages[id] ?? EMPTY_CM), ...patch } },
+    }));
+  }
+
+  private async loadInitial(id: string) {
+    this.setMessages(id, { error: undefined });
+    try {
+      const r = await this.api.getConversation(id);
+      this.upsert([r.conversation]);
+      this.fetchPresenceFor([r.conversation], true);
+      const msgs = r.messages ?? [];
+      const cm = this.store.get().messages[id] ?? EMPTY_CM;
+      const items = mergeMessages(cm.items, msgs);
+      this.setMessages(id, {
+        items,
+        loaded: true,
+        hasOlder: hasMore(r.nextCursor, msgs.length, (items[0]?.seq ?? 1) > 1),
+      });
+      this.markRead(id);
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 404 || e.status === 403)) {
+        this.removeConversation(id, 'That conversation does not exist or you are not in it');
+        return;
+      }
+      this.setMessages(id, { error: e instanceof Error ? e.message : 'Could not load messages' });
+    }
+  }
+
+  async loadOlder(id: string) {
+    const cm = this.store.get().messages[id];
+    if (!cm || !cm.loaded || cm.loadingOlder || !cm.hasOlder || cm.items.length === 0) return;
+    this.setMessages(id, { loadingOlder: true });
+    try {
+      const before = cm.items[0].seq;
+      const r = await this.api.messages(id, { before, limit: PAGE });
+      const msgs = r.messages ?? [];
+      const items = mergeMessages(this.store.get().messages[id]?.items ?? [], msgs);
+      this.setMessages(id, {
+        items,
+        hasOlder: hasMore(r.nextCursor, msgs.length, (items[0]?.seq ?? 1) > 1),
+        loadingOlder: false,
+      });
+    } catch {
+      this.setMessages(id, { loadingOlder: false });
+    }
+  }
+
+  /** Fetch everything after the newest message we hold, then refresh the conversation itself. */
+  async catchUp(id: string) {
+    if (this.catchingUp.has(id)) return;
+    const cm = this.store.get().messages[id];
+    if (!cm?.loaded) return;
+    this.catchingUp.add(id);
+    try {
+      let after = cm.items.length ? cm.items[cm.items.length - 1].seq : 0;
+      for (let i = 0; i < 100; i++) {
+        const r = await this.api.messages(id, { after, limit: CATCHUP_PAGE });
+        const msgs = r.messages ?? [];
+        if (msgs.length === 0) break;
+        this.applyMessages(id, msgs);
+        const newest = msgs[msgs.length - 1].seq;
+        if (newest <= after) break;
+        after = newest;
+        if (msgs.length < CATCHUP_PAGE && !r.nextCursor) break;
+      }
+      // The latest page again: tombstones of recent deletions and the members' read watermarks.
+      await this.fetchConversation(id);
+      this.markRead(id);
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 404 || e.status === 403))
+        this.removeConversation(id, 'You are no longer in that conversation');
+    } finally {
+      this.catchingUp.delete(id);
+    }
+  }
+
+  // ───────────────────────── messages ─────────────────────────
+
+  /** Merge confirmed messages of one conversation into the list and the conversation summary. */
+  private applyMessages(id: string, raw: Message[], live = false) {
+    if (raw.length === 0) return;
+    const msgs = raw.map(normMessage);
+    const meId = this.me.id;
+    const s = this.store.get();
+    const active = s.activeId === id && typeof document !== 'undefined' && document.visibilityState === 'visible';
+    let gapAfter: number | null = null;
+    this.store.set((st) => {
+      const patch: Partial<ChatState> = {};
+      const conv = st.conversations[id];
+      if (conv) {
+        let { lastSeq, lastMessage, unreadCount } = conv;
+        for (const m of msgs) {
+          if (m.seq > lastSeq) {
+            if (live && m.senderId !== meId && m.seq > conv.lastReadSeq && !active) unreadCount += 1;
+            lastSeq = m.seq;
+            lastMessage = m;
+          } else if (lastMessage && lastMessage.seq === m.seq && !lastMessage.deletedAt) lastMessage = m;
+        }
+        if (!live && lastSeq > conv.lastSeq) {
+          // Caught up through REST: count what arrived from others after our watermark.
+          unreadCount += msgs.filter((m) => m.senderId !== meId && m.seq > Math.max(conv.lastSeq, conv.lastReadSeq) && !m.deletedAt).length;
+          if (active) unreadCount = 0;
+        }
+        patch.conversations = { ...st.conversations, [id]: { ...conv, lastSeq, lastMessage, unreadCount } };
+      }
+      const cm = st.messages[id];
+      if (cm) {
+        const mine = new Set(msgs.filter((m) => m.senderId === meId).map((m) => m.clientMsgId));
+        const pending = mine.size ? cm.pending.filter((p) => !mine.has(p.clientMsgId)) : cm.pending;
+        let items = cm.items;
+        if (cm.loaded) {
+          const newest = items.length ? items[items.length - 1].seq : 0;
+          if (live && items.length && msgs[0].seq > newest + 1) gapAfter = newest;
+          items = mergeMessages(items, msgs);
+        }
+        patch.messages = { ...st.messages, [id]: { ...cm, items, pending } };
+      }
+      const typers = st.typing[id];
+      if (live && typers && msgs.some((m) => typers[m.senderId])) {
+        const t = { ...typers };
+        for (const m of msgs) delete t[m.senderId];
+        patch.typing = { ...st.typing, [id]: t };
+      }
+      return patch;
+    });
+    if (gapAfter !== null) void this.catchUp(id);
+    if (s.activeId === id) this.markRead(id);
+  }
+
+  private onNewMessage(m: Message) {
+    if (!m || !m.conversationId) return;
+    if (!this.store.get().conversations[m.conversationId]) {
+      void this.fetchConversation(m.conversationId);
+      return;
+    }
+    this.applyMessages(m.conversationId, [m], true);
+  }
+
+  private onMessageDeleted(m: Message) {
+    if (!m || !m.conversationId) return;
+    const tomb: Message = { ...m, body: '', deletedAt: m.deletedAt ?? new Date().toISOString() };
+    this.applyMessages(m.conversationId, [tomb]);
+  }
+
+  send(conversationId: string, text: string) {
+    const body = text.replace(/^\s*\n/, '').replace(/\s+$/, '');
+    if (!body.trim()) return;
+    const p: PendingMessage = {
+      clientMsgId: newClientId(),
+      conversationId,
+      body,
+      createdAt: new Date().toISOString(),
+      status: 'sending',
+    };
+    this.store.set((s) => {
+      const cm = s.messages[conversationId] ?? EMPTY_CM;
+      return { messages: { ...s.messages, [conversationId]: { ...cm, pending: [...cm.pending, p] } } };
+    });
+    this.stopTyping(conversationId);
+    void this.deliver(p);
+  }
+
+  private setPending(p: PendingMessage, patch: Partial<PendingMessage> | null) {
+    this.store.set((s) => {
+      const cm = s.messages[p.conversationId];
+      if (!cm) return {};
+      const pending = patch
+        ? cm.pending.map((x) => (x.clientMsgId === p.clientMsgId ? { ...x, ...patch } : x))
+        : cm.pending.filter((x) => x.clientMsgId !== p.clientMsgId);
+      return { messages: { ...s.messages, [p.conversationId]: { ...cm, pending } } };
+    });
+  }
+
+  private stillPending(p: PendingMessage) {
+    return !!this.store.get().messages[p.conversationId]?.pending.some((x) => x.clientMsgId === p.clientMsgId);
+  }
+
+  private async deliver(p: PendingMessage) {
+    if (this.disposed || this.inFlight.has(p.clientMsgId) || !this.stillPending(p)) return;
+    if (!this.socket?.connected) return; // sent by onConnect
+    this.inFlight.add(p.clientMsgId);
+    const payload = { conversationId: p.conversationId, body: p.body, clientMsgId: p.clientMsgId };
+    try {
+      const data = await this.emitAck<Message | { message: Message }>('new_message', payload, 10000);
+      const m = (data && 'message' in data ? data.message : data) as Message;
+      this.confirm(p, m);
+    } catch (e) {
+      if (e instanceof ApiError) {
+        if (e.code === 'rate_limited') {
+          setTimeout(() => void this.deliver(p), Math.max(250, e.retryAfterMs ?? 1000));
+        } else this.setPending(p, { status: 'failed', error: e.message });
+      } else if (this.socket?.connected) {
+        // No ack in time over the socket: try once over REST (same clientMsgId, so never twice).
+        try {
+          const r = await this.api.sendMessage(payload);
+          this.confirm(p, r.message);
+        } catch (err) {
+          if (!(err instanceof ApiError) || !err.isNetwork)
+            this.setPending(p, { status: 'failed', error: err instanceof Error ? err.message : 'Not sent' });
+        }
+      }
+      // else: disconnected; onConnect sends it again.
+    } finally {
+      this.inFlight.delete(p.clientMsgId);
+    }
+  }
+
+  private confirm(p: PendingMessage, m: Message | undefined) {
+    if (m && m.conversationId) {
+      this.applyMessages(m.conversationId, [{ ...m, clientMsgId: m.clientMsgId || p.clientMsgId }]);
+    }
+    this.setPending(p, null);
+  }
+
+  retry(p: PendingMessage) {
+    this.setPending(p, { status: 'sending', error: undefined });
+    void this.deliver({ ...p, status: 'sending' });
+  }
+
+  discard(p: PendingMessage) {
+    this.setPending(p, null);
+  }
+
+  async deleteMessage(m: Message) {
+    try {
+      await this.api.deleteMessage(m.id);
+      this.onMessageDeleted({ ...m, body: '', deletedAt: new Date().toISOString() });
+    } catch (e) {
+      this.toast(e instanceof Error ? `Could not delete: ${e.message}` : 'Could not delete', 'error');
+    }
+  }
+
+  // ───────────────────────── read state ─────────────────────────
+
+  markRead(id: string) {
+    const s = this.store.get();
+    if (s.activeId !== id || typeof document === 'undefined' || document.visibilityState !== 'visible') return;
+    const conv = s.conversations[id];
+    const cm = s.messages[id];
+    if (!conv || !cm?.loaded || cm.items.length === 0) return;
+    const last = cm.items[cm.items.length - 1];
+    if (last.seq <= conv.lastReadSeq && conv.unreadCount === 0) return;
+    if ((this.readRequested[id] ?? 0) >= last.seq) return;
+    this.readRequested[id] = last.seq;
+    this.applyRead(id, this.me.id, last.seq);
+    const undo = () => {
+      if (this.readRequested[id] === last.seq) delete this.readRequested[id];
+    };
+    if (this.socket?.connected) {
+      this.emitAck('message_read', { conversationId: id, messageId: last.id }).catch((e) => {
+        if (!(e instanceof ApiError)) this.api.markRead(last.id).catch(undo);
+        else undo();
+      });
+    } else this.api.markRead(last.id).catch(undo);
+  }
+
+  private applyRead(conversationId: string, userId: string, seq: number) {
+    const meId = this.me.id;
+    this.store.set((s) => {
+      const conv = s.conversations[conversationId];
+      if (!conv) return {};
+      const members = conv.members.map((m) => (m.id === userId && seq > m.lastReadSeq ? { ...m, lastReadSeq: seq } : m));
+      let { lastReadSeq, unreadCount } = conv;
+      if (userId === meId && seq > lastReadSeq) {
+        lastReadSeq = seq;
+        if (seq >= conv.lastSeq) unreadCount = 0;
+        else {
+          const items = s.messages[conversationId]?.items ?? [];
+          const covered = items.length > 0 && items[0].seq <= seq + 1;
+          const left = items.filter((m) => m.seq > seq && m.senderId !== meId && !m.deletedAt).length;
+          unreadCount = covered ? left : Math.min(unreadCount, Math.max(left, conv.lastSeq - seq));
+        }
+      }
+      return { conversations: { ...s.conversations, [conversationId]: { ...conv, members, lastReadSeq, unreadCount } } };
+    });
+  }
+
+  private onRead(e: { conversationId: string; userId: string; seq: number }) {
+    if (!e || !e.conversationId) return;
+    this.applyRead(e.conversationId, e.userId, Number(e.seq));
+  }
+
+  // ───────────────────────── typing ─────────────────────────
+
+  /** The composer calls this on every edit. */
+  typing(convId: string) {
+    if (!this.socket?.connected) return;
+    const now = Date.now();
+    const st = this.typingState;
+    if (!st || st.convId !== convId || now - st.sentAt > TYPING_SEND_EVERY) {
+      if (st && st.convId !== convId) this.stopTyping(st.convId);
+      this.socket.emit('typing', { conversationId: convId });
+      this.typingState = { convId, sentAt: now, timer: st?.convId === convId ? st.timer : null };
+    }
+    const t = this.typingState!;
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = setTimeout(() => this.stopTyping(convId), TYPING_IDLE);
+  }
+
+  stopTyping(convId: string) {
+    const st = this.typingState;
+    if (!st || st.convId !== convId) return;
+    if (st.timer) clearTimeout(st.timer);
+    this.typingState = null;
+    if (this.socket?.connected) this.socket.emit('stop_typing', { conversationId: convId });
+  }
+
+  private onTyping(e: { conversationId: string; userId: string }, on: boolean) {
+    if (!e || !e.conversationId || e.userId === this.me.id) return;
+    this.store.set((s) => {
+      const cur = s.typing[e.conversationId] ?? {};
+      if (!on && !cur[e.userId]) return {};
+      const next = { ...cur };
+      if (on) next[e.userId] = Date.now() + TYPING_EXPIRE;
+      else delete next[e.userId];
+      return { typing: { ...s.typing, [e.conversationId]: next } };
+    });
+  }
+
+  private sweepTyping() {
+    const now = Date.now();
+    const t = this.store.get().typing;
+    let changed = false;
+    const next: ChatState['typing'] = {};
+    for (const [cid, users] of Object.entries(t)) {
+      const keep: Record<string, number> = {};
+      for (const [uid, exp] of Object.entries(users)) {
+        if (exp > now) keep[uid] = exp;
+        else changed = true;
+      }
+      next[cid] = keep;
+    }
+    if (changed) this.store.set({ typing: next });
+  }
+
+  // ───────────────────────── presence and users ─────────────────────────
+
+  private onPresence(p: Presence) {
+    if (!p || !p.userId) return;
+    this.store.set((s) => ({ presence: { ...s.presence, [p.userId]: p } }));
+  }
+
+  /** Ask the status of the people we show a dot for (direct peers; all members when `all`). */
+  fetchPresenceFor(convs: Conversation[], all = false) {
+    const meId = this.me.id;
+    const ids: string[] = [];
+    for (const c of convs) {
+      if (!c?.members) continue;
+      if (c.type !== 'direct' && !all) continue;
+      for (const m of c.members)
+        if (m.id !== meId && !this.presenceAsked.has(m.id)) {
+          this.presenceAsked.add(m.id);
+          ids.push(m.id);
+        }
+    }
+    if (ids.length === 0) return;
+    void (async () => {
+      for (let i = 0; i < ids.length; i += 4) {
+        if (this.disposed) return;
+        const got = await Promise.allSettled(ids.slice(i, i + 4).map((id) => this.api.status(id)));
+        const presence: Record<string, Presence> = {};
+        for (const g of got) if (g.status === 'fulfilled' && g.value?.userId) presence[g.value.userId] = g.value;
+        this.store.set((s) => ({ presence: { ...s.presence, ...presence } }));
+      }
+    })();
+  }
+
+  async searchUsers(q: string): Promise<User[]> {
+    const r = await this.api.searchUsers(q, 20);
+    return (r.users ?? []).filter((u) => u.id !== this.me.id);
+  }
+}

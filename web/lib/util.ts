@@ -1,0 +1,144 @@
+import type { Conversation, Message, User } from './types';
+
+/** A random id for clientMsgId. crypto.randomUUID needs a secure context, getRandomValues does not. */
+export function newClientId(): string {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export function displayName(u: Pick<User, 'displayName' | 'username'> | undefined | null): string {
+  if (!u) return 'Unknown';
+  return u.displayName?.trim() || u.username;
+}
+
+export function firstName(u: Pick<User, 'displayName' | 'username'> | undefined | null): string {
+  return displayName(u).split(/\s+/)[0];
+}
+
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return '?';
+  if (parts.length === 1) return Array.from(parts[0]).slice(0, 2).join('').toUpperCase();
+  return (Array.from(parts[0])[0] + Array.from(parts[parts.length - 1])[0]).toUpperCase();
+}
+
+const HUES = [8, 24, 42, 140, 165, 190, 205, 220, 245, 265, 285, 310, 330, 350];
+export function hueFor(id: string): number {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
+  return HUES[h % HUES.length];
+}
+
+export function conversationTitle(c: Conversation, meId: string | undefined): string {
+  if (c.type === 'group') {
+    if (c.title?.trim()) return c.title;
+    const others = c.members.filter((m) => m.id !== meId);
+    return others.map(firstName).join(', ') || 'Empty group';
+  }
+  const other = c.members.find((m) => m.id !== meId);
+  return other ? displayName(other) : c.title || 'Just you';
+}
+
+export function otherMember(c: Conversation, meId: string | undefined) {
+  return c.type === 'direct' ? c.members.find((m) => m.id !== meId) : undefined;
+}
+
+export function activityTime(c: Conversation): number {
+  const t = c.lastMessage?.createdAt ?? c.createdAt;
+  const n = t ? Date.parse(t) : 0;
+  return Number.isFinite(n) ? n : 0;
+}
+
+export function sortConversations(list: Conversation[]): Conversation[] {
+  return [...list].sort((a, b) => activityTime(b) - activityTime(a) || (b.id > a.id ? 1 : -1));
+}
+
+/** Numbers stay numbers even if a server sends them as strings. */
+export function normMessage(m: Message): Message {
+  return typeof m.seq === 'number' ? m : { ...m, seq: Number(m.seq) };
+}
+
+/** Merge pages/events into an ascending, seq-unique list. A tombstone never comes back to life. */
+export function mergeMessages(items: Message[], incomingRaw: Message[]): Message[] {
+  if (incomingRaw.length === 0) return items;
+  const incoming = incomingRaw.map(normMessage);
+  const last = items[items.length - 1];
+  if (incoming.length === 1 && (!last || incoming[0].seq > last.seq)) return [...items, incoming[0]];
+  const bySeq = new Map<number, Message>();
+  for (const m of items) bySeq.set(m.seq, m);
+  for (const m of incoming) {
+    const old = bySeq.get(m.seq);
+    if (!old || m.deletedAt || !old.deletedAt) bySeq.set(m.seq, m);
+  }
+  return Array.from(bySeq.values()).sort((a, b) => a.seq - b.seq);
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+export function clockTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return d.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' });
+}
+
+function sameDay(a: Date, b: Date) {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
+/** Short time for the conversation list: 14:05, Yesterday, Mon, 4 Mar, 4/3/2023. */
+export function listTime(iso: string | undefined | null, now = new Date()): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  if (sameDay(d, now)) return clockTime(iso);
+  const y = new Date(now);
+  y.setDate(now.getDate() - 1);
+  if (sameDay(d, y)) return 'Yesterday';
+  const days = (now.getTime() - d.getTime()) / 86400000;
+  if (days < 6) return d.toLocaleDateString(undefined, { weekday: 'short' });
+  if (d.getFullYear() === now.getFullYear()) return d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+  return d.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+export function dayLabel(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  if (sameDay(d, now)) return 'Today';
+  const y = new Date(now);
+  y.setDate(now.getDate() - 1);
+  if (sameDay(d, y)) return 'Yesterday';
+  return d.toLocaleDateString(undefined, {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: d.getFullYear() === now.getFullYear() ? undefined : 'numeric',
+  });
+}
+
+export function dayKey(iso: string): string {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+export function lastSeenText(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return 'Offline';
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return 'Offline';
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 60) return 'Last seen just now';
+  const m = Math.round(s / 60);
+  if (m < 60) return `Last seen ${m} min ago`;
+  const h = Math.round(m / 60);
+  if (h < 24) return `Last seen ${h} h ago`;
+  return `Last seen ${new Date(t).toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}`;
+}
+
+export function joinNames(names: string[]): string {
+  if (names.length <= 1) return names[0] ?? '';
+  if (names.length === 2) return `${names[0]} and ${names[1]}`;
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
