@@ -27,7 +27,8 @@ std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
 
 namespace {
 
-bool split_listen(const std::string& text, ServeConfig& config) {
+template <class Config>
+bool split_listen(const std::string& text, Config& config) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon + 1 >= text.size()) return false;
   std::string host = text.substr(0, colon);
@@ -94,6 +95,40 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
   serve->add_option("--node-id", config.node_id, "This node's number in a cluster (0-1023), part of every id")
       ->envname("PARLEY_NODE_ID")->check(CLI::Range(0, 1023))->capture_default_str();
 
+  std::string ping_interval = "25000ms", ping_timeout = "20000ms", typing_timeout = "5s", presence_grace = "10s";
+  std::string rate_limit = "20,2";
+  serve->add_option("--cors-origins", config.cors_origins,
+                    "Origins allowed to use the API and Socket.IO from a browser: comma-separated, or *")
+      ->envname("PARLEY_CORS_ORIGINS");
+  serve->add_option("--ping-interval", ping_interval, "Engine.IO heartbeat interval (e.g. 25s, 25000ms)")
+      ->envname("PARLEY_PING_INTERVAL")->capture_default_str();
+  serve->add_option("--ping-timeout", ping_timeout, "Engine.IO heartbeat timeout")
+      ->envname("PARLEY_PING_TIMEOUT")->capture_default_str();
+  serve->add_option("--max-payload", config.max_payload_bytes, "Largest Engine.IO packet or polling body, in bytes")
+      ->envname("PARLEY_MAX_PAYLOAD")->check(CLI::Range(1024, 64 << 20))->capture_default_str();
+  serve->add_option("--send-queue", config.send_queue_bytes,
+                    "Bytes a real-time connection may have waiting to be sent before it is cut off")
+      ->envname("PARLEY_SEND_QUEUE")->check(CLI::Range(4096, 256 << 20))->capture_default_str();
+  serve->add_option("--max-rooms", config.max_rooms_per_socket, "Conversations one connection may join at once")
+      ->envname("PARLEY_MAX_ROOMS")->check(CLI::Range(1, 100000))->capture_default_str();
+  serve->add_option("--typing-timeout", typing_timeout, "Typing expires after this without stop_typing")
+      ->envname("PARLEY_TYPING_TIMEOUT")->capture_default_str();
+  serve->add_option("--presence-grace", presence_grace, "Delay before a user whose last connection closed is offline")
+      ->envname("PARLEY_PRESENCE_GRACE")->capture_default_str();
+  serve->add_option("--rate-limit", rate_limit,
+                    "Per-user send limit: BURST,PER_SECOND (default 20,2), or off")
+      ->envname("PARLEY_RATE_LIMIT")->capture_default_str();
+
+  ConformanceConfig conformance;
+  std::string conformance_listen = "127.0.0.1:3000";
+  auto* conf = cli.add_subcommand("conformance",
+                                  "Serve what the official Engine.IO / Socket.IO protocol test suites expect");
+  conf->add_option("--listen", conformance_listen, "Address to listen on, HOST:PORT")->capture_default_str();
+  conf->add_option("--threads", conformance.threads, "IO threads")->check(CLI::Range(1, 256))->capture_default_str();
+  conf->add_option("--log-level", conformance.log_level, "trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+
   cli.add_subcommand("version", "Print the version");
 
   try {
@@ -109,6 +144,11 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
   }
 
   if (cli.got_subcommand("version")) return Command{VersionCommand{}};
+  if (cli.got_subcommand("conformance")) {
+    if (!split_listen(conformance_listen, conformance))
+      return ParseError{"--listen: expected HOST:PORT, got '" + conformance_listen + "'"};
+    return Command{std::move(conformance)};
+  }
   if (!cli.got_subcommand("serve")) {
     std::cout << cli.help();
     return Command{HelpShown{}};
@@ -123,6 +163,46 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
   auto shutdown = parse_duration(shutdown_timeout);
   if (!shutdown) return ParseError{"--shutdown-timeout: expected a positive duration"};
   config.shutdown_timeout = *shutdown;
+  auto parse_ms = [](const std::string& text) -> std::optional<std::chrono::milliseconds> {
+    if (text.size() > 2 && text.ends_with("ms")) {
+      auto value = parse_duration(text.substr(0, text.size() - 2));
+      if (!value) return std::nullopt;
+      return std::chrono::milliseconds(value->count());
+    }
+    auto value = parse_duration(text);
+    if (!value) return std::nullopt;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(*value);
+  };
+  const std::pair<const std::string*, std::chrono::milliseconds*> durations[] = {
+      {&ping_interval, &config.ping_interval},
+      {&ping_timeout, &config.ping_timeout},
+      {&typing_timeout, &config.typing_timeout},
+      {&presence_grace, &config.presence_grace}};
+  const char* duration_flags[] = {"--ping-interval", "--ping-timeout", "--typing-timeout", "--presence-grace"};
+  for (std::size_t i = 0; i < std::size(durations); ++i) {
+    auto value = parse_ms(*durations[i].first);
+    if (!value) return ParseError{std::string(duration_flags[i]) + ": expected a positive duration like 5s or 500ms"};
+    *durations[i].second = *value;
+  }
+  if (rate_limit == "off") {
+    config.rate_limit = false;
+  } else {
+    const auto comma = rate_limit.find(',');
+    int burst = 0;
+    double rate = 0;
+    try {
+      std::size_t used = 0;
+      burst = std::stoi(rate_limit.substr(0, comma), &used);
+      if (comma == std::string::npos || used != comma) throw std::invalid_argument("burst");
+      rate = std::stod(rate_limit.substr(comma + 1), &used);
+      if (used != rate_limit.size() - comma - 1) throw std::invalid_argument("rate");
+    } catch (const std::exception&) {
+      return ParseError{"--rate-limit: expected BURST,PER_SECOND (like 20,2) or off"};
+    }
+    if (burst < 1 || rate <= 0) return ParseError{"--rate-limit: burst and rate must be positive"};
+    config.rate_burst = burst;
+    config.rate_per_second = rate;
+  }
   if (config.threads == 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (config.data_dir.empty()) return ParseError{"--data-dir must not be empty"};
   return Command{std::move(config)};

@@ -31,12 +31,33 @@ struct ServeConfig {
   std::string password_cost = "interactive";  // interactive | minimal (tests, benchmarks)
   int max_group_size = 1000;
   int node_id = 0;
+
+  // Real-time (Socket.IO) settings.
+  std::string cors_origins = "";  // comma-separated allowed origins; "*" = any; empty = same origin only
+  std::chrono::milliseconds ping_interval{25'000};
+  std::chrono::milliseconds ping_timeout{20'000};
+  std::size_t max_payload_bytes = 1'000'000;
+  std::size_t send_queue_bytes = 1 << 20;  // per connection; a client that lets more pile up is cut off
+  int max_rooms_per_socket = 1000;
+  std::chrono::milliseconds typing_timeout{5'000};
+  std::chrono::milliseconds presence_grace{10'000};
+  bool rate_limit = true;
+  int rate_burst = 20;          // messages
+  double rate_per_second = 2;   // refill
+};
+
+// `parley conformance`: the protocol test-suite server (docs/protocol.md).
+struct ConformanceConfig {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 3000;
+  int threads = 1;
+  std::string log_level = "warn";
 };
 
 struct VersionCommand {};
 struct HelpShown {};  // --help printed; exit 0
 
-using Command = std::variant<ServeConfig, VersionCommand, HelpShown>;
+using Command = std::variant<ServeConfig, ConformanceConfig, VersionCommand, HelpShown>;
 
 struct ParseError {
   std::string message;  // one line for stderr

@@ -3,6 +3,7 @@
 #include <variant>
 
 #include "app/config.hpp"
+#include "app/conformance.hpp"
 #include "app/serve.hpp"
 
 int main(int argc, char** argv) {
@@ -17,5 +18,7 @@ int main(int argc, char** argv) {
     std::printf("parley %s\n", PARLEY_VERSION);
     return 0;
   }
+  if (auto* conformance = std::get_if<parley::app::ConformanceConfig>(&command))
+    return parley::app::run_conformance(*conformance);
   return parley::app::serve(std::get<parley::app::ServeConfig>(command));
 }

@@ -4,9 +4,11 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
 #include "http/json_io.hpp"
+#include "http/realtime_endpoint.hpp"
 #include "http/router.hpp"
 #include "http/static_files.hpp"
 
@@ -74,10 +76,35 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     request.content_type = std::string(it->value());
   if (auto it = message.find(bhttp::field::authorization); it != message.end())
     request.authorization = std::string(it->value());
+  if (auto it = message.find(bhttp::field::origin); it != message.end()) request.origin = std::string(it->value());
   if (auto it = message.find(bhttp::field::accept_encoding); it != message.end())
     request.accepts_gzip = it->value().find("gzip") != std::string_view::npos;
-  request.body = std::move(message.body());
   request.remote_address = remote_;
+
+  auto* realtime = context_.services.realtime;
+  if (realtime && realtime->serves(request.path)) {
+    if (boost::beast::websocket::is_upgrade(message)) {
+      // The real-time layer owns the connection from here on.
+      log_access(101, 0);
+      state_ = State::closed;
+      stream_.expires_never();
+      realtime->handle_upgrade(stream_.release_socket(), parser_->release(), std::move(buffer_),
+                               context_.thread_index);
+      return;
+    }
+    request.body = std::move(message.body());
+    state_ = State::handling;
+    stream_.expires_never();
+    auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
+    realtime->handle_request(
+        std::move(request),
+        [self = shared_from_this(), home](Response response) {
+          asio::post(home, [self, response = std::move(response)]() mutable { self->on_handled(std::move(response)); });
+        },
+        context_.thread_index);
+    return;
+  }
+  request.body = std::move(message.body());
   dispatch(std::move(request));
 }
 

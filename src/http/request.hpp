@@ -24,6 +24,7 @@ struct Request {
   std::string content_type;    // as sent, may be empty
   std::string authorization;   // as sent, may be empty
   std::string remote_address;
+  std::string origin;          // the Origin header, for CORS
   bool accepts_gzip = false;   // Accept-Encoding names gzip
 
   // The first query parameter with this name.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "http/http_session.hpp"
+#include "http/realtime_endpoint.hpp"
 #include "http/session_context.hpp"
 
 namespace parley::http {
@@ -61,8 +62,8 @@ class PortGuard {
 }  // namespace
 
 struct IoThread {
-  IoThread(const ServerOptions& options, const ServerServices& services)
-      : work(io.get_executor()), acceptor(io), context{options, services, io, {}, false} {}
+  IoThread(const ServerOptions& options, const ServerServices& services, int index)
+      : work(io.get_executor()), acceptor(io), context{options, services, io, index, {}, false} {}
 
   void do_accept() {
     acceptor.async_accept(io, [this](boost::system::error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
@@ -130,6 +131,12 @@ std::uint16_t Server::port() const { return impl_->port; }
 
 ServerServices& Server::services() { return impl_->services; }
 
+std::vector<asio::io_context*> Server::io_contexts() {
+  std::vector<asio::io_context*> out;
+  for (auto& thread : impl_->threads) out.push_back(&thread.io);
+  return out;
+}
+
 Status Server::bind() {
   auto& impl = *impl_;
   if (!impl.threads.empty()) return Status::success();
@@ -147,7 +154,7 @@ Status Server::bind() {
   }
   std::uint16_t port = impl.options.port;
   for (int i = 0; i < std::max(1, impl.options.threads); ++i) {
-    auto& thread = impl.threads.emplace_back(impl.options, impl.services);
+    auto& thread = impl.threads.emplace_back(impl.options, impl.services, i);
     auto& acceptor = thread.acceptor;
     const tcp::endpoint endpoint(address, port);
     acceptor.open(endpoint.protocol(), ec);
@@ -195,6 +202,7 @@ void Server::stop() {
   auto& impl = *impl_;
   if (!impl.started || impl.stopped) return;
   impl.stopped = true;
+  if (impl.services.realtime) impl.services.realtime->shutdown();
   for (auto& thread : impl.threads) asio::post(thread.io, [&thread] { thread.begin_shutdown(); });
   {
     std::unique_lock lock(impl.mutex);

@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 
 namespace boost::asio {
 class thread_pool;
+class io_context;
 }
 
 namespace spdlog {
@@ -26,6 +28,7 @@ namespace parley::http {
 
 class Router;
 class StaticFiles;
+class RealtimeEndpoint;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -41,6 +44,7 @@ struct ServerServices {
   const Router* router = nullptr;                 // required
   boost::asio::thread_pool* workers = nullptr;    // required
   const StaticFiles* static_files = nullptr;      // optional: the web client
+  RealtimeEndpoint* realtime = nullptr;           // optional: /socket.io/ and friends
   spdlog::logger* access_log = nullptr;           // optional: one line per request
 };
 
@@ -62,6 +66,9 @@ class Server {
   void stop();
 
   std::uint16_t port() const;
+  // The IO threads' contexts, indexed like RealtimeEndpoint's thread_index.
+  // Valid after bind(); the contexts live as long as the server.
+  std::vector<boost::asio::io_context*> io_contexts();
   // To fill in the services after bind() and before start().
   // REQUIRES: start() not called yet.
   ServerServices& services();

@@ -18,6 +18,7 @@ struct SessionContext {
   const ServerOptions& options;
   const ServerServices& services;
   boost::asio::io_context& io;
+  int thread_index;                           // this IO thread's number
   std::unordered_set<HttpSession*> sessions;  // live sessions of this thread
   bool stopping = false;
 };

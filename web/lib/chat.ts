@@ -12,7 +12,7 @@ import type {
   Presence,
   User,
 } from './types';
-import { conversationTitle, mergeMessages, newClientId, normMessage } from './util';
+import { contiguousEnd, conversationTitle, mergeMessages, newClientId, normMessage } from './util';
 
 export interface Toast {
   id: number;
@@ -68,6 +68,9 @@ export class ChatClient {
   private loadingConv = new Set<string>();
   private refetchConv = new Set<string>();
   private catchingUp = new Set<string>();
+  private catchUpAgain = new Set<string>();
+  private holeTried: Record<string, number> = {};
+  private retryTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private typingState: { convId: string; sentAt: number; timer: ReturnType<typeof setTimeout> | null } | null = null;
   private sweeper: ReturnType<typeof setInterval> | null = null;
   private toastSeq = 0;
@@ -120,6 +123,7 @@ export class ChatClient {
   dispose() {
     this.disposed = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    for (const t of this.retryTimers.values()) clearTimeout(t);
     if (this.typingState?.timer) clearTimeout(this.typingState.timer);
     document.removeEventListener('visibilitychange', this.onVisibility);
     this.socket?.removeAllListeners();
@@ -501,18 +505,22 @@ export class ChatClient {
 
   /** Fetch everything after the newest message we hold, then refresh the conversation itself. */
   async catchUp(id: string) {
-    if (this.catchingUp.has(id)) return;
+    if (this.catchingUp.has(id)) {
+      this.catchUpAgain.add(id);
+      return;
+    }
     const cm = this.store.get().messages[id];
     if (!cm?.loaded) return;
     this.catchingUp.add(id);
     try {
-      let after = cm.items.length ? cm.items[cm.items.length - 1].seq : 0;
+      // From the end of the unbroken run of seqs we hold, so that a hole is filled too.
+      let after = contiguousEnd(cm.items);
       for (let i = 0; i < 100; i++) {
         const r = await this.api.messages(id, { after, limit: CATCHUP_PAGE });
         const msgs = r.messages ?? [];
         if (msgs.length === 0) break;
         this.applyMessages(id, msgs);
-        const newest = msgs[msgs.length - 1].seq;
+        const newest = Number(msgs[msgs.length - 1].seq);
         if (newest <= after) break;
         after = newest;
         if (msgs.length < CATCHUP_PAGE && !r.nextCursor) break;
@@ -525,7 +533,22 @@ export class ChatClient {
         this.removeConversation(id, 'You are no longer in that conversation');
     } finally {
       this.catchingUp.delete(id);
+      if (this.catchUpAgain.delete(id)) void this.catchUp(id);
     }
+  }
+
+  /** seq has no gaps: a hole in what we hold means something was missed. Fill it (once per hole). */
+  private checkHoles(id: string) {
+    const items = this.store.get().messages[id]?.items;
+    if (!items || items.length < 2) return;
+    const end = contiguousEnd(items);
+    if (end === items[items.length - 1].seq || this.holeTried[id] === end) return;
+    this.holeTried[id] = end;
+    // A little later: the missing broadcast may simply still be on its way.
+    setTimeout(() => {
+      const now = this.store.get().messages[id]?.items;
+      if (!this.disposed && now && contiguousEnd(now) === end && end !== now[now.length - 1].seq) void this.catchUp(id);
+    }, 800);
   }
 
   // ───────────────────────── messages ─────────────────────────
@@ -537,7 +560,6 @@ export class ChatClient {
     const meId = this.me.id;
     const s = this.store.get();
     const active = s.activeId === id && typeof document !== 'undefined' && document.visibilityState === 'visible';
-    let gapAfter: number | null = null;
     this.store.set((st) => {
       const patch: Partial<ChatState> = {};
       const conv = st.conversations[id];
@@ -562,11 +584,7 @@ export class ChatClient {
         const mine = new Set(msgs.filter((m) => m.senderId === meId).map((m) => m.clientMsgId));
         const pending = mine.size ? cm.pending.filter((p) => !mine.has(p.clientMsgId)) : cm.pending;
         let items = cm.items;
-        if (cm.loaded) {
-          const newest = items.length ? items[items.length - 1].seq : 0;
-          if (live && items.length && msgs[0].seq > newest + 1) gapAfter = newest;
-          items = mergeMessages(items, msgs);
-        }
+        if (cm.loaded) items = mergeMessages(items, msgs);
         patch.messages = { ...st.messages, [id]: { ...cm, items, pending } };
       }
       const typers = st.typing[id];
@@ -577,7 +595,7 @@ export class ChatClient {
       }
       return patch;
     });
-    if (gapAfter !== null) void this.catchUp(id);
+    if (!this.catchingUp.has(id)) this.checkHoles(id);
     if (s.activeId === id) this.markRead(id);
   }
 
@@ -629,31 +647,44 @@ export class ChatClient {
     return !!this.store.get().messages[p.conversationId]?.pending.some((x) => x.clientMsgId === p.clientMsgId);
   }
 
-  private async deliver(p: PendingMessage) {
+  /**
+   * Send one pending message: over the socket with an ack when connected, else (or when no ack comes)
+   * over REST. The same clientMsgId every time, so the server stores it once whatever happens.
+   */
+  private async deliver(p: PendingMessage, attempt = 0) {
     if (this.disposed || this.inFlight.has(p.clientMsgId) || !this.stillPending(p)) return;
-    if (!this.socket?.connected) return; // sent by onConnect
+    const t = this.retryTimers.get(p.clientMsgId);
+    if (t) clearTimeout(t);
+    this.retryTimers.delete(p.clientMsgId);
     this.inFlight.add(p.clientMsgId);
     const payload = { conversationId: p.conversationId, body: p.body, clientMsgId: p.clientMsgId };
     try {
-      const data = await this.emitAck<Message | { message: Message }>('new_message', payload, 10000);
-      const m = (data && 'message' in data ? data.message : data) as Message;
+      let m: Message | undefined;
+      if (this.socket?.connected) {
+        try {
+          const data = await this.emitAck<Message | { message: Message }>('new_message', payload, 10000);
+          m = (data && 'message' in data ? data.message : data) as Message;
+        } catch (e) {
+          if (e instanceof ApiError) throw e;
+          m = (await this.api.sendMessage(payload)).message; // no ack in time, or the socket dropped
+        }
+      } else m = (await this.api.sendMessage(payload)).message;
       this.confirm(p, m);
     } catch (e) {
-      if (e instanceof ApiError) {
-        if (e.code === 'rate_limited') {
-          setTimeout(() => void this.deliver(p), Math.max(250, e.retryAfterMs ?? 1000));
-        } else this.setPending(p, { status: 'failed', error: e.message });
-      } else if (this.socket?.connected) {
-        // No ack in time over the socket: try once over REST (same clientMsgId, so never twice).
-        try {
-          const r = await this.api.sendMessage(payload);
-          this.confirm(p, r.message);
-        } catch (err) {
-          if (!(err instanceof ApiError) || !err.isNetwork)
-            this.setPending(p, { status: 'failed', error: err instanceof Error ? err.message : 'Not sent' });
-        }
+      if (e instanceof ApiError && !e.isNetwork && e.status !== 429 && e.code !== 'rate_limited' && e.status < 500) {
+        this.setPending(p, { status: 'failed', error: e.message });
+      } else {
+        // Offline, server down or busy: try again a little later (a reconnect also retries at once).
+        const wait =
+          e instanceof ApiError && e.retryAfterMs ? Math.max(250, e.retryAfterMs) : Math.min(10000, 1500 * 2 ** attempt);
+        this.retryTimers.set(
+          p.clientMsgId,
+          setTimeout(() => {
+            this.retryTimers.delete(p.clientMsgId);
+            void this.deliver(p, attempt + 1);
+          }, wait),
+        );
       }
-      // else: disconnected; onConnect sends it again.
     } finally {
       this.inFlight.delete(p.clientMsgId);
     }

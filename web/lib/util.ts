@@ -26,7 +26,7 @@ export function initials(name: string): string {
   return (Array.from(parts[0])[0] + Array.from(parts[parts.length - 1])[0]).toUpperCase();
 }
 
-const HUES = [8, 24, 42, 140, 165, 190, 205, 220, 245, 265, 285, 310, 330, 350];
+const HUES = [0, 18, 145, 165, 185, 200, 215, 230, 250, 265, 280, 300, 320, 340];
 export function hueFor(id: string): number {
   let h = 0;
   for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
@@ -60,6 +60,13 @@ export function sortConversations(list: Conversation[]): Conversation[] {
 /** Numbers stay numbers even if a server sends them as strings. */
 export function normMessage(m: Message): Message {
   return typeof m.seq === 'number' ? m : { ...m, seq: Number(m.seq) };
+}
+
+/** The seq that ends the unbroken run starting at items[0] (0 when empty). */
+export function contiguousEnd(items: Message[]): number {
+  if (items.length === 0) return 0;
+  for (let i = 1; i < items.length; i++) if (items[i].seq !== items[i - 1].seq + 1) return items[i - 1].seq;
+  return items[items.length - 1].seq;
 }
 
 /** Merge pages/events into an ascending, seq-unique list. A tombstone never comes back to life. */

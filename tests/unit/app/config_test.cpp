@@ -1,0 +1,97 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace parley::app {
+namespace {
+
+std::variant<Command, ParseError> parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "parley");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+ServeConfig serve_config(std::vector<std::string> args) {
+  auto result = parse(std::move(args));
+  EXPECT_TRUE(std::holds_alternative<Command>(result)) << std::get<ParseError>(result).message;
+  return std::get<ServeConfig>(std::get<Command>(result));
+}
+
+TEST(ParseDuration, AcceptsUnits) {
+  EXPECT_EQ(parse_duration("90"), std::chrono::seconds(90));
+  EXPECT_EQ(parse_duration("90s"), std::chrono::seconds(90));
+  EXPECT_EQ(parse_duration("15m"), std::chrono::seconds(900));
+  EXPECT_EQ(parse_duration("24h"), std::chrono::seconds(86400));
+  EXPECT_EQ(parse_duration("7d"), std::chrono::seconds(604800));
+  for (const char* bad : {"", "0", "-5", "5x", "h", "1.5h", "99999999999999d"})
+    EXPECT_FALSE(parse_duration(bad).has_value()) << bad;
+}
+
+TEST(Config, Defaults) {
+  auto c = serve_config({"serve"});
+  EXPECT_EQ(c.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.listen_port, 8080);
+  EXPECT_EQ(c.data_dir, "./data");
+  EXPECT_GE(c.threads, 1);
+  EXPECT_EQ(c.token_ttl, std::chrono::hours(24 * 7));
+  EXPECT_TRUE(c.rate_limit);
+  EXPECT_EQ(c.rate_burst, 20);
+}
+
+TEST(Config, Flags) {
+  auto c = serve_config({"serve", "--listen", "0.0.0.0:9000", "--data-dir", "/tmp/x", "--threads", "3",
+                         "--token-ttl", "2h", "--log-format", "json", "--rate-limit", "off",
+                         "--typing-timeout", "500ms"});
+  EXPECT_EQ(c.listen_host, "0.0.0.0");
+  EXPECT_EQ(c.listen_port, 9000);
+  EXPECT_EQ(c.data_dir, "/tmp/x");
+  EXPECT_EQ(c.threads, 3);
+  EXPECT_EQ(c.token_ttl, std::chrono::hours(2));
+  EXPECT_EQ(c.log_format, "json");
+  EXPECT_FALSE(c.rate_limit);
+  EXPECT_EQ(c.typing_timeout, std::chrono::milliseconds(500));
+}
+
+TEST(Config, EnvironmentAndFlagPrecedence) {
+  setenv("PARLEY_LISTEN", "127.0.0.1:7000", 1);
+  setenv("PARLEY_RATE_LIMIT", "5,0.5", 1);
+  auto from_env = serve_config({"serve"});
+  EXPECT_EQ(from_env.listen_port, 7000);
+  EXPECT_EQ(from_env.rate_burst, 5);
+  EXPECT_DOUBLE_EQ(from_env.rate_per_second, 0.5);
+  auto flag_wins = serve_config({"serve", "--listen", "127.0.0.1:7001"});
+  EXPECT_EQ(flag_wins.listen_port, 7001);
+  unsetenv("PARLEY_LISTEN");
+  unsetenv("PARLEY_RATE_LIMIT");
+}
+
+TEST(Config, BadInputIsAParseError) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"serve", "--listen", "nope"},
+                                        {"serve", "--listen", "127.0.0.1:99999"},
+                                        {"serve", "--listen", ":80"},
+                                        {"serve", "--threads", "-1"},
+                                        {"serve", "--token-ttl", "soon"},
+                                        {"serve", "--rate-limit", "20"},
+                                        {"serve", "--rate-limit", "0,1"},
+                                        {"serve", "--log-level", "loud"},
+                                        {"serve", "--unknown"},
+                                        {"bogus"}}) {
+    auto result = parse(args);
+    EXPECT_TRUE(std::holds_alternative<ParseError>(result)) << args.back();
+  }
+}
+
+TEST(Config, Subcommands) {
+  EXPECT_TRUE(std::holds_alternative<VersionCommand>(std::get<Command>(parse({"version"}))));
+  auto conformance = parse({"conformance", "--listen", "127.0.0.1:3001"});
+  auto& c = std::get<ConformanceConfig>(std::get<Command>(conformance));
+  EXPECT_EQ(c.listen_port, 3001);
+}
+
+}  // namespace
+}  // namespace parley::app

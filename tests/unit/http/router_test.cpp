@@ -1,0 +1,77 @@
+#include "http/router.hpp"
+
+#include <gtest/gtest.h>
+
+namespace parley::http {
+namespace {
+
+Handler named(std::string name) {
+  return [name](Request&) {
+    Response r;
+    r.body = name;
+    return r;
+  };
+}
+
+std::string call(const Router::Match& match) {
+  Request request;
+  return (*match.handler)(request).body;
+}
+
+class RouterTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    router_.add("GET", "/api/users/:id/status", named("status"));
+    router_.add("GET", "/api/users/search", named("search"));
+    router_.add("GET", "/api/conversations/:id", named("get"));
+    router_.add("PUT", "/api/conversations/:id", named("put"));
+    router_.add("PUT", "/api/messages/:id/read", named("read"));
+    router_.add("DELETE", "/api/messages/:id", named("delete"));
+  }
+  Router router_;
+};
+
+TEST_F(RouterTest, MatchesLiteralsAndParameters) {
+  auto m = router_.match("GET", "/api/users/42/status");
+  ASSERT_EQ(m.outcome, Router::Outcome::found);
+  EXPECT_EQ(call(m), "status");
+  ASSERT_EQ(m.params.size(), 1u);
+  EXPECT_EQ(m.params[0], (std::pair<std::string, std::string>("id", "42")));
+}
+
+TEST_F(RouterTest, LiteralSegmentsWinOverParameters) {
+  router_.add("GET", "/api/users/:id", named("user"));
+  EXPECT_EQ(call(router_.match("GET", "/api/users/search")), "search");
+  EXPECT_EQ(call(router_.match("GET", "/api/users/7")), "user");
+}
+
+TEST_F(RouterTest, WrongMethodListsTheAllowedOnes) {
+  auto m = router_.match("PATCH", "/api/conversations/1");
+  EXPECT_EQ(m.outcome, Router::Outcome::method_not_allowed);
+  EXPECT_EQ(m.allow, "GET, PUT");
+}
+
+TEST_F(RouterTest, UnknownPathsAreNotFound) {
+  for (const char* path : {"/", "/api", "/api/users", "/api/users/1/status/x", "/api/messages//read",
+                           "/api/conversations/", "/API/users/search"})
+    EXPECT_EQ(router_.match("GET", path).outcome, Router::Outcome::not_found) << path;
+}
+
+TEST_F(RouterTest, EmptyParameterDoesNotMatch) {
+  EXPECT_EQ(router_.match("PUT", "/api/messages//read").outcome, Router::Outcome::not_found);
+}
+
+TEST_F(RouterTest, HeadIsServedByGet) {
+  auto m = router_.match("HEAD", "/api/conversations/5");
+  ASSERT_EQ(m.outcome, Router::Outcome::found);
+  EXPECT_EQ(call(m), "get");
+}
+
+TEST_F(RouterTest, DescribeListsEveryRoute) {
+  auto routes = router_.describe();
+  EXPECT_EQ(routes.size(), 6u);
+  EXPECT_NE(std::find(routes.begin(), routes.end(), "DELETE /api/messages/:id"), routes.end());
+}
+
+}  // namespace
+}  // namespace parley::http
