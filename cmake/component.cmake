@@ -26,6 +26,7 @@ function(parley_unit_test component)
   add_executable(unit_${component} ${sources})
   target_link_libraries(unit_${component} PRIVATE parley_${component} ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   target_include_directories(unit_${component} PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
+  target_compile_definitions(unit_${component} PRIVATE PARLEY_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   gtest_discover_tests(unit_${component} DISCOVERY_TIMEOUT 30
     PROPERTIES ENVIRONMENT "PARLEY_TEST_TMP=${CMAKE_BINARY_DIR}/test-tmp")
   add_dependencies(unit_tests unit_${component})

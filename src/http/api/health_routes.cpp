@@ -22,9 +22,9 @@ void add_health_routes(Router& router, const ApiContext& context) {
 void add_all_routes(Router& router, const ApiContext& context) {
   add_health_routes(router, context);
   add_auth_routes(router, context);
-  if (context.conversations) add_conversation_routes(router, context);
-  if (context.messages) add_message_routes(router, context);
-  if (context.users) add_user_routes(router, context);
+  add_conversation_routes(router, context);
+  add_message_routes(router, context);
+  add_user_routes(router, context);
 }
 
 }  // namespace parley::http::api

@@ -40,9 +40,11 @@ SqliteStore::~SqliteStore() {
 
 template <class T, class Work>
 Result<T> SqliteStore::write(Work work) {
-  std::promise<Result<T>> promise;
-  std::future<Result<T>> future = promise.get_future();
-  auto job = make_job<T>(std::move(work), [&promise](Result<T> r) { promise.set_value(std::move(r)); });
+  // The job co-owns the promise: set_value() may still be returning on the
+  // writer thread when this thread wakes up and leaves.
+  auto promise = std::make_shared<std::promise<Result<T>>>();
+  std::future<Result<T>> future = promise->get_future();
+  auto job = make_job<T>(std::move(work), [promise](Result<T> r) { promise->set_value(std::move(r)); });
   if (!writer_->submit(std::move(job), true)) return closing();
   return future.get();
 }

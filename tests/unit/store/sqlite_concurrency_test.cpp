@@ -57,10 +57,8 @@ TEST_F(ConcurrencyTest, ConcurrentSendersGetGaplessSeqs) {
 TEST_F(ConcurrencyTest, QueuedAppendsShareOneCommit) {
   UserRow a = add_user("ann");
   Id g = add_group(a.id, {});
-  std::promise<void> gate;
-  std::promise<void> started;
-  ASSERT_TRUE(impl().submit_for_test(std::make_unique<GateJob>(gate.get_future().share(), &started)));
-  started.get_future().wait();
+  std::promise<void> gate =
+      hold_writer([&](std::unique_ptr<sqlite::WriteJob> job) { return impl().submit_for_test(std::move(job)); });
 
   constexpr int n = 40;
   std::vector<std::thread> senders;
@@ -146,6 +144,7 @@ TEST_F(ConcurrencyTest, ReadsDoNotWaitForAnOpenWriteTransaction) {
   // The writer sits inside BEGIN IMMEDIATE with an uncommitted message.
   std::promise<void> gate;
   std::promise<void> started;
+  std::promise<void> finished;
   auto shared_gate = gate.get_future().share();
   ASSERT_TRUE(impl().submit_for_test(sqlite::make_job<std::monostate>(
       [&](sqlite::Connection& db) -> Result<std::monostate> {
@@ -155,7 +154,7 @@ TEST_F(ConcurrencyTest, ReadsDoNotWaitForAnOpenWriteTransaction) {
         if (!r) return r.error();
         return std::monostate{};
       },
-      [](Result<std::monostate>) {})));
+      [&](Result<std::monostate>) { finished.set_value(); })));
   started.get_future().wait();
 
   auto reads = std::async(std::launch::async, [&] {
@@ -167,7 +166,8 @@ TEST_F(ConcurrencyTest, ReadsDoNotWaitForAnOpenWriteTransaction) {
   EXPECT_EQ(count, 1u);  // the uncommitted one is invisible
   EXPECT_EQ(last_seq, 1);
   gate.set_value();
-  (void)store_->ping();
+  finished.get_future().wait();  // the job uses this frame's locals
+  EXPECT_EQ(store_->conversation_by_id(g)->last_seq, 2);
 }
 
 TEST_F(ConcurrencyTest, ShutdownCommitsEveryQueuedAsyncAppend) {

@@ -49,11 +49,7 @@ class WriterTest : public ::testing::Test {
 
   // Holds the writer thread until the returned promise is fulfilled.
   std::promise<void> hold() {
-    std::promise<void> gate;
-    std::promise<void> started;
-    writer_->submit(std::make_unique<GateJob>(gate.get_future().share(), &started), true);
-    started.get_future().wait();
-    return gate;
+    return hold_writer([&](std::unique_ptr<sqlite::WriteJob> job) { return writer_->submit(std::move(job), true); });
   }
 
   void wait_queued(std::size_t n) {

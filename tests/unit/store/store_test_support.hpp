@@ -58,13 +58,14 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
 }
 
 // A write job that holds the writer thread until released: jobs submitted
-// meanwhile queue up and go into the next batch together.
+// meanwhile queue up and go into the next batch together. The job owns the
+// "started" promise, so it outlives its set_value().
 class GateJob final : public sqlite::WriteJob {
  public:
-  explicit GateJob(std::shared_future<void> gate, std::promise<void>* started = nullptr)
-      : gate_(std::move(gate)), started_(started) {}
+  explicit GateJob(std::shared_future<void> gate) : gate_(std::move(gate)) {}
+  std::future<void> started() { return started_.get_future(); }
   bool run(sqlite::Connection&) override {
-    if (started_ != nullptr) started_->set_value();
+    started_.set_value();
     gate_.wait();
     return true;
   }
@@ -72,8 +73,20 @@ class GateJob final : public sqlite::WriteJob {
 
  private:
   std::shared_future<void> gate_;
-  std::promise<void>* started_;
+  std::promise<void> started_;
 };
+
+// Submits a GateJob through `submit` and waits until the writer runs it.
+// Fulfil the returned promise to let the writer go on.
+template <class Submit>
+std::promise<void> hold_writer(Submit submit) {
+  std::promise<void> gate;
+  auto job = std::make_unique<GateJob>(gate.get_future().share());
+  std::future<void> started = job->started();
+  EXPECT_TRUE(submit(std::move(job)));
+  started.wait();
+  return gate;
+}
 
 class StoreTest : public ::testing::Test {
  protected:

@@ -1,0 +1,143 @@
+#pragma once
+// ThreadContext: what the real-time layer keeps per IO thread (shared-nothing, DESIGN.md
+// §4): the timer wheel and its single OS timer, the read buffer all connections of the
+// thread share (an idle connection holds none), the end-of-batch work list (gather
+// writes, deferred deletion), lingering closes, random bytes and hot counters.
+// IoThreads: the set of them, one per HTTP server IO thread (same index).
+//
+// End of batch: work that should see everything the current handlers produced runs in one
+// posted task: connections with new frames are flushed (one gather write each, however
+// many frames were queued meanwhile), then objects disposed of during the batch are
+// destroyed (never inside a call stack that may still use them).
+//
+// Thread-safety: a ThreadContext is used only on its thread, except post() (any thread)
+// and the counters (read by any thread). current() is the context of the calling thread,
+// set by every entry point of the real-time layer (enter()).
+// Ownership: IoThreads owns the contexts; contexts own disposed objects until the batch
+// ends and lingering connections until they close or expire.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "realtime/io/stats.hpp"
+#include "realtime/io/timer_wheel.hpp"
+
+namespace parley::realtime {
+
+// Something with queued output to write at the end of the batch.
+class Flushable {
+ public:
+  virtual void flush() = 0;
+
+ protected:
+  ~Flushable() = default;
+
+ private:
+  friend class ThreadContext;
+  bool flush_scheduled_ = false;
+};
+
+// Something whose destruction is deferred to the end of the batch.
+class Disposable {
+ public:
+  virtual ~Disposable() = default;
+};
+
+// A connection closing politely (close frame sent, waiting for the peer's); closed hard
+// when its deadline passes.
+class Lingering {
+ public:
+  virtual ~Lingering() = default;
+  virtual void linger_expired() = 0;
+};
+
+class ThreadContext {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::size_t kReadBufferSize = 64 * 1024;
+
+  ThreadContext(boost::asio::io_context& io, int index, Clock::duration tick);
+  ThreadContext(const ThreadContext&) = delete;
+  ThreadContext& operator=(const ThreadContext&) = delete;
+  ~ThreadContext();
+
+  boost::asio::io_context& io() noexcept { return io_; }
+  int index() const noexcept { return index_; }
+
+  // The calling thread's context (null outside real-time IO threads).
+  static ThreadContext* current() noexcept;
+  void enter() noexcept;
+  bool is_current() const noexcept { return current() == this; }
+
+  // Runs `fn` on this thread (from any thread).
+  template <class F>
+  void post(F&& fn) {
+    boost::asio::post(io_, [this, fn = std::forward<F>(fn)]() mutable {
+      enter();
+      fn();
+    });
+  }
+
+  // ---- on this thread only ----
+  void schedule(TimerNode& node, Clock::time_point deadline);
+  void schedule_flush(Flushable& target);
+  void dispose(std::unique_ptr<Disposable> object);
+  void linger(std::shared_ptr<Lingering> connection, Clock::time_point deadline);
+  std::span<char> read_buffer() noexcept { return {read_buffer_.get(), kReadBufferSize}; }
+  std::uint64_t random_u64();
+  ThreadCounters& counters() noexcept { return counters_; }
+  const ThreadCounters& counters() const noexcept { return counters_; }
+  // Server shutdown: lingering closes end within `grace`.
+  void shutdown(Clock::duration grace);
+  bool stopping() const noexcept { return stopping_; }
+
+ private:
+  void ensure_ticking();
+  void on_tick(boost::system::error_code ec);
+  void post_batch();
+  void run_batch();
+
+  boost::asio::io_context& io_;
+  int index_;
+  TimerWheel wheel_;
+  boost::asio::steady_timer tick_timer_;
+  bool tick_armed_ = false;
+  bool batch_posted_ = false;
+  bool stopping_ = false;
+  std::unique_ptr<char[]> read_buffer_;
+  std::vector<Flushable*> flush_list_;
+  std::vector<std::unique_ptr<Disposable>> graveyard_;
+  std::vector<std::pair<Clock::time_point, std::shared_ptr<Lingering>>> lingering_;
+  std::uint8_t random_pool_[256];
+  std::size_t random_pos_ = sizeof random_pool_;
+  ThreadCounters counters_;
+};
+
+class IoThreads {
+ public:
+  // One context per io_context, in the HTTP server's thread order. `tick`: the timer wheel
+  // resolution (see TimerWheel: timers fire up to one tick early).
+  IoThreads(const std::vector<boost::asio::io_context*>& contexts, std::chrono::milliseconds tick);
+
+  std::size_t size() const noexcept { return threads_.size(); }
+  ThreadContext& at(std::size_t index) { return *threads_.at(index); }
+  SharedCounters& shared_counters() noexcept { return shared_; }
+  // Sums every thread's counters (any thread).
+  StatsSnapshot snapshot() const;
+
+ private:
+  std::vector<std::unique_ptr<ThreadContext>> threads_;
+  SharedCounters shared_;
+};
+
+// A tick suited to these intervals: a twentieth of the shortest, between 5 and 100 ms.
+std::chrono::milliseconds wheel_tick_for(std::initializer_list<std::chrono::milliseconds> intervals);
+
+}  // namespace parley::realtime
