@@ -50,7 +50,7 @@ Result<store::AppendResult> Messages::send(const store::UserRow& caller, const S
     return appended.error();
   }
   if (appended->created)
-    publish_to_members("new_message", *conversation, boost::json::serialize(message_view(appended->message)));
+    publish_to_members("new_message", *conversation, message_json(appended->message));
   return appended;
 }
 
@@ -135,7 +135,7 @@ Result<store::MessageRow> Messages::remove(const store::UserRow& caller, std::st
   auto tombstone = store_.soft_delete_message(message->id, clock_.now_ms());
   if (!tombstone) return tombstone.error();
   if (!already_deleted)
-    publish_to_members("message_deleted", tombstone->conversation_id, boost::json::serialize(message_view(*tombstone)));
+    publish_to_members("message_deleted", tombstone->conversation_id, message_json(*tombstone));
   return tombstone;
 }
 

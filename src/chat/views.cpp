@@ -4,6 +4,7 @@
 
 #include "common/clock.hpp"
 #include "common/ids.hpp"
+#include "common/json_writer.hpp"
 
 namespace parley::chat {
 
@@ -41,6 +42,51 @@ json::object message_view(const store::MessageRow& message) {
   out["createdAt"] = format_iso8601(message.created_at);
   if (message.deleted_at) out["deletedAt"] = format_iso8601(*message.deleted_at);
   else out["deletedAt"] = nullptr;
+  return out;
+}
+
+void append_message_json(std::string& out, const store::MessageRow& message) {
+  out += "{\"id\":";
+  json_text::append_id(out, message.id);
+  out += ",\"conversationId\":";
+  json_text::append_id(out, message.conversation_id);
+  out += ",\"seq\":";
+  json_text::append_int(out, message.seq);
+  out += ",\"senderId\":";
+  json_text::append_id(out, message.sender_id);
+  out += ",\"body\":";
+  json_text::append_string(out, message.deleted_at ? std::string_view() : std::string_view(message.body));
+  out += ",\"clientMsgId\":";
+  json_text::append_string(out, message.client_msg_id);
+  out += ",\"createdAt\":";
+  json_text::append_time(out, message.created_at);
+  out += ",\"deletedAt\":";
+  if (message.deleted_at) json_text::append_time(out, *message.deleted_at);
+  else out += "null";
+  out.push_back('}');
+}
+
+std::string message_json(const store::MessageRow& message) {
+  std::string out;
+  out.reserve(200 + message.body.size());
+  append_message_json(out, message);
+  return out;
+}
+
+std::string message_page_json(const std::vector<store::MessageRow>& messages, std::optional<store::Seq> next_cursor) {
+  std::string out;
+  std::size_t size = 40;
+  for (const auto& m : messages) size += 220 + m.body.size();
+  out.reserve(size);
+  out += "{\"messages\":[";
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (i) out.push_back(',');
+    append_message_json(out, messages[i]);
+  }
+  out += "],\"nextCursor\":";
+  if (next_cursor) json_text::append_int(out, *next_cursor);
+  else out += "null";
+  out.push_back('}');
   return out;
 }
 

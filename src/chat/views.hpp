@@ -7,6 +7,10 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "store/records.hpp"
 
 namespace parley::chat {
@@ -17,6 +21,12 @@ boost::json::object user_view(const store::UserRow& user);
 boost::json::object self_view(const store::UserRow& user);
 // {id, conversationId, seq, senderId, body, clientMsgId, createdAt, deletedAt}
 boost::json::object message_view(const store::MessageRow& message);
+// The same as message_view, written straight to text (the hot path: history
+// pages and broadcasts). Appends to `out`.
+void append_message_json(std::string& out, const store::MessageRow& message);
+std::string message_json(const store::MessageRow& message);
+// {"messages":[...],"nextCursor":N|null}
+std::string message_page_json(const std::vector<store::MessageRow>& messages, std::optional<store::Seq> next_cursor);
 // user_view + {role, lastReadSeq}
 boost::json::object member_view(const store::MemberView& member);
 // {id, type, title, members, createdAt, lastMessage, lastSeq, lastReadSeq, unreadCount}

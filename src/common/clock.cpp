@@ -1,5 +1,7 @@
 #include "common/clock.hpp"
 
+#include "common/json_writer.hpp"
+
 #include <chrono>
 #include <cstdio>
 
@@ -16,20 +18,9 @@ const SystemClock& SystemClock::instance() {
 }
 
 std::string format_iso8601(TimeMs t) {
-  using namespace std::chrono;
-  const sys_days days = floor<std::chrono::days>(sys_time<milliseconds>(milliseconds(t)));
-  const year_month_day ymd(days);
-  TimeMs rest = t - duration_cast<milliseconds>(days.time_since_epoch()).count();
-  const int ms = static_cast<int>(rest % 1000);
-  rest /= 1000;
-  const int sec = static_cast<int>(rest % 60);
-  rest /= 60;
-  const int min = static_cast<int>(rest % 60);
-  const int hour = static_cast<int>(rest / 60);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hour, min, sec, ms);
-  return buf;
+  std::string quoted;
+  json_text::append_time(quoted, t);
+  return quoted.substr(1, quoted.size() - 2);
 }
 
 std::optional<TimeMs> parse_iso8601(std::string_view s) {

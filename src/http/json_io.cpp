@@ -26,6 +26,13 @@ Response json_response(int status, const json::value& body) {
   return response;
 }
 
+Response json_text_response(int status, std::string body) {
+  Response response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
 Response error_response(const Error& error) {
   json::object inner;
   inner["code"] = error.code;

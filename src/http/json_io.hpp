@@ -17,6 +17,8 @@ namespace parley::http {
 Result<boost::json::object> parse_json_object(const Request& request);
 
 Response json_response(int status, const boost::json::value& body);
+// A body that is already JSON text.
+Response json_text_response(int status, std::string body);
 Response error_response(const Error& error);
 // Shorthand for handlers that produce Result<json>.
 Response respond(int status, const Result<boost::json::value>& result);

@@ -22,7 +22,7 @@ Response send(const ApiContext& context, Request& request, const store::UserRow&
   if (!client_msg_id) return error_response(client_msg_id.error());
   auto sent = context.messages->send(caller, {std::move(*conversation), std::move(*text), std::move(*client_msg_id)});
   if (!sent) return error_response(sent.error());
-  return json_response(sent->created ? 201 : 200, json::object{{"message", chat::message_view(sent->message)}});
+  return json_text_response(sent->created ? 201 : 200, "{\"message\":" + chat::message_json(sent->message) + "}");
 }
 
 Response history(const ApiContext& context, Request& request, const store::UserRow& caller) {
@@ -32,13 +32,7 @@ Response history(const ApiContext& context, Request& request, const store::UserR
   if (auto v = request.query_param("limit")) query.limit = std::string(*v);
   auto page = context.messages->page(caller, request.param("conversationId"), query);
   if (!page) return error_response(page.error());
-  json::array items;
-  items.reserve(page->messages.size());
-  for (const auto& m : page->messages) items.push_back(chat::message_view(m));
-  json::object out{{"messages", std::move(items)}};
-  if (page->next_cursor) out["nextCursor"] = *page->next_cursor;
-  else out["nextCursor"] = nullptr;
-  return json_response(200, out);
+  return json_text_response(200, chat::message_page_json(page->messages, page->next_cursor));
 }
 
 Response read(const ApiContext& context, Request& request, const store::UserRow& caller) {

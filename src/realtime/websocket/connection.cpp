@@ -91,8 +91,9 @@ bool Connection::process(std::span<char> input) {
         if (state_ == State::open) {
           // Echo the code (RFC 6455 §5.5.1), then close TCP once it is written.
           const std::uint16_t code = event.code == close_code::no_status ? close_code::normal : event.code;
-          notify_closed(event.code);
+          Listener* listener = listener_;
           close(code);
+          if (listener) listener->on_ws_closed(*this, event.code);
           return state_ != State::closed;
         }
         if (close_sent_) {
@@ -102,10 +103,9 @@ bool Connection::process(std::span<char> input) {
         return true;  // our close frame is still being written; on_drained() finishes
       }
       case ReadEvent::Kind::error:
-        if (state_ != State::open) {
-          close_socket();
-          return false;
-        }
+        // While closing, whatever else the peer sends is discarded (the reader stays in its
+        // error state); the linger deadline or the peer's EOF ends the connection.
+        if (state_ != State::open) return true;
         fail(event.code);
         return state_ != State::closed;
     }
@@ -225,8 +225,10 @@ void Connection::notify_closed(std::uint16_t code) {
 }
 
 void Connection::fail(std::uint16_t code) {
-  notify_closed(code);
+  // Close first, so that the listener's reaction (closing too) does not pick another code.
+  Listener* listener = listener_;
   close(code);
+  if (listener) listener->on_ws_closed(*this, code);
 }
 
 void Connection::close(std::uint16_t code, std::string_view reason) {

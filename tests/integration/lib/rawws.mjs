@@ -35,11 +35,10 @@ export class RawWebSocket {
       const socket = net.connect(Number(u.port), u.hostname);
       ws.socket = socket;
       const key = randomBytes(16).toString('base64');
-      const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-      socket.on('connect', () => {
-        socket.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`);
-      });
+      const all = { Host: u.host, Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Key': key,
+        'Sec-WebSocket-Version': '13', ...headers };
+      const lines = Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      socket.on('connect', () => { socket.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\n${lines}\r\n`); });
       const timer = setTimeout(() => { socket.destroy(); reject(new Error('handshake timeout')); }, timeoutMs);
       let buffer = Buffer.alloc(0);
       const onData = (chunk) => {
