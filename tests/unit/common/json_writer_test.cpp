@@ -6,25 +6,25 @@
 namespace parley {
 namespace {
 
-std::string quoted(std::string_view text) {
+std::string escaped(std::string_view text) {
   std::string out;
   json_text::append_string(out, text);
   return out;
 }
 
 TEST(JsonWriter, EscapesWhatJsonRequires) {
-  EXPECT_EQ(quoted("plain"), "\"plain\"");
-  EXPECT_EQ(quoted("a\"b\\c"), R"("a\"b\\c")");
-  EXPECT_EQ(quoted("line\nbreak\ttab\r"), R"("line\nbreak\ttab\r")");
-  EXPECT_EQ(quoted(std::string("\x01\x1f", 2)), R"("\u0001\u001f")");
-  EXPECT_EQ(quoted("zoë 日本"), "\"zoë 日本\"");
-  EXPECT_EQ(quoted("</script>"), "\"</script>\"");
+  EXPECT_EQ(escaped("plain"), "\"plain\"");
+  EXPECT_EQ(escaped("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(escaped("line\nbreak\ttab\r"), R"("line\nbreak\ttab\r")");
+  EXPECT_EQ(escaped(std::string("\x01\x1f", 2)), R"("\u0001\u001f")");
+  EXPECT_EQ(escaped("zoë 日本"), "\"zoë 日本\"");
+  EXPECT_EQ(escaped("</script>"), "\"</script>\"");
 }
 
 TEST(JsonWriter, EveryByteRoundTripsThroughAParser) {
   std::string all;
   for (int c = 1; c < 128; ++c) all.push_back(static_cast<char>(c));
-  const auto parsed = boost::json::parse(quoted(all));
+  const auto parsed = boost::json::parse(escaped(all));
   EXPECT_EQ(parsed.as_string(), all);
 }
 
