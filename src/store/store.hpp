@@ -65,6 +65,9 @@ class Store {
   // case); never `exclude`; at most `limit`, by username.
   virtual std::vector<UserRow> search_users(std::string_view query, Id exclude, int limit) = 0;
   virtual Status set_last_seen(Id user, TimeMs at) = 0;
+  // Everyone who shares at least one conversation with `user` (not `user`
+  // itself): who hears about their presence.
+  virtual std::vector<Id> contacts_of(Id user) = 0;
 
   // ---- conversations
   // Inserts the conversation and its members in one transaction. For a direct

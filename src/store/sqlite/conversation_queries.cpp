@@ -134,6 +134,18 @@ Result<std::optional<MemberRow>> membership(Connection& db, Id conversation, Id 
   return st.error("membership");
 }
 
+Result<std::vector<Id>> contacts_of(Connection& db, Id user) {
+  Stmt st = db.prepare(
+      "SELECT DISTINCT other.user_id FROM members self"
+      " JOIN members other ON other.conversation_id = self.conversation_id"
+      " WHERE self.user_id = ?1 AND other.user_id <> ?1");
+  st.bind(1, user);
+  std::vector<Id> out;
+  while (st.step() == SQLITE_ROW) out.push_back(st.i64(0));
+  if (st.rc() != SQLITE_DONE) return st.error("contacts_of");
+  return out;
+}
+
 Result<std::vector<MemberView>> members_of(Connection& db, Id conversation) {
   Stmt st = db.prepare("SELECT " PARLEY_MEMBER_COLUMNS("m") ", " PARLEY_PUBLIC_USER_COLUMNS("u")
                        " FROM members m JOIN users u ON u.id = m.user_id WHERE m.conversation_id = ?1"

@@ -27,6 +27,7 @@ Result<std::monostate> update_conversation(Connection& db, Id conversation, cons
 Result<std::optional<ConversationRow>> conversation_by_id(Connection& db, Id id);
 Result<std::optional<MemberRow>> membership(Connection& db, Id conversation, Id user);
 Result<std::vector<MemberView>> members_of(Connection& db, Id conversation);
+Result<std::vector<Id>> contacts_of(Connection& db, Id user);
 // One statement: the page of memberships, then for those rows only the last
 // message and the unread count (subselects over the messages primary key).
 Result<std::vector<ConversationSummary>> conversations_of(Connection& db, Id user,

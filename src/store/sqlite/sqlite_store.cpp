@@ -88,6 +88,10 @@ std::vector<UserRow> SqliteStore::users_by_ids(const std::vector<Id>& ids) {
                                     {});
 }
 
+std::vector<Id> SqliteStore::contacts_of(Id user) {
+  return read<std::vector<Id>>("contacts_of", [&](Connection& db) { return sqlite::contacts_of(db, user); }, {});
+}
+
 std::vector<UserRow> SqliteStore::search_users(std::string_view query, Id exclude, int limit) {
   return read<std::vector<UserRow>>(
       "search_users", [&](Connection& db) { return sqlite::search_users(db, query, exclude, limit); }, {});

@@ -31,6 +31,7 @@ class SqliteStore final : public Store {
   std::optional<UserRow> user_by_id(Id id) override;
   std::optional<UserRow> user_by_login(std::string_view username_or_email) override;
   std::vector<UserRow> users_by_ids(const std::vector<Id>& ids) override;
+  std::vector<Id> contacts_of(Id user) override;
   std::vector<UserRow> search_users(std::string_view query, Id exclude, int limit) override;
   Status set_last_seen(Id user, TimeMs at) override;
 

@@ -192,3 +192,24 @@ TEST_F(ConversationsTest, SummaryHasSelfLastMessageAndUnread) {
 
 }  // namespace
 }  // namespace parley::store::testing
+
+namespace parley::store::testing {
+namespace {
+
+TEST_F(StoreTest, ContactsAreEveryoneSharingAConversation) {
+  UserRow ann = add_user("ann2");
+  UserRow ben = add_user("ben2");
+  UserRow cat = add_user("cat2");
+  UserRow dan = add_user("dan2");
+  add_group(ann.id, {ben.id, cat.id}, "One");
+  add_group(ben.id, {ann.id}, "Two");
+  auto contacts = store_->contacts_of(ann.id);
+  std::sort(contacts.begin(), contacts.end());
+  std::vector<Id> expected{ben.id, cat.id};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(contacts, expected);
+  EXPECT_TRUE(store_->contacts_of(dan.id).empty());
+}
+
+}  // namespace
+}  // namespace parley::store::testing
