@@ -21,6 +21,8 @@
 #include "chat/presence.hpp"
 #include "chat/users.hpp"
 #include "http/api/api.hpp"
+#include "http/http_metrics.hpp"
+#include "metrics/registry.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
@@ -64,6 +66,8 @@ int serve(const ServeConfig& config) {
 
   // The listening port first: a busy port fails start-up before anything else
   // is created or logged.
+  metrics::Registry registry;
+  http::HttpMetrics http_metrics(registry);
   http::Router router;
   const int workers = config.workers > 0 ? config.workers : std::max(8, 4 * config.threads);
   boost::asio::thread_pool worker_pool(static_cast<std::size_t>(workers));
@@ -78,6 +82,7 @@ int serve(const ServeConfig& config) {
   services.router = &router;
   services.workers = &worker_pool;
   services.access_log = access_log.get();
+  services.metrics = &http_metrics;
   http::Server server(server_options, services);
   if (auto status = server.bind(); !status) return fail(status.error().message);
 
@@ -126,6 +131,7 @@ int serve(const ServeConfig& config) {
   api.users = &users;
   api.presence = &presence;
   api.store = store.get();
+  api.metrics = &registry;
   http::api::add_all_routes(router, api);
 
 

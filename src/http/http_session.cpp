@@ -7,6 +7,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
+#include "http/http_metrics.hpp"
 #include "http/json_io.hpp"
 #include "http/realtime_endpoint.hpp"
 #include "http/router.hpp"
@@ -213,6 +214,7 @@ void HttpSession::do_discard() {
 void HttpSession::log_access(int status, std::size_t bytes) const {
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_).count();
+  if (context_.services.metrics) context_.services.metrics->record(status, micros / 1e6);
   auto* access = context_.services.access_log;
   if (access && access->should_log(spdlog::level::info))
     access->info("{} {} {} {} {} {:.3f}ms", remote_, log_method_, log_target_, status, bytes, micros / 1000.0);

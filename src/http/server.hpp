@@ -29,6 +29,7 @@ namespace parley::http {
 class Router;
 class StaticFiles;
 class RealtimeEndpoint;
+class HttpMetrics;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -46,6 +47,7 @@ struct ServerServices {
   const StaticFiles* static_files = nullptr;      // optional: the web client
   RealtimeEndpoint* realtime = nullptr;           // optional: /socket.io/ and friends
   spdlog::logger* access_log = nullptr;           // optional: one line per request
+  HttpMetrics* metrics = nullptr;                 // optional
 };
 
 class Server {

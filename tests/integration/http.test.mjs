@@ -128,3 +128,14 @@ test('bad percent-encoding in the path → 400', async () => {
 test('the server survives all of the above', async () => {
   assert.equal((await api.get('/healthz')).status, 200);
 });
+
+test('/metrics serves Prometheus text that counts requests', async () => {
+  await api.get('/healthz');
+  const res = await api.get('/metrics');
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+  assert.match(res.text, /# TYPE parley_http_requests_total counter/);
+  const ok = Number(/parley_http_requests_total\{code="2xx"\} (\d+)/.exec(res.text)[1]);
+  assert.ok(ok >= 1);
+  assert.match(res.text, /parley_http_request_duration_seconds_count \d+/);
+});

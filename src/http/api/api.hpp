@@ -17,6 +17,9 @@ class Presence;
 namespace parley::store {
 class Store;
 }
+namespace parley::metrics {
+class Registry;
+}
 
 namespace parley::http::api {
 
@@ -27,6 +30,7 @@ struct ApiContext {
   chat::Users* users = nullptr;
   chat::Presence* presence = nullptr;  // optional: refreshed on every authenticated request
   store::Store* store = nullptr;
+  const metrics::Registry* metrics = nullptr;  // optional: /metrics answers 404 without it
 };
 
 void add_health_routes(Router& router, const ApiContext& context);

@@ -2,6 +2,7 @@
 
 #include "http/api/api.hpp"
 #include "http/json_io.hpp"
+#include "metrics/registry.hpp"
 #include "store/store.hpp"
 
 namespace parley::http::api {
@@ -16,6 +17,13 @@ void add_health_routes(Router& router, const ApiContext& context) {
       return response;
     }
     return json_response(200, boost::json::object{{"status", "ready"}});
+  });
+  router.add("GET", "/metrics", [metrics = context.metrics](Request&) {
+    if (!metrics) return error_response(Error::not_found("metrics are not enabled"));
+    Response response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = metrics->render();
+    return response;
   });
 }
 
