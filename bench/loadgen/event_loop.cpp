@@ -26,9 +26,13 @@ bool EventLoop::add(int fd, Handler* handler) noexcept {
 void EventLoop::remove(int fd) noexcept { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
 int EventLoop::poll_once(int timeout_ms) noexcept {
-  const int n = epoll_wait(epoll_fd_, events_, kMaxEvents, timeout_ms);
+  // Deferred readers have data waiting: do not sleep on them.
+  const int n = epoll_wait(epoll_fd_, events_, kMaxEvents, deferred_.empty() ? timeout_ms : 0);
   if (n < 0) return 0;  // EINTR: the caller's loop checks its deadline and comes back
   for (int i = 0; i < n; ++i) static_cast<Handler*>(events_[i].data.ptr)->on_events(events_[i].events);
+  running_.swap(deferred_);
+  for (Handler* handler : running_) handler->on_events(EPOLLIN);
+  running_.clear();
   return n;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <sys/epoll.h>
+#include <vector>
 
 namespace parley::bench {
 
@@ -32,14 +33,20 @@ class EventLoop {
   // Edge-triggered EPOLLIN | EPOLLOUT | EPOLLRDHUP. Returns false if epoll refuses.
   bool add(int fd, Handler* handler) noexcept;
   void remove(int fd) noexcept;
-  // Waits at most timeout_ms (0: no wait) and dispatches what is ready; returns the
-  // number of events dispatched.
+  // Waits at most timeout_ms (0: no wait) and dispatches what is ready, then what was
+  // deferred; returns the number of events dispatched.
   int poll_once(int timeout_ms) noexcept;
+  // Calls handler->on_events(EPOLLIN) after this batch: for a reader that stopped at its
+  // per-event bound with data left, since edge-triggered epoll will not report it again.
+  void defer_read(Handler* handler) { deferred_.push_back(handler); }
+  bool has_deferred() const noexcept { return !deferred_.empty(); }
 
  private:
   static constexpr int kMaxEvents = 512;
   int epoll_fd_ = -1;
   epoll_event events_[kMaxEvents];
+  std::vector<Handler*> deferred_;
+  std::vector<Handler*> running_;
 };
 
 }  // namespace parley::bench

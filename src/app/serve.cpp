@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -19,7 +20,15 @@
 #include "chat/events.hpp"
 #include "chat/messages.hpp"
 #include "chat/presence.hpp"
+#include "chat/typing.hpp"
 #include "chat/users.hpp"
+#include "cluster/rate_limiter.hpp"
+#include "realtime/chat_gateway.hpp"
+#include "realtime/endpoint.hpp"
+#include "realtime/io/rlimit.hpp"
+#include "realtime/io/thread_context.hpp"
+#include "realtime/metrics.hpp"
+#include "realtime/socketio/server.hpp"
 #include "http/api/api.hpp"
 #include "http/http_metrics.hpp"
 #include "metrics/registry.hpp"
@@ -33,6 +42,15 @@ namespace parley::app {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Forwards the chat layer's events to the real-time gateway once it exists.
+class ForwardingEventSink final : public chat::EventSink {
+ public:
+  void publish(chat::Event event) override {
+    if (auto* sink = target.load()) sink->publish(std::move(event));
+  }
+  std::atomic<chat::EventSink*> target{nullptr};
+};
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "parley: %s\n", message.c_str());
@@ -63,6 +81,8 @@ Result<std::string> store_path(const ServeConfig& config) {
 
 int serve(const ServeConfig& config) {
   auto access_log = setup_logging(config.log_level, config.log_format);
+  const auto files = realtime::raise_open_files_limit();
+  if (files.after < 4096) spdlog::warn("open files limited to {}: few connections fit", files.after);
 
   // The listening port first: a busy port fails start-up before anything else
   // is created or logged.
@@ -118,8 +138,14 @@ int serve(const ServeConfig& config) {
   auth::TokenService tokens(secret, config.token_ttl, clock);
   const auto cost = config.password_cost == "minimal" ? auth::PasswordCost::minimal() : auth::PasswordCost::interactive();
   chat::Accounts accounts(*store, tokens, ids, clock, cost);
-  chat::NullEventSink events;
+  // The chat services publish into the real-time gateway, created below once
+  // the Socket.IO server exists.
+  ForwardingEventSink events;
   chat::Presence presence(clock);
+  chat::TypingTracker typing(clock, config.typing_timeout);
+  std::unique_ptr<cluster::RateLimiter> rate_limiter;
+  if (config.rate_limit) rate_limiter = std::make_unique<cluster::LocalRateLimiter>(config.rate_burst, config.rate_per_second, clock);
+  else rate_limiter = std::make_unique<cluster::UnlimitedRateLimiter>();
   chat::Conversations conversations(*store, ids, clock, events, config.max_group_size);
   chat::Messages messages(*store, conversations, ids, clock, events);
   chat::Users users(*store, presence);
@@ -135,12 +161,44 @@ int serve(const ServeConfig& config) {
   http::api::add_all_routes(router, api);
 
 
+  // Socket.IO at /socket.io/, on the HTTP server's IO threads.
+  realtime::IoThreads io_threads(server.io_contexts(),
+                                 realtime::wheel_tick_for({config.ping_interval, config.ping_timeout}));
+  socketio::ServerOptions io_options;
+  io_options.engine.path = "/socket.io/";
+  io_options.engine.ping_interval = config.ping_interval;
+  io_options.engine.ping_timeout = config.ping_timeout;
+  io_options.engine.max_payload = config.max_payload_bytes;
+  io_options.engine.send_queue_bytes = config.send_queue_bytes;
+  io_options.engine.cors = engineio::CorsPolicy::parse(config.cors_origins);
+  io_options.max_rooms_per_socket = static_cast<std::size_t>(config.max_rooms_per_socket);
+  socketio::Server io(io_options, io_threads);
+  realtime::ChatServices chat_services;
+  chat_services.accounts = &accounts;
+  chat_services.conversations = &conversations;
+  chat_services.messages = &messages;
+  chat_services.presence = &presence;
+  chat_services.typing = &typing;
+  chat_services.rate_limiter = rate_limiter.get();
+  chat_services.store = store.get();
+  chat_services.clock = &clock;
+  realtime::ChatGatewayOptions gateway_options;
+  gateway_options.presence_grace = config.presence_grace;
+  realtime::ChatGateway gateway(io, worker_pool, chat_services, gateway_options);
+  gateway.install();
+  events.target = &gateway;
+  realtime::Endpoint endpoint(io_threads);
+  endpoint.add(io.engine());
+  server.services().realtime = &endpoint;
+  realtime::register_metrics(registry, io_threads);
+
   // Signals first, so that a SIGTERM during start-up is not lost.
   boost::asio::io_context main_io;
   boost::asio::signal_set signals(main_io, SIGINT, SIGTERM);
   std::signal(SIGPIPE, SIG_IGN);
 
   if (auto status = server.start(); !status) return fail(status.error().message);
+  gateway.start();
   spdlog::info("parley {} listening on http://{}:{} ({} IO threads, {} workers, data in {})", PARLEY_VERSION,
                config.listen_host, server.port(), config.threads, workers, config.data_dir);
   std::printf("parley is running at http://%s:%u/\n", config.listen_host.c_str(), server.port());
@@ -152,8 +210,10 @@ int serve(const ServeConfig& config) {
   });
   main_io.run();
 
+  gateway.stop();
   server.stop();
   worker_pool.join();
+  events.target = nullptr;
   store.reset();  // finishes queued writes, checkpoints, closes
   spdlog::info("stopped cleanly");
   return 0;

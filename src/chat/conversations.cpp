@@ -224,6 +224,7 @@ void Conversations::announce_update(Id conversation, const std::vector<Id>& extr
   event.conversation_id = conversation;
   for (const auto& m : members) event.user_ids.push_back(m.user.id);
   event.user_ids.insert(event.user_ids.end(), extra_recipients.begin(), extra_recipients.end());
+  event.removed_user_ids = extra_recipients;
   events_.publish(std::move(event));
 }
 

@@ -25,6 +25,7 @@ struct Event {
   Audience audience = Audience::members;
   Id conversation_id = 0;                   // the room, for Audience::room
   std::vector<Id> user_ids;                 // for Audience::members
+  std::vector<Id> removed_user_ids;         // no longer members: their connections leave the room
 };
 
 class EventSink {

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# `make bench` (after `scripts/deps.sh bench`): builds the release server and the load
+# generator, runs every scenario against Parley and against the Node socket.io peer in
+# the same run, stores one JSON result per scenario and target under bench/results/,
+# profiles Parley's fan-out with perf, runs bench/history.sh, and rewrites
+# docs/benchmarks.md from the results (bench/report.mjs).
+#
+# Every server is started fresh for each scenario, on loopback, on a free port, with a
+# temporary data folder; every step has a timeout. A few minutes in all.
+#
+# Environment: BENCH_SCENARIOS="idle storm fanout-latency fanout-max persist" (subset),
+# BENCH_TARGETS="parley peer", BENCH_DURATION=5 (seconds per measured window),
+# BENCH_PROFILE=1 (0: no perf run), BENCH_HISTORY=1 (0: skip bench/history.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=$(nproc)
+scenarios=${BENCH_SCENARIOS:-"idle storm fanout-latency fanout-max persist"}
+targets=${BENCH_TARGETS:-"parley peer"}
+duration=${BENCH_DURATION:-5}
+results=bench/results
+tmp=$results/tmp
+mkdir -p "$tmp"
+rm -f "$results"/*.json "$results"/*.txt
+
+section() { printf '\n==== %s\n' "$*"; }
+
+section "build (release): parley and parley-loadgen"
+cmake --preset release >/dev/null
+cmake --build build/release --target parley parley-loadgen -j "$jobs"
+cp build/release/src/app/parley build/parley
+loadgen=build/release/bench/parley-loadgen
+
+section "peer: Node socket.io $(node --version)"
+(cd bench/peers/socketio-node && npm ci --no-audit --no-fund --loglevel=error)
+
+server_pid=""
+server_addr=""
+server_log=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+# Starts a fresh server of kind $1; sets server_pid and server_addr (HOST:PORT).
+start_server() {
+  local kind=$1 data
+  server_log=$(mktemp "$tmp/server.XXXXXX.log")
+  case "$kind" in
+    parley)
+      data=$(mktemp -d "$tmp/data.XXXXXX")
+      build/parley serve --listen 127.0.0.1:0 --data-dir "$data" --password-cost minimal \
+        --rate-limit off --log-level warn >"$server_log" 2>&1 &
+      ;;
+    peer)
+      node bench/peers/socketio-node/server.js --port 0 >"$server_log" 2>&1 &
+      ;;
+  esac
+  server_pid=$!
+  for _ in $(seq 200); do
+    server_addr=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$server_log" | head -1 | sed 's|http://||') || true
+    [ -n "$server_addr" ] && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "bench: $kind did not start:" >&2
+  cat "$server_log" >&2
+  exit 1
+}
+
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+# The load generator's arguments for each scenario (the same for both targets).
+scenario_args() {
+  case "$1" in
+    idle) echo "idle --connections 10000 --members 100" ;;
+    storm) echo "storm --connections 19900" ;;
+    # 10 rooms of 100 members, 5 senders per room: 100 msgs/s per sender offers
+    # 5,000 messages/s, that is 500,000 deliveries/s.
+    fanout-latency) echo "fanout --rooms 10 --members 100 --senders 5 --rate 100 --duration $duration" ;;
+    # The same rooms offered 4,000,000 deliveries/s: what comes out is the server's maximum.
+    fanout-max) echo "fanout --rooms 10 --members 100 --senders 5 --rate 800 --duration $duration" ;;
+    persist) echo "persist --rooms 64 --window 64 --duration $duration" ;;
+    *) echo "bench: unknown scenario $1" >&2; exit 2 ;;
+  esac
+}
+
+# run_scenario NAME TARGET: one fresh server, one generator run, one JSON file.
+run_scenario() {
+  local name=$1 target=$2 args out cmd
+  args=$(scenario_args "$name")
+  out=$results/$name-$target.json
+  start_server "$target"
+  cmd="$loadgen $args --target $target --server $server_addr --server-pid $server_pid"
+  echo "\$ $cmd"
+  # shellcheck disable=SC2086
+  if ! timeout 300 $cmd --out "$out.tmp" >/dev/null; then
+    echo "bench: $name against $target failed (server log below)" >&2
+    tail -20 "$server_log" >&2
+    rm -f "$out.tmp"
+  else
+    # Keep the command beside the figures it made (with placeholders for the port/pid).
+    node -e '
+      const fs = require("fs"); const [file, out, cmd] = process.argv.slice(1);
+      const r = JSON.parse(fs.readFileSync(file, "utf8")); r.command = cmd;
+      fs.writeFileSync(out, JSON.stringify(r, null, 1) + "\n"); fs.unlinkSync(file);' \
+      "$out.tmp" "$out" "parley-loadgen $args --target $target --server HOST:PORT --server-pid PID"
+  fi
+  stop_server
+}
+
+for name in $scenarios; do
+  for target in $targets; do
+    section "$name: $target"
+    run_scenario "$name" "$target"
+  done
+done
+
+# Where Parley's CPU goes at fan-out saturation: a separate run under perf, so that the
+# sampling does not touch the measured figures above.
+if [ "${BENCH_PROFILE:-1}" = 1 ] && [[ " $targets " == *" parley "* ]] && command -v perf >/dev/null; then
+  section "profile: Parley fan-out at saturation under perf record"
+  start_server parley
+  perf record -F 999 -g -p "$server_pid" -o "$tmp/perf.data" -- sleep $((duration + 4)) \
+    >"$tmp/perf.log" 2>&1 &
+  perf_pid=$!
+  # shellcheck disable=SC2046
+  timeout 300 $loadgen $(scenario_args fanout-max) --target parley --server "$server_addr" \
+    --server-pid "$server_pid" --quiet >"$tmp/profile-run.json" || true
+  wait "$perf_pid" || true
+  perf report -i "$tmp/perf.data" --stdio --no-children --percent-limit 1.5 --sort symbol -g none \
+    2>/dev/null | grep -v '^$' | head -60 >"$results/profile-fanout-parley.txt" || true
+  perf report -i "$tmp/perf.data" --stdio --no-children --sort dso -g none 2>/dev/null |
+    grep -v '^$' | head -30 >"$results/profile-fanout-parley-dso.txt" || true
+  stop_server
+fi
+
+if [ "${BENCH_HISTORY:-1}" = 1 ]; then
+  section "history reads (bench/history.sh)"
+  PARLEY_BIN=build/parley bench/history.sh "$duration" 64 1 | tee "$results/history.txt" | tail -3
+fi
+
+section "docs/benchmarks.md"
+{
+  echo "nproc=$(nproc)"
+  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "memory=$(free -g | awk '/Mem:/ {print $2}') GiB"
+  echo "kernel=$(uname -r)"
+  echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "node=$(node --version)"
+  echo "socketio=$(node -p 'require("./bench/peers/socketio-node/node_modules/socket.io/package.json").version')"
+  echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "date=$(date -u +%Y-%m-%dT%H:%MZ)"
+} >"$results/machine.txt"
+node bench/report.mjs "$results" docs/benchmarks.md
+rm -rf "$tmp"
+echo "bench: results in $results/, report in docs/benchmarks.md"

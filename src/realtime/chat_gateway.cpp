@@ -1,0 +1,318 @@
+#include "realtime/chat_gateway.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include "chat/views.hpp"
+#include "realtime/socketio/outgoing.hpp"
+#include "realtime/socketio/socket.hpp"
+
+namespace parley::realtime {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string user_room(Id user) { return "u:" + id_to_string(user); }
+std::string conversation_room(Id conversation) { return "c:" + id_to_string(conversation); }
+
+json::array ok(json::value data = nullptr) { return json::array{json::object{{"ok", true}, {"data", std::move(data)}}}; }
+
+json::array failed(const Error& error) {
+  json::object detail{{"code", error.code}, {"message", error.message}};
+  if (error.kind == ErrorKind::rate_limited) detail["retryAfterMs"] = error.retry_after_ms;
+  return json::array{json::object{{"ok", false}, {"error", std::move(detail)}}};
+}
+
+// The conversation id of an event's payload {conversationId}, as text.
+std::optional<std::string> conversation_arg(const socketio::Event& event) {
+  const auto& payload = event.arg(0);
+  if (!payload.is_object()) return std::nullopt;
+  const auto* id = payload.as_object().if_contains("conversationId");
+  if (!id || !id->is_string()) return std::nullopt;
+  return std::string(id->as_string());
+}
+
+std::optional<std::string> string_field(const json::value& payload, std::string_view name) {
+  if (!payload.is_object()) return std::nullopt;
+  const auto* value = payload.as_object().if_contains(name);
+  if (!value || !value->is_string()) return std::nullopt;
+  return std::string(value->as_string());
+}
+
+const Error kBadPayload = Error::bad_request("invalid_payload", "expected {conversationId: string}");
+
+store::UserRow caller(Id user) {
+  store::UserRow row;
+  row.id = user;
+  return row;
+}
+
+}  // namespace
+
+ChatGateway::ChatGateway(socketio::Server& io, boost::asio::thread_pool& workers, ChatServices services,
+                         ChatGatewayOptions options)
+    : io_(io), workers_(workers), services_(services), options_(options) {}
+
+ChatGateway::~ChatGateway() { stop(); }
+
+template <class F>
+void ChatGateway::offload(F&& work) {
+  boost::asio::post(workers_, [work = std::forward<F>(work)]() mutable {
+    try {
+      work();
+    } catch (const std::exception& e) {
+      spdlog::error("realtime: worker task failed: {}", e.what());
+    }
+  });
+}
+
+void ChatGateway::install() {
+  nsp_ = &io_.of("/");
+  nsp_->on_connect([this](socketio::ConnectRequest request) { on_connect(std::move(request)); });
+  nsp_->on_connection([this](socketio::Socket& socket, const json::value&) { on_connection(socket); });
+  nsp_->on_disconnect([this](socketio::Socket& socket, socketio::DisconnectReason) { on_disconnect(socket); });
+  nsp_->on("join_conversation", [this](socketio::Socket& s, socketio::Event& e) { on_join(s, e); });
+  nsp_->on("leave_conversation", [this](socketio::Socket& s, socketio::Event& e) { on_leave(s, e); });
+  nsp_->on("typing", [this](socketio::Socket& s, socketio::Event& e) { on_typing(s, e, true); });
+  nsp_->on("stop_typing", [this](socketio::Socket& s, socketio::Event& e) { on_typing(s, e, false); });
+  nsp_->on("new_message", [this](socketio::Socket& s, socketio::Event& e) { on_new_message(s, e); });
+  nsp_->on("message_read", [this](socketio::Socket& s, socketio::Event& e) { on_message_read(s, e); });
+  nsp_->on_any([](socketio::Socket&, socketio::Event& e) {
+    if (e.ack()) e.ack().send(failed(Error::bad_request("unknown_event", "no such event")));
+  });
+}
+
+void ChatGateway::start() {
+  sweeper_ = std::thread([this] {
+    std::unique_lock lock(sweep_mutex_);
+    while (!stopping_) {
+      sweep_cv_.wait_for(lock, options_.sweep_interval);
+      if (stopping_) break;
+      lock.unlock();
+      sweep();
+      lock.lock();
+    }
+  });
+}
+
+void ChatGateway::stop() {
+  {
+    std::lock_guard lock(sweep_mutex_);
+    stopping_ = true;
+  }
+  sweep_cv_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
+}
+
+// ---- connections
+
+void ChatGateway::on_connect(socketio::ConnectRequest request) {
+  const auto* auth = request.auth().is_object() ? request.auth().as_object().if_contains("token") : nullptr;
+  if (!auth || !auth->is_string()) {
+    request.refuse_with_message("unauthorized");
+    return;
+  }
+  offload([this, request, token = std::string(auth->as_string())] {
+    auto user = services_.accounts->authenticate_token(token);
+    if (!user) {
+      request.refuse_with_message("unauthorized");
+      return;
+    }
+    socketio::SocketData data;
+    data.user_id = user->id;
+    request.accept(std::move(data));
+  });
+}
+
+void ChatGateway::on_connection(socketio::Socket& socket) {
+  const Id user = socket.data().user_id;
+  socket.join(user_room(user));
+  if (services_.presence->connected(user)) offload([this, user] { announce_presence(user, true); });
+}
+
+void ChatGateway::on_disconnect(socketio::Socket& socket) {
+  // Offline comes later, after the grace period (sweep), so reconnects do not flap.
+  services_.presence->disconnected(socket.data().user_id);
+}
+
+void ChatGateway::announce_presence(Id user, bool online) {
+  const auto state = services_.presence->state(user);
+  if (state.online != online) return;  // changed again meanwhile; that change announces itself
+  if (!online && state.last_seen_at) (void)services_.store->set_last_seen(user, *state.last_seen_at);
+  json::object payload{{"userId", id_to_string(user)}, {"online", online}};
+  if (state.last_seen_at) payload["lastSeenAt"] = format_iso8601(*state.last_seen_at);
+  else payload["lastSeenAt"] = nullptr;
+  std::vector<std::string> rooms;
+  for (Id contact : services_.store->contacts_of(user)) rooms.push_back(user_room(contact));
+  rooms.push_back(user_room(user));  // the user's other devices
+  emit_to_rooms("user_status", json::serialize(payload), std::move(rooms));
+}
+
+// ---- client events
+
+void ChatGateway::on_join(socketio::Socket& socket, socketio::Event& event) {
+  auto conversation = conversation_arg(event);
+  if (!conversation) {
+    if (event.ack()) event.ack().send(failed(kBadPayload));
+    return;
+  }
+  offload([this, ref = socket.ref(), user = socket.data().user_id, ack = event.ack(), cid = *conversation] {
+    auto member = services_.conversations->require_member(user, cid);
+    if (!member) {
+      ack.send(failed(member.error()));
+      return;
+    }
+    const Id conversation_id = member->conversation_id;
+    io_.run_on_socket(ref, [ack, conversation_id](socketio::Socket* socket) {
+      if (!socket) return;
+      if (!socket->join(conversation_room(conversation_id))) {
+        ack.send(failed(Error::bad_request("too_many_rooms", "this connection has joined too many conversations")));
+        return;
+      }
+      ack.send(ok(json::object{{"conversationId", id_to_string(conversation_id)}}));
+    });
+  });
+}
+
+void ChatGateway::on_leave(socketio::Socket& socket, socketio::Event& event) {
+  auto conversation = conversation_arg(event);
+  auto id = conversation ? parse_id(*conversation) : std::nullopt;
+  if (!id) {
+    if (event.ack()) event.ack().send(failed(kBadPayload));
+    return;
+  }
+  socket.leave(conversation_room(*id));
+  const Id user = socket.data().user_id;
+  if (services_.typing->stopped({*id, user})) {
+    json::object payload{{"conversationId", id_to_string(*id)}, {"userId", id_to_string(user)}};
+    emit_to_rooms("stop_typing", json::serialize(payload), {conversation_room(*id)}, socket.ref());
+  }
+  if (event.ack()) event.ack().send(ok(json::object{{"conversationId", id_to_string(*id)}}));
+}
+
+void ChatGateway::on_typing(socketio::Socket& socket, socketio::Event& event, bool typing) {
+  auto conversation = conversation_arg(event);
+  auto id = conversation ? parse_id(*conversation) : std::nullopt;
+  if (!id) {
+    if (event.ack()) event.ack().send(failed(kBadPayload));
+    return;
+  }
+  // Joining checked membership; a socket outside the room cannot signal there.
+  if (!socket.in(conversation_room(*id))) {
+    if (event.ack())
+      event.ack().send(failed(Error::bad_request("not_joined", "join_conversation first")));
+    return;
+  }
+  const Id user = socket.data().user_id;
+  const bool changed = typing ? services_.typing->started({*id, user}) : services_.typing->stopped({*id, user});
+  if (changed) {
+    json::object payload{{"conversationId", id_to_string(*id)}, {"userId", id_to_string(user)}};
+    emit_to_rooms(typing ? "typing" : "stop_typing", json::serialize(payload), {conversation_room(*id)},
+                  socket.ref());
+  }
+  if (event.ack()) event.ack().send(ok());
+}
+
+void ChatGateway::on_new_message(socketio::Socket& socket, socketio::Event& event) {
+  const auto& payload = event.arg(0);
+  auto conversation = string_field(payload, "conversationId");
+  auto body = string_field(payload, "body");
+  auto client_msg_id = string_field(payload, "clientMsgId");
+  if (!conversation || !body || !client_msg_id) {
+    if (event.ack())
+      event.ack().send(failed(Error::bad_request("invalid_payload", "expected {conversationId, body, clientMsgId}")));
+    return;
+  }
+  const Id user = socket.data().user_id;
+  const auto decision = services_.rate_limiter->try_acquire(user);
+  if (!decision.allowed) {
+    Error limited{ErrorKind::rate_limited, "rate_limited", "too many messages; slow down"};
+    limited.retry_after_ms = decision.retry_after_ms;
+    if (event.ack()) event.ack().send(failed(limited));
+    return;
+  }
+  offload([this, user, ack = event.ack(), input = chat::SendInput{*conversation, *body, *client_msg_id}] {
+    auto sent = services_.messages->send(caller(user), input);
+    if (!sent) {
+      ack.send(failed(sent.error()));
+      return;
+    }
+    if (auto id = parse_id(input.conversation_id); id && services_.typing->stopped({*id, user})) {
+      json::object payload{{"conversationId", input.conversation_id}, {"userId", id_to_string(user)}};
+      emit_to_rooms("stop_typing", json::serialize(payload), {conversation_room(*id)});
+    }
+    ack.send(ok(chat::message_view(sent->message)));
+  });
+}
+
+void ChatGateway::on_message_read(socketio::Socket& socket, socketio::Event& event) {
+  const auto& payload = event.arg(0);
+  auto conversation = string_field(payload, "conversationId");
+  auto message = string_field(payload, "messageId");
+  if (!conversation || !message) {
+    if (event.ack())
+      event.ack().send(failed(Error::bad_request("invalid_payload", "expected {conversationId, messageId}")));
+    return;
+  }
+  offload([this, user = socket.data().user_id, ack = event.ack(), cid = *conversation, mid = *message] {
+    auto state = services_.messages->mark_read_in(caller(user), cid, mid);
+    if (!state) {
+      ack.send(failed(state.error()));
+      return;
+    }
+    ack.send(ok(json::object{{"conversationId", id_to_string(state->conversation_id)},
+                             {"lastReadSeq", state->last_read_seq},
+                             {"unreadCount", state->unread_count}}));
+  });
+}
+
+// ---- delivery
+
+void ChatGateway::emit_to_rooms(std::string_view event, const std::string& payload, std::vector<std::string> rooms,
+                                socketio::SocketRef except) {
+  if (!nsp_ || rooms.empty()) return;
+  boost::system::error_code ec;
+  json::value value = json::parse(payload, ec);
+  if (ec) {
+    spdlog::error("realtime: unparsable payload for {}", event);
+    return;
+  }
+  auto packet = socketio::share(socketio::encode_event(nsp_->name(), event, json::array{std::move(value)}));
+  nsp_->broadcast(std::move(packet), std::move(rooms), except);
+}
+
+void ChatGateway::publish(chat::Event event) {
+  std::vector<std::string> rooms;
+  if (event.audience == chat::Event::Audience::room) {
+    rooms.push_back(conversation_room(event.conversation_id));
+  } else {
+    rooms.reserve(event.user_ids.size());
+    for (Id user : event.user_ids) rooms.push_back(user_room(user));
+  }
+  emit_to_rooms(event.name, *event.json, std::move(rooms));
+  for (Id user : event.removed_user_ids) leave_room_everywhere(user, event.conversation_id);
+}
+
+void ChatGateway::leave_room_everywhere(Id user, Id conversation) {
+  io_.run_on_each_thread([this, user, conversation](int thread) {
+    std::vector<socketio::RoomMember*> members;
+    const std::string room = user_room(user);
+    nsp_->rooms(thread).collect(std::span<const std::string>(&room, 1), nullptr, members);
+    for (auto* member : members) static_cast<socketio::Socket*>(member)->leave(conversation_room(conversation));
+  });
+}
+
+void ChatGateway::sweep() {
+  for (const auto& key : services_.typing->expire()) {
+    json::object payload{{"conversationId", id_to_string(key.conversation_id)},
+                         {"userId", id_to_string(key.user_id)}};
+    emit_to_rooms("stop_typing", json::serialize(payload), {conversation_room(key.conversation_id)});
+  }
+  for (Id user : services_.presence->expire_offline(options_.presence_grace.count()))
+    offload([this, user] { announce_presence(user, false); });
+}
+
+}  // namespace parley::realtime
