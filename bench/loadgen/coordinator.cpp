@@ -16,6 +16,7 @@
 #include "clock.hpp"
 #include "histogram.hpp"
 #include "proc_stats.hpp"
+#include "server_metrics.hpp"
 #include "worker.hpp"
 
 namespace parley::bench {
@@ -192,7 +193,8 @@ json::object Coordinator::connect_summary(const std::vector<json::value>& ready)
 json::object Coordinator::traffic_summary(const std::vector<json::value>& done, double window_s) const {
   std::uint64_t sent = 0, skipped = 0, acked_ok = 0, ack_errors = 0, unacked = 0, window_acks = 0;
   std::uint64_t deliveries = 0, window_deliveries = 0, unique = 0, duplicated = 0, reordered = 0;
-  std::uint64_t misrouted = 0, other = 0, untracked = 0;
+  std::uint64_t misrouted = 0, other = 0, untracked = 0, seq_backwards = 0, seq_skipped = 0;
+  std::uint64_t reads = 0, frames = 0;
   double cpu = 0;
   std::string first_error;
   json::object dropped;
@@ -212,6 +214,10 @@ json::object Coordinator::traffic_summary(const std::vector<json::value>& done, 
     misrouted += u64(r, "misrouted");
     other += u64(r, "other_events");
     untracked += u64(r, "untracked");
+    seq_backwards += u64(r, "seq_backwards");
+    seq_skipped += u64(r, "seq_skipped");
+    reads += u64(r, "window_reads");
+    frames += u64(r, "window_frames");
     cpu += dbl(r, "cpu_s");
     add_counts(dropped, r.at("dropped"));
     if (first_error.empty()) first_error = std::string(r.at("first_ack_error").as_string());
@@ -238,13 +244,16 @@ json::object Coordinator::traffic_summary(const std::vector<json::value>& done, 
                  {"unique_deliveries", unique},
                  {"lost", expected > unique ? expected - unique : 0},
                  {"duplicated", duplicated},
-                 {"reordered", reordered},
+                 {"reordered_per_sender", reordered},
+                 {"seq_backwards", seq_backwards},
+                 {"seq_skipped", seq_skipped},
                  {"misrouted", misrouted},
                  {"untracked", untracked},
                  {"other_events", other},
                  {"sockets_dropped", std::move(dropped)},
                  {"latency_ms", merged(done, "latency").summary_ms()},
-                 {"generator_cpu_cores", round3(cpu / window_s)}};
+                 {"generator_cpu_cores", round3(cpu / window_s)},
+                 {"generator_frames_per_read", reads ? round3(static_cast<double>(frames) / static_cast<double>(reads)) : 0.0}};
   if (options_.use_ack) o["ack_latency_ms"] = merged(done, "ack_latency").summary_ms();
   if (!first_error.empty()) o["first_ack_error"] = first_error;
   return o;
@@ -301,9 +310,12 @@ bool Coordinator::run(json::object& result) {
     sleep_until(t_measure);
     const double s0 = process_cpu_seconds(pid);
     const MachineTimes m0 = machine_times();
+    const MetricSample metrics0 = scrape_realtime_metrics(options_);
     sleep_until(t_end);
     const double s1 = process_cpu_seconds(pid);
     const MachineTimes m1 = machine_times();
+    const MetricSample metrics1 = scrape_realtime_metrics(options_);
+    if (!metrics1.empty()) server["realtime_metrics"] = metric_deltas(metrics0, metrics1);
     const double window_s = ns_to_seconds(t_end - t_measure);
     if (pid > 0) server["cpu_cores"] = round3((s1 - s0) / window_s);
     result["machine_busy_cores"] = round3((m1.busy_s - m0.busy_s) / window_s);

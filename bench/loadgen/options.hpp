@@ -46,11 +46,11 @@ struct Options {
   double warmup_s = 1;    // sending before the measured window
   double duration_s = 5;  // the measured window
   double settle_s = 2;    // idle: wait before reading RSS
-  double drain_s = 5;     // at most this long after the window for acks and deliveries
+  double drain_s = 10;    // at most this long after the window for acks and deliveries
   double connect_timeout_s = 30;
   int connect_window = 64;  // handshakes in flight per worker
   int source_addrs = 1;     // spread sockets over 127.0.0.2 .. 127.0.0.(1+K); 0: kernel's choice
-  int setup_threads = 4;    // REST connections used to register users (Parley)
+  int setup_threads = 8;    // REST connections used to register users (Parley)
 
   std::string out_path;     // also write the JSON result here
   bool quiet = false;

@@ -108,8 +108,9 @@ bool make_plan(const Options& o, Plan& plan) {
     s.sender_slot = slot < o.senders ? slot : -1;
   }
   if (o.target != Target::parley) {
-    // The peer takes any token as the user id and any string as a room.
-    for (std::size_t r = 0; r < rooms; ++r) plan.room_ids[r] = "room" + std::to_string(r);
+    // The peer takes any token as the user id and any string as a room; the run id keeps
+    // each run's rooms (and their seq counters) fresh on a server that is reused.
+    for (std::size_t r = 0; r < rooms; ++r) plan.room_ids[r] = "room-" + plan.run_id + "-" + std::to_string(r);
     for (std::size_t i = 0; i < n; ++i) plan.sockets[i].auth = auth_for("user" + std::to_string(i));
     return true;
   }

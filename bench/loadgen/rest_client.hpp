@@ -26,6 +26,8 @@ class RestClient {
   // POSTs a JSON body, with a bearer token when `token` is not empty. Reconnects once if
   // the kept-alive connection was closed by the server.
   RestAnswer post(std::string_view target, std::string_view json, std::string_view token = {});
+  // GETs `target` (no auth): for /metrics.
+  RestAnswer get(std::string_view target);
 
  private:
   struct Impl;

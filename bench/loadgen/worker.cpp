@@ -27,6 +27,7 @@ constexpr std::uint64_t kLifetimeNs = 30ull * 60 * kNsPerSec;
 constexpr std::uint64_t kMaxTrackedN = 1ull << 24;
 
 constexpr std::string_view kBodyKey = "\"body\":\"t=";
+constexpr std::string_view kSeqKey = "\"seq\":";
 
 std::size_t ring_size_for(int window) {
   std::size_t n = 1;
@@ -268,9 +269,13 @@ void Worker::tick(std::uint64_t now) {
       }
       break;
     case Phase::running:
-      if (cpu_at_measure_ < 0 && now >= t_measure_) cpu_at_measure_ = self_cpu_seconds();
+      if (cpu_at_measure_ < 0 && now >= t_measure_) {
+        cpu_at_measure_ = self_cpu_seconds();
+        reads_at_measure_ = g_read_counters;
+      }
       if (now >= t_end_) {
         cpu_at_end_ = self_cpu_seconds();
+        reads_at_end_ = g_read_counters;
         drain_deadline_ = t_end_ + static_cast<std::uint64_t>(options_.drain_s * 1e9);
         phase_ = Phase::draining;
         break;
@@ -379,7 +384,9 @@ void Worker::on_sio_event(SioSocket& s, std::string_view packet, std::uint64_t n
 }
 
 void Worker::on_delivery(Sock& sock, std::string_view packet, std::uint64_t now) {
-  const std::size_t at = packet.find(kBodyKey);
+  // Both servers put "seq" before "body": one forward scan finds both.
+  const std::size_t seq_at = packet.find(kSeqKey);
+  const std::size_t at = packet.find(kBodyKey, seq_at == std::string_view::npos ? 0 : seq_at);
   if (at == std::string_view::npos) {
     ++other_events_;
     return;
@@ -399,6 +406,7 @@ void Worker::on_delivery(Sock& sock, std::string_view packet, std::uint64_t now)
     ++misrouted_;
     return;
   }
+  if (seq_at != std::string_view::npos) check_seq(sock, packet.substr(seq_at + kSeqKey.size()));
   if (n >= kMaxTrackedN) {
     ++untracked_;
     return;
@@ -418,6 +426,19 @@ void Worker::on_delivery(Sock& sock, std::string_view packet, std::uint64_t now)
   } else {
     seen.last = n;
   }
+}
+
+// Every member joined before the first send, so each socket should see its room's seq
+// go 1, 2, 3, ... : a step back is an order violation, a step over a missed message.
+void Worker::check_seq(Sock& sock, std::string_view text) {
+  std::uint64_t seq = 0;
+  if (!take_number(text, seq, ",")) return;
+  if (seq <= sock.last_seq) {
+    ++seq_backwards_;
+    return;
+  }
+  seq_skipped_ += seq - sock.last_seq - 1;
+  sock.last_seq = seq;
 }
 
 void Worker::report_done() {
@@ -441,12 +462,16 @@ void Worker::report_done() {
                  {"reordered", reordered_},
                  {"misrouted", misrouted_},
                  {"untracked", untracked_},
+                 {"seq_backwards", seq_backwards_},
+                 {"seq_skipped", seq_skipped_},
                  {"other_events", other_events_},
                  {"dropped", counts_json(dropped_)},
                  {"latency", latency_.to_json()},
                  {"ack_latency", ack_latency_.to_json()},
                  {"room_sent", vector_json(room_sent_)},
                  {"room_acked", vector_json(room_acked_)},
+                 {"window_reads", reads_at_end_.reads - reads_at_measure_.reads},
+                 {"window_frames", reads_at_end_.frames - reads_at_measure_.frames},
                  {"cpu_s", cpu_end - cpu_start}};
   write_report(json::serialize(o));
 }

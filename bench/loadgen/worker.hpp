@@ -57,6 +57,7 @@ class Worker final : private SioSocket::Listener, private EventLoop::Handler {
     SockState state = SockState::pending;
     std::uint64_t started_ns = 0;
     std::vector<SeenFrom> seen;  // per sender slot of the room
+    std::uint64_t last_seq = 0;  // the room's "seq" of the last delivery
   };
 
   struct Sender {
@@ -86,6 +87,8 @@ class Worker final : private SioSocket::Listener, private EventLoop::Handler {
   void pace_senders(std::uint64_t now);
   void send_one(Sender& sender, std::uint64_t now);
   void on_delivery(Sock& sock, std::string_view packet, std::uint64_t now);
+  // `text` starts at the digits of the message's "seq".
+  void check_seq(Sock& sock, std::string_view text);
   void report_done();
   void write_report(const std::string& line);
   int poll_timeout_ms() const;
@@ -123,12 +126,15 @@ class Worker final : private SioSocket::Listener, private EventLoop::Handler {
   std::uint64_t next_tick_ = 0;
   std::uint64_t last_delivery_ns_ = 0;
   double cpu_at_measure_ = -1, cpu_at_end_ = -1;
+  ReadCounters reads_at_measure_, reads_at_end_;
   std::map<std::string, std::uint64_t, std::less<>> dropped_;  // sockets lost after ready
   std::string first_ack_error_;
   std::vector<std::uint64_t> room_sent_, room_acked_, room_members_;
   std::uint64_t sent_ = 0, skipped_ = 0, acked_ok_ = 0, ack_errors_ = 0, window_acks_ = 0;
   std::uint64_t deliveries_ = 0, window_deliveries_ = 0, unique_ = 0, duplicated_ = 0, reordered_ = 0;
   std::uint64_t misrouted_ = 0, other_events_ = 0, untracked_ = 0;
+  // The server's promise: each connection receives a room's messages in `seq` order.
+  std::uint64_t seq_backwards_ = 0, seq_skipped_ = 0;
   Histogram latency_;
   Histogram ack_latency_;
 };

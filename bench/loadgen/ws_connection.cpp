@@ -11,6 +11,8 @@
 
 namespace parley::bench {
 
+ReadCounters g_read_counters;
+
 namespace {
 
 // One read buffer for the whole (single-threaded) process: only a partial frame left at
@@ -123,6 +125,7 @@ void WsConnection::on_readable() {
     }
     const std::uint64_t now = now_ns();
     const auto size = static_cast<std::size_t>(n);
+    ++g_read_counters.reads;
     if (in_.empty()) {
       const long used = consume(g_scratch, size, now);
       if (used < 0) return;
@@ -194,6 +197,7 @@ long WsConnection::consume(const char* data, std::size_t size, std::uint64_t now
     if (size - pos - header < length) break;
     const std::string_view payload(data + pos + header, static_cast<std::size_t>(length));
     pos += header + static_cast<std::size_t>(length);
+    if (opcode == kOpText || opcode == kOpContinuation) ++g_read_counters.frames;
     switch (opcode) {
       case kOpText:
         if (fin) {

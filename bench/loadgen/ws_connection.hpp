@@ -20,6 +20,14 @@
 
 namespace parley::bench {
 
+// Process-wide read counters (the process is single-threaded): frames per read shows
+// how much the server batched what it wrote.
+struct ReadCounters {
+  std::uint64_t reads = 0;   // recv() calls that returned data
+  std::uint64_t frames = 0;  // WebSocket data frames received
+};
+extern ReadCounters g_read_counters;
+
 class WsConnection final : public EventLoop::Handler {
  public:
   class Listener {

@@ -31,7 +31,7 @@ function utf8String(bytes) {
 
 const server = new ConformanceServer();
 before(async () => { await server.start(); });
-after(async () => { await server.stop(); });
+after(async () => { await server.stopCleanly(); });
 
 for (const [mode, transportOptions] of Object.entries(MODES)) {
   describe(`socket.io-client over ${mode}`, () => {
@@ -163,7 +163,7 @@ describe('automatic reconnection', () => {
           assert.deepEqual(await once(socket, 'message-back'), ['after restart']);
         } finally {
           socket.close();
-          await again.stop();
+          await again.stopCleanly();
         }
       } finally {
         socket.close();

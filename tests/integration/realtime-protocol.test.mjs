@@ -15,7 +15,7 @@ const server = new ConformanceServer();
 let URL_ = '';
 let WS_URL = '';
 before(async () => { await server.start(); URL_ = server.url; WS_URL = server.wsUrl; });
-after(async () => { await server.stop(); });
+after(async () => { await server.stopCleanly(); });
 
 async function openPolling(path = 'engine.io') {
   const response = await fetch(`${URL_}/${path}/?EIO=4&transport=polling`);
@@ -260,6 +260,24 @@ describe('Engine.IO echo (/engine.io/)', () => {
     ws.sendText('4hello');
     assert.equal((await ws.nextMessage()).data, '4hello');
     ws.destroy();
+  });
+
+  it('upgrades whichever IO thread the polling requests and the WebSocket land on', async () => {
+    // With two IO threads (SO_REUSEPORT), requests of one session arrive on either thread
+    // and are forwarded to the owner; so is the upgraded socket. Twenty rounds make both
+    // paths all but certain.
+    for (let i = 0; i < 20; i++) {
+      const sid = await openPolling();
+      assert.equal((await push(sid, `4round${i}`)).status, 200);
+      assert.equal(await (await poll(sid)).text(), `4round${i}`);
+      const ws = await RawWebSocket.connect(`${WS_URL}/engine.io/?EIO=4&transport=websocket&sid=${sid}`);
+      ws.sendText('2probe');
+      assert.equal((await ws.next()).data, '3probe');
+      ws.sendText('5');
+      ws.sendText(`4ws${i}`);
+      assert.equal((await ws.nextMessage()).data, `4ws${i}`);
+      ws.destroy();
+    }
   });
 
   it('answers a pending poll with a noop when the probe arrives', async () => {

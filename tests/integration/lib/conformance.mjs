@@ -33,6 +33,16 @@ export class ConformanceServer {
     return this;
   }
 
+  // Stops the server and throws unless it exited cleanly (code 0, no sanitizer report:
+  // the suites also run against the ASan+UBSan build).
+  async stopCleanly() {
+    const status = await this.stop();
+    if (status.code !== 0 || /AddressSanitizer|runtime error|LeakSanitizer/.test(this.stderr)) {
+      throw new Error(`parley conformance exited with ${status.code ?? status.signal}: ${this.stderr}`);
+    }
+    return status;
+  }
+
   async stop({ signal = 'SIGTERM', timeoutMs = 10_000 } = {}) {
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
     this.child.kill(signal);

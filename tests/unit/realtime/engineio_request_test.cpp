@@ -38,7 +38,8 @@ TEST(EngineioRequest, ChecksInTheReferenceOrder) {
   websocket_only.allow_polling = false;
   EXPECT_EQ(check("EIO=4&transport=polling", "GET", false, websocket_only), ErrorCode::unknown_transport);
 
-  const auto verdict = verify_request(query("EIO=4&transport=polling&sid=abc"), "GET", false, {});
+  const http::Fields fields = query("EIO=4&transport=polling&sid=abc");  // the verdict points into it
+  const auto verdict = verify_request(fields, "GET", false, {});
   EXPECT_FALSE(verdict.handshake);
   EXPECT_EQ(verdict.sid, "abc");
 }

@@ -114,7 +114,8 @@ TEST(WebsocketCodec, ClosePayloads) {
   EXPECT_EQ(parse_close_payload(std::string("\x03", 1), frame), CloseParse::bad_code);
   EXPECT_EQ(parse_close_payload(std::string("\x03\xed", 2), frame), CloseParse::bad_code);  // 1005
   EXPECT_EQ(parse_close_payload(std::string("\x03\xe8\xff", 3), frame), CloseParse::bad_reason);
-  EXPECT_EQ(parse_close_payload(std::string("\x0f\xa0ok", 4), frame), CloseParse::ok);
+  const std::string with_reason("\x0f\xa0ok", 4);  // the frame's reason points into it
+  EXPECT_EQ(parse_close_payload(with_reason, frame), CloseParse::ok);
   EXPECT_EQ(frame.code, 4000);
   EXPECT_EQ(frame.reason, "ok");
   EXPECT_TRUE(is_valid_close_code(1000));

@@ -1,0 +1,314 @@
+// Renders docs/benchmarks.md from the JSON results of `make bench` (scripts/bench.sh):
+// the machine, the commands, Parley's figures beside the Node peer's with their ratios,
+// the targets of issue 7 and whether each is met, the profile of Parley at fan-out
+// saturation, and the hand-written analysis kept in bench/analysis.md.
+//
+// Usage: node bench/report.mjs RESULTS_DIR OUTPUT.md
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [resultsDir, outFile] = process.argv.slice(2);
+if (!resultsDir || !outFile) {
+  console.error('usage: node bench/report.mjs RESULTS_DIR OUTPUT.md');
+  process.exit(2);
+}
+
+const read = (name) => {
+  const file = path.join(resultsDir, name);
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
+};
+const result = (scenario, target) => {
+  const text = read(`${scenario}-${target}.json`);
+  return text ? JSON.parse(text) : null;
+};
+const machine = Object.fromEntries(
+  (read('machine.txt') || '').split('\n').filter(Boolean).map((l) => {
+    const i = l.indexOf('=');
+    return [l.slice(0, i), l.slice(i + 1)];
+  }),
+);
+
+const scenarios = ['idle', 'storm', 'fanout-latency', 'fanout-max', 'fanout-rooms1000', 'persist'];
+const r = {};
+for (const s of scenarios) r[s] = { parley: result(s, 'parley'), peer: result(s, 'peer') };
+
+// ---- formatting ----
+const int = (x) => (x == null || Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const ms = (x) => (x == null ? '–' : `${x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : Math.round(x)} ms`);
+const kib = (bytes) => (bytes == null ? '–' : `${(bytes / 1024).toFixed(2)} KiB`);
+const cores = (x) => (x == null ? '–' : x.toFixed(2));
+// Parley's advantage: higher is better for rates, lower for times and memory; null for
+// figures that are context, not merit (CPU use).
+const ratio = (a, b, higherIsBetter = true) => {
+  if (higherIsBetter === null) return '';
+  if (a == null || b == null || a === 0 || b === 0) return '–';
+  const v = higherIsBetter ? a / b : b / a;
+  return `${v >= 10 ? v.toFixed(0) : v.toFixed(1)}×`;
+};
+const get = (obj, ...keys) => keys.reduce((o, k) => (o == null ? undefined : o[k]), obj);
+
+const traffic = (x) => get(x, 'traffic');
+const deliveries = (x) => get(x, 'traffic', 'deliveries_per_s');
+const lat = (x, q) => get(x, 'traffic', 'latency_ms', q);
+const ackLat = (x, q) => get(x, 'traffic', 'ack_latency_ms', q);
+const rssPerConn = (x) => get(x, 'server', 'rss_per_connection_bytes');
+const handshakes = (x) => get(x, 'connect', 'handshakes_per_s');
+const connected = (x) => get(x, 'connect', 'connected');
+const failures = (x) => {
+  const f = get(x, 'connect', 'failures');
+  if (!f) return '–';
+  const total = Object.values(f).reduce((a, b) => a + b, 0);
+  return total === 0 ? '0' : `${total} (${Object.entries(f).map(([k, v]) => `${k}: ${v}`).join(', ')})`;
+};
+const acked = (x) => get(x, 'traffic', 'acked_per_s');
+// How many queued WebSocket frames the server hands the kernel per write (Parley's /metrics).
+const framesPerWrite = (x) => get(x, 'server', 'realtime_metrics', 'frames_per_write');
+const framesPerRead = (x) => get(x, 'traffic', 'generator_frames_per_read');
+const lostDup = (x) => (traffic(x) ? `${int(traffic(x).lost)} / ${int(traffic(x).duplicated)}` : '–');
+
+// ---- targets (issue 7) ----
+const P = (s) => r[s].parley;
+const Q = (s) => r[s].peer;
+// Saturation is measured in two room shapes; the better one answers the absolute target.
+const fanouts = ['fanout-latency', 'fanout-max', 'fanout-rooms1000'];
+const bestFanout = ['fanout-max', 'fanout-rooms1000']
+  .filter((s) => deliveries(P(s)) != null)
+  .sort((a, b) => deliveries(P(b)) - deliveries(P(a)))[0];
+const targets = [
+  {
+    name: 'Fan-out: deliveries/s at saturation ≥ 1,000,000 (rooms of 100+)',
+    value: bestFanout ? `${int(deliveries(P(bestFanout)))} (${bestFanout})` : '–',
+    met: bestFanout != null && deliveries(P(bestFanout)) >= 1e6,
+    known: bestFanout != null,
+  },
+  ...['fanout-max', 'fanout-rooms1000'].map((s) => ({
+    name: `Fan-out: ≥ 10× the peer's deliveries/s (${s})`,
+    value: ratio(deliveries(P(s)), deliveries(Q(s))),
+    met: deliveries(P(s)) >= 10 * deliveries(Q(s)),
+    known: deliveries(P(s)) != null && deliveries(Q(s)) != null,
+  })),
+  {
+    name: 'Fan-out: p99 ≤ 5 ms at 500,000 deliveries/s',
+    value: `${ms(lat(P('fanout-latency'), 'p99_ms'))} at ${int(deliveries(P('fanout-latency')))}/s`,
+    met: lat(P('fanout-latency'), 'p99_ms') <= 5 && deliveries(P('fanout-latency')) >= 0.98 * 500000,
+    known: lat(P('fanout-latency'), 'p99_ms') != null,
+  },
+  {
+    name: 'Fan-out: no delivery lost or duplicated (lost / dup: 500k ; max ; rooms1000)',
+    value: fanouts.map((s) => lostDup(P(s))).join(' ; '),
+    met: fanouts.every((s) => !traffic(P(s)) || (traffic(P(s)).lost === 0 && traffic(P(s)).duplicated === 0)),
+    known: traffic(P('fanout-latency')) != null,
+  },
+  {
+    name: 'Fan-out: each socket receives its room in seq order (issue 5; 500k ; max ; rooms1000)',
+    value: `${fanouts.map((s) => int(get(P(s), 'traffic', 'seq_backwards'))).join(' ; ')} out of order`,
+    met: fanouts.every((s) => !traffic(P(s)) || traffic(P(s)).seq_backwards === 0),
+    known: traffic(P('fanout-latency')) != null,
+  },
+  {
+    name: 'Memory: ≤ 2 KiB server RSS per idle connection',
+    value: kib(rssPerConn(P('idle'))),
+    met: rssPerConn(P('idle')) <= 2048,
+    known: rssPerConn(P('idle')) != null,
+  },
+  {
+    name: 'Connections: 19,900 in one process, none refused',
+    value: `${int(connected(P('storm')))} up, failures ${failures(P('storm'))}`,
+    met: connected(P('storm')) >= 19900,
+    known: connected(P('storm')) != null,
+  },
+  {
+    name: 'Connections: ≥ 20,000 handshakes/s',
+    value: int(handshakes(P('storm'))),
+    met: handshakes(P('storm')) >= 20000,
+    known: handshakes(P('storm')) != null,
+  },
+  {
+    name: 'Persisted and acknowledged: ≥ 100,000 messages/s (SQLite synchronous=FULL)',
+    value: int(acked(P('persist'))),
+    met: acked(P('persist')) >= 100000,
+    known: acked(P('persist')) != null,
+  },
+];
+
+// ---- the document ----
+const out = [];
+const line = (s = '') => out.push(s);
+line('# Benchmarks');
+line();
+line('<!-- Generated by `make bench` (scripts/bench.sh → bench/report.mjs). Do not edit by hand:');
+line('     the analysis comes from bench/analysis.md. -->');
+line();
+line(`Measured ${machine.date || '?'} at commit \`${machine.commit || '?'}\`. Parley and the peer run in turn on the`);
+line('same machine, driven by the same load generator (`bench/loadgen`, C++, Socket.IO v5 over');
+line('WebSocket, one epoll loop per worker process) with the same arguments; each scenario starts a');
+line('fresh server. The peer is the seed\'s stack as a user runs it: Node.js + socket.io in one process,');
+line('rooms in memory, no persistence, no auth check (`bench/peers/socketio-node`), so every comparison');
+line('favours the peer. Parley runs `parley serve --password-cost minimal --rate-limit off` with its');
+line('defaults otherwise: SQLite in WAL mode with `synchronous=FULL`, one IO thread per core.');
+line();
+line('## Machine');
+line();
+line('| | |');
+line('|---|---|');
+line(`| CPU | ${machine.cpu || '?'}, ${machine.nproc || '?'} cores (shared with the generator) |`);
+line(`| memory | ${machine.memory || '?'} |`);
+line(`| kernel | ${machine.kernel || '?'} |`);
+line(`| load average before the run | ${machine.loadavg || '?'} (other work on the machine shows here) |`);
+line(`| Node.js / socket.io (peer) | ${machine.node || '?'} / ${machine.socketio || '?'} |`);
+line();
+line('## Targets (issue 7)');
+line();
+line('| target | Parley | met |');
+line('|---|---|---|');
+for (const t of targets) line(`| ${t.name} | ${t.value} | ${!t.known ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
+line();
+line('## Parley beside the peer');
+line();
+line('| scenario | figure | Parley | Node peer | Parley/peer |');
+line('|---|---|---|---|---|');
+const row = (scenario, figure, f, fmt, higherIsBetter = true) => {
+  const a = f(P(scenario));
+  const b = f(Q(scenario));
+  line(`| ${scenario} | ${figure} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b, higherIsBetter)} |`);
+};
+row('fanout-max', 'deliveries/s', deliveries, int);
+row('fanout-max', 'messages acked/s', acked, int);
+row('fanout-max', 'latency p50', (x) => lat(x, 'p50_ms'), ms, false);
+row('fanout-max', 'latency p99', (x) => lat(x, 'p99_ms'), ms, false);
+row('fanout-max', 'server CPU (cores)', (x) => get(x, 'server', 'cpu_cores'), cores, null);
+row('fanout-max', 'generator CPU (cores)', (x) => get(x, 'traffic', 'generator_cpu_cores'), cores, null);
+row('fanout-max', 'server frames per write call', framesPerWrite, (x) => (x == null ? '–' : x.toFixed(1)), null);
+row('fanout-max', 'generator frames per read', framesPerRead, (x) => (x == null ? '–' : x.toFixed(1)), null);
+row('fanout-rooms1000', 'deliveries/s', deliveries, int);
+row('fanout-rooms1000', 'messages acked/s', acked, int);
+row('fanout-rooms1000', 'latency p99', (x) => lat(x, 'p99_ms'), ms, false);
+row('fanout-rooms1000', 'server frames per write call', framesPerWrite, (x) => (x == null ? '–' : x.toFixed(1)), null);
+row('fanout-rooms1000', 'server CPU (cores)', (x) => get(x, 'server', 'cpu_cores'), cores, null);
+row('fanout-rooms1000', 'generator CPU (cores)', (x) => get(x, 'traffic', 'generator_cpu_cores'), cores, null);
+row('fanout-latency', 'deliveries/s (500,000 offered)', deliveries, int);
+for (const q of ['p50_ms', 'p90_ms', 'p99_ms', 'p999_ms', 'max_ms']) {
+  row('fanout-latency', `latency ${q.replace('_ms', '').replace('p999', 'p99.9')}`, (x) => lat(x, q), ms, false);
+}
+row('fanout-latency', 'ack latency p99', (x) => ackLat(x, 'p99_ms'), ms, false);
+row('fanout-latency', 'server CPU (cores)', (x) => get(x, 'server', 'cpu_cores'), cores, null);
+row('fanout-latency', 'generator CPU (cores)', (x) => get(x, 'traffic', 'generator_cpu_cores'), cores, null);
+const allLost = (pick) => fanouts.map((s) => lostDup(pick(s))).join(' ; ');
+const seqBack = (pick) => fanouts.map((s) => int(get(pick(s), 'traffic', 'seq_backwards'))).join(' ; ');
+line(`| fanout | lost / duplicated (500k ; max ; rooms1000) | ${allLost(P)} | ${allLost(Q)} | |`);
+line(`| fanout | deliveries out of seq order (500k ; max ; rooms1000) | ${seqBack(P)} | ${seqBack(Q)} | |`);
+row('persist', 'messages acked/s', acked, int);
+row('persist', 'ack latency p50', (x) => ackLat(x, 'p50_ms'), ms, false);
+row('persist', 'ack latency p99', (x) => ackLat(x, 'p99_ms'), ms, false);
+row('persist', 'server CPU (cores)', (x) => get(x, 'server', 'cpu_cores'), cores, null);
+row('persist', 'generator CPU (cores)', (x) => get(x, 'traffic', 'generator_cpu_cores'), cores, null);
+row('idle', 'RSS per connection', rssPerConn, kib, false);
+row('idle', 'connections up', connected, int);
+row('storm', 'handshakes/s', handshakes, int);
+row('storm', 'connections up (19,900 asked)', connected, int);
+line(`| storm | failed connections | ${failures(P('storm'))} | ${failures(Q('storm'))} | |`);
+row('storm', 'handshake p99', (x) => get(x, 'connect', 'handshake_ms', 'p99_ms'), ms, false);
+row('storm', 'RSS per connection', rssPerConn, kib, false);
+row('storm', 'server CPU during the storm (cores)', (x) => get(x, 'server', 'connect_cpu_cores'), cores, null);
+line();
+line('The peer takes the same offered load; where it cannot keep up, its figure is what it delivered');
+line('and its latency includes its queueing. "lost" counts deliveries owed (each acknowledged message');
+line('times the connected members of its room) that had not arrived when the run ended (10 s of drain');
+line('at most); "duplicated" counts a message received twice by one socket; "out of seq order" counts');
+line('deliveries whose `seq` is not above the last one the socket had from that room. The generator\'s own CPU use');
+line('is shown so that a run where the generator, not the server, ran out of CPU can be seen: both share');
+line(`the machine's ${machine.nproc || '?'} cores.`);
+line();
+
+const history = read('history.txt');
+if (history) {
+  const m = history.match(/history: ([0-9.]+) requests\/s/);
+  line('## History reads (REST)');
+  line();
+  line(`\`bench/history.sh\`: \`GET /api/messages/:id?limit=50\` under wrk with 64 keep-alive connections: **${m ? int(Number(m[1])) : '?'} requests/s** (Parley only: the peer has no REST API).`);
+  line();
+}
+
+const analysis = fs.existsSync('bench/analysis.md') ? fs.readFileSync('bench/analysis.md', 'utf8').trim() : null;
+if (analysis) {
+  line('## What bounds the figures');
+  line();
+  line(analysis);
+  line();
+}
+
+const profile = read('profile-fanout-parley.txt');
+if (profile) {
+  line('## Profile: Parley at fan-out saturation');
+  line();
+  line('`perf record -F 499 --call-graph dwarf -p PID` during a separate fanout-max run (so sampling');
+  line('does not touch the figures above); `perf report --children --sort symbol`: time spent in each');
+  line('function and what it calls (children), then in the function itself (self), as a share of all');
+  line('samples of the server process:');
+  line();
+  line('```');
+  line('children     self  symbol');
+  for (const l of profile.split('\n')) {
+    const m = l.trim().match(/^([0-9.]+%)\s+([0-9.]+%)\s+(.*)$/);
+    if (m) line(`${m[1].padStart(8)} ${m[2].padStart(8)}  ${m[3].trim()}`);
+  }
+  line('```');
+  const dso = read('profile-fanout-parley-dso.txt');
+  if (dso) {
+    line();
+    line('By binary (kernel time is the network stack: syscalls, TCP over loopback, wakeups):');
+    line();
+    line('```');
+    for (const l of dso.split('\n')) {
+      const m = l.trim().match(/^([0-9.]+%)\s+(.*)$/);
+      if (m) line(`${m[1].padStart(8)}  ${m[2].trim()}`);
+    }
+    line('```');
+  }
+  line();
+}
+
+line('## How to run');
+line();
+line('```sh');
+line('make bench                      # everything: build, both servers, every scenario, this file');
+line('BENCH_SCENARIOS="fanout-max" BENCH_TARGETS=parley BENCH_PROFILE=0 BENCH_HISTORY=0 make bench');
+line('```');
+line();
+line('By hand: start a server (`build/parley serve --listen 127.0.0.1:8080 --data-dir /tmp/p --password-cost minimal --rate-limit off`');
+line('or `node bench/peers/socketio-node/server.js --port 3001`), then run the generator against it,');
+line('`build/release/bench/parley-loadgen SCENARIO --target parley|peer --server HOST:PORT --server-pid PID`');
+line('(`--help` lists every knob). It prints one JSON object; progress goes to stderr.');
+line();
+line('The exact commands of this run (each against a fresh server):');
+line();
+line('```');
+for (const s of scenarios) {
+  for (const t of ['parley', 'peer']) {
+    const x = r[s][t];
+    if (x && x.command) line(`${x.command}`);
+  }
+}
+line('```');
+line();
+line('Raw results: `bench/results/<scenario>-<target>.json` (one object per run: options, connect phase,');
+line('traffic with latency histograms summarized, server RSS and CPU, generator CPU).');
+line();
+line('### Scenarios');
+line();
+line('- **idle**: 10,000 sockets connect, authenticate (CONNECT with the JWT) and each join one room of');
+line('  100; after 2 s the server\'s RSS growth over its RSS before the first connection, per connection.');
+line('- **storm**: 19,900 sockets connect and authenticate as fast as the server accepts them, 2 generator');
+line('  processes with 256 handshakes in flight each, from 4 loopback source addresses; handshakes/s from');
+line('  the first connect to the last CONNECT acknowledged.');
+line('- **fanout-latency / fanout-max**: 10 rooms × 100 members, 5 senders per room sending `new_message`');
+line('  with an ack at a fixed rate (open loop: a send is never delayed by the server; a sender with 64');
+line('  unacknowledged sends skips and counts); 64-byte bodies carrying the send time, so every receiver');
+line('  measures end-to-end latency. 500,000 and 4,000,000 deliveries/s offered.');
+line('- **fanout-rooms1000**: 2 rooms × 1,000 members, 5 senders per room, 4,000,000 deliveries/s offered');
+line('  from 4,000 messages/s: the fan-out itself, with a tenth of the commits.');
+line('- **persist**: 64 senders, each in its own conversation (one other member, offline), 64 unacknowledged');
+line('  `new_message` each (closed loop): acknowledged messages/s and ack latency through the commit.');
+line();
+fs.writeFileSync(outFile, out.join('\n'));
+console.log(`report: wrote ${outFile}`);
