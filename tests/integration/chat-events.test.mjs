@@ -295,7 +295,7 @@ describe('restarts and slow clients', () => {
   });
 
   test('a client that never reads is cut off while the others keep receiving', async () => {
-    const server = new ParleyServer({ args: ['--rate-limit', 'off', '--send-queue', '65536'] });
+    const server = new ParleyServer({ args: ['--rate-limit', 'off', '--send-queue', '262144'] });
     await server.start();
     try {
       const a = await registerUser(server.url, 'flood');
@@ -322,8 +322,8 @@ describe('restarts and slow clients', () => {
       const sender = await connect(server.url, a.token);
       const body = 'x'.repeat(3900);
       const total = 3000;
-      for (let i = 0; i < total; i += 100) {
-        await Promise.all(Array.from({ length: 100 }, (_, j) =>
+      for (let i = 0; i < total; i += 25) {
+        await Promise.all(Array.from({ length: 25 }, (_, j) =>
           sender.emitWithAck('new_message', { conversationId: cid, body, clientMsgId: `f${i + j}` })));
       }
       await waitFor(() => received === total, { timeoutMs: 20000, what: `all ${total} messages at the reading client (got ${received})` });

@@ -5,8 +5,10 @@ import { io } from 'socket.io-client';
 export function connect(url, token, options = {}) {
   const socket = io(url, { auth: { token }, reconnection: false, forceNew: true, ...options });
   return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (error) => { socket.close(); reject(error); });
+    const onConnect = () => { socket.off('connect_error', onError); resolve(socket); };
+    const onError = (error) => { socket.off('connect', onConnect); socket.close(); reject(error); };
+    socket.once('connect', onConnect);
+    socket.once('connect_error', onError);
   });
 }
 
