@@ -146,8 +146,9 @@ int serve(const ServeConfig& config) {
   std::unique_ptr<cluster::RateLimiter> rate_limiter;
   if (config.rate_limit) rate_limiter = std::make_unique<cluster::LocalRateLimiter>(config.rate_burst, config.rate_per_second, clock);
   else rate_limiter = std::make_unique<cluster::UnlimitedRateLimiter>();
-  chat::Conversations conversations(*store, ids, clock, events, config.max_group_size);
-  chat::Messages messages(*store, conversations, ids, clock, events);
+  chat::MemberCache member_cache(*store);
+  chat::Conversations conversations(*store, member_cache, ids, clock, events, config.max_group_size);
+  chat::Messages messages(*store, conversations, member_cache, ids, clock, events);
   chat::Users users(*store, presence);
 
   http::api::ApiContext api;
@@ -177,6 +178,7 @@ int serve(const ServeConfig& config) {
   chat_services.accounts = &accounts;
   chat_services.conversations = &conversations;
   chat_services.messages = &messages;
+  chat_services.members = &member_cache;
   chat_services.presence = &presence;
   chat_services.typing = &typing;
   chat_services.rate_limiter = rate_limiter.get();

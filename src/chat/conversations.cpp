@@ -26,9 +26,9 @@ std::optional<store::ActivityCursor> decode_cursor(std::string_view text) {
 
 }  // namespace
 
-Conversations::Conversations(store::Store& store, IdGenerator& ids, const Clock& clock, EventSink& events,
-                             int max_group_size)
-    : store_(store), ids_(ids), clock_(clock), events_(events), max_group_size_(max_group_size) {}
+Conversations::Conversations(store::Store& store, MemberCache& members, IdGenerator& ids, const Clock& clock,
+                             EventSink& events, int max_group_size)
+    : store_(store), members_(members), ids_(ids), clock_(clock), events_(events), max_group_size_(max_group_size) {}
 
 Result<std::vector<Id>> Conversations::resolve_users(const std::vector<std::string>& ids, Id caller,
                                                       bool allow_caller) {
@@ -181,7 +181,9 @@ Result<ConversationDetail> Conversations::update(const store::UserRow& caller, s
     return Error::bad_request("group_too_large", "a group has at most " + std::to_string(max_group_size_) + " members");
   change.remove = removed;
 
-  if (auto status = store_.update_conversation(conversation, change); !status) return status.error();
+  const auto status = store_.update_conversation(conversation, change);
+  members_.invalidate(conversation);
+  if (!status) return status.error();
 
   // Removed members learn of it too (they drop the conversation); they are no
   // longer members, so add them explicitly.

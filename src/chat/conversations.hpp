@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "chat/events.hpp"
+#include "chat/member_cache.hpp"
 #include "common/result.hpp"
 #include "store/store.hpp"
 
@@ -41,7 +42,8 @@ struct UpdateConversationInput {
 
 class Conversations {
  public:
-  Conversations(store::Store& store, IdGenerator& ids, const Clock& clock, EventSink& events, int max_group_size);
+  Conversations(store::Store& store, MemberCache& members, IdGenerator& ids, const Clock& clock, EventSink& events,
+                int max_group_size);
 
   // created = false when an existing direct conversation is returned.
   Result<std::pair<ConversationDetail, bool>> create(const store::UserRow& caller, CreateConversationInput input);
@@ -62,6 +64,7 @@ class Conversations {
   void announce_update(Id conversation, const std::vector<Id>& extra_recipients);
 
   store::Store& store_;
+  MemberCache& members_;
   IdGenerator& ids_;
   const Clock& clock_;
   EventSink& events_;

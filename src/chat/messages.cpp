@@ -1,6 +1,7 @@
 #include "chat/messages.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <future>
 
 #include "chat/validation.hpp"
 #include "chat/views.hpp"
@@ -18,40 +19,62 @@ Result<std::optional<store::Seq>> parse_seq(const std::optional<std::string>& te
 
 }  // namespace
 
-Messages::Messages(store::Store& store, Conversations& conversations, IdGenerator& ids, const Clock& clock,
-                   EventSink& events)
-    : store_(store), conversations_(conversations), ids_(ids), clock_(clock), events_(events) {}
+Messages::Messages(store::Store& store, Conversations& conversations, MemberCache& members, IdGenerator& ids,
+                   const Clock& clock, EventSink& events)
+    : store_(store), conversations_(conversations), members_(members), ids_(ids), clock_(clock), events_(events) {}
 
 void Messages::publish_to_members(const char* name, Id conversation, std::string json) {
+  auto members = members_.get(conversation);
+  if (!members) return;
   Event event;
   event.name = name;
   event.json = std::make_shared<const std::string>(std::move(json));
   event.audience = Event::Audience::members;
   event.conversation_id = conversation;
-  for (const auto& m : store_.members_of(conversation)) event.user_ids.push_back(m.user.id);
+  event.user_ids = *members;
   events_.publish(std::move(event));
 }
 
-Result<store::AppendResult> Messages::send(const store::UserRow& caller, const SendInput& input) {
-  if (auto status = check_message_body(input.body); !status) return status.error();
-  if (auto status = check_client_msg_id(input.client_msg_id); !status) return status.error();
+void Messages::send_async(Id sender, const SendInput& input, MemberList members, SendDone done) {
+  if (auto status = check_message_body(input.body); !status) return done(status.error());
+  if (auto status = check_client_msg_id(input.client_msg_id); !status) return done(status.error());
   auto conversation = parse_id(input.conversation_id);
-  if (!conversation) return Error::not_found("conversation not found");
+  if (!conversation || !MemberCache::contains(members, sender)) return done(Error::not_found("conversation not found"));
   store::MessageRow draft;
   draft.id = ids_.next();
   draft.conversation_id = *conversation;
-  draft.sender_id = caller.id;
+  draft.sender_id = sender;
   draft.body = input.body;
   draft.client_msg_id = input.client_msg_id;
   draft.created_at = clock_.now_ms();
-  auto appended = store_.append_message(draft);
-  if (!appended) {
-    if (appended.error().kind == ErrorKind::not_found) return Error::not_found("conversation not found");
-    return appended.error();
-  }
-  if (appended->created)
-    publish_to_members("new_message", *conversation, message_json(appended->message));
-  return appended;
+  store_.append_message_async(
+      std::move(draft), [this, members = std::move(members), done = std::move(done)](Result<store::AppendResult> appended) {
+        if (!appended) {
+          if (appended.error().kind == ErrorKind::not_found) return done(Error::not_found("conversation not found"));
+          return done(std::move(appended));
+        }
+        if (appended->created) {
+          // Here, on the writer thread in commit order: broadcasts leave in seq order.
+          Event event;
+          event.name = "new_message";
+          event.json = std::make_shared<const std::string>(message_json(appended->message));
+          event.audience = Event::Audience::members;
+          event.conversation_id = appended->message.conversation_id;
+          event.user_ids = *members;
+          events_.publish(std::move(event));
+        }
+        done(std::move(appended));
+      });
+}
+
+Result<store::AppendResult> Messages::send(const store::UserRow& caller, const SendInput& input) {
+  auto conversation = parse_id(input.conversation_id);
+  MemberList members = conversation ? members_.get(*conversation) : nullptr;
+  std::promise<Result<store::AppendResult>> promise;
+  auto future = promise.get_future();
+  send_async(caller.id, input, std::move(members),
+             [&promise](Result<store::AppendResult> result) { promise.set_value(std::move(result)); });
+  return future.get();
 }
 
 Result<MessagePage> Messages::page(const store::UserRow& caller, std::string_view conversation_id,

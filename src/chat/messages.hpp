@@ -12,6 +12,8 @@
 
 #include "chat/conversations.hpp"
 #include "chat/events.hpp"
+#include "chat/member_cache.hpp"
+#include <functional>
 #include "common/result.hpp"
 #include "store/store.hpp"
 
@@ -39,12 +41,20 @@ class Messages {
   static constexpr int kDefaultPage = 50;
   static constexpr int kMaxPage = 100;
 
-  Messages(store::Store& store, Conversations& conversations, IdGenerator& ids, const Clock& clock,
-           EventSink& events);
+  Messages(store::Store& store, Conversations& conversations, MemberCache& members, IdGenerator& ids,
+           const Clock& clock, EventSink& events);
+
+  using SendDone = std::function<void(Result<store::AppendResult>)>;
 
   // created = false for a repeat of (caller, clientMsgId): nothing new stored
-  // or broadcast.
+  // or broadcast. Blocks until the commit (worker threads only).
   Result<store::AppendResult> send(const store::UserRow& caller, const SendInput& input);
+  // The same without blocking: `members` is the conversation's member list
+  // (MemberCache). `done` runs after the commit on the store's writer thread, in
+  // commit order, right after new_message was published, so that every
+  // connection sees messages in seq order. Invalid input calls `done` at once,
+  // on the calling thread. Never reads the store: safe on an IO thread.
+  void send_async(Id sender, const SendInput& input, MemberList members, SendDone done);
   Result<MessagePage> page(const store::UserRow& caller, std::string_view conversation_id, const PageQuery& query);
   // Moves the caller's watermark to the message's seq (never backwards).
   Result<store::ReadState> mark_read(const store::UserRow& caller, std::string_view message_id);
@@ -59,6 +69,7 @@ class Messages {
 
   store::Store& store_;
   Conversations& conversations_;
+  MemberCache& members_;
   IdGenerator& ids_;
   const Clock& clock_;
   EventSink& events_;

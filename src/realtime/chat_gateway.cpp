@@ -234,18 +234,37 @@ void ChatGateway::on_new_message(socketio::Socket& socket, socketio::Event& even
     if (event.ack()) event.ack().send(failed(limited));
     return;
   }
-  offload([this, user, ack = event.ack(), input = chat::SendInput{*conversation, *body, *client_msg_id}] {
-    auto sent = services_.messages->send(caller(user), input);
-    if (!sent) {
-      ack.send(failed(sent.error()));
-      return;
-    }
-    if (auto id = parse_id(input.conversation_id); id && services_.typing->stopped({*id, user})) {
-      json::object payload{{"conversationId", input.conversation_id}, {"userId", id_to_string(user)}};
-      emit_to_rooms("stop_typing", json::serialize(payload), {conversation_room(*id)});
-    }
-    ack.send(ok(chat::message_view(sent->message)));
+  chat::SendInput input{*conversation, *body, *client_msg_id};
+  auto id = parse_id(input.conversation_id);
+  if (!id) {
+    if (event.ack()) event.ack().send(failed(Error::not_found("conversation not found")));
+    return;
+  }
+  // The member list decides who gets the broadcast; when it is cached the send
+  // goes straight to the store's writer from here, without a worker thread.
+  if (auto members = services_.members->peek(*id)) {
+    send_message(user, std::move(input), std::move(members), event.ack());
+    return;
+  }
+  offload([this, user, ack = event.ack(), input = std::move(input), conversation_id = *id]() mutable {
+    send_message(user, std::move(input), services_.members->get(conversation_id), ack);
   });
+}
+
+void ChatGateway::send_message(Id user, chat::SendInput input, chat::MemberList members, socketio::Ack ack) {
+  const Id conversation = parse_id(input.conversation_id).value_or(0);
+  services_.messages->send_async(
+      user, input, std::move(members), [this, user, conversation, ack](Result<store::AppendResult> sent) {
+        if (!sent) {
+          ack.send(failed(sent.error()));
+          return;
+        }
+        if (services_.typing->stopped({conversation, user})) {
+          json::object payload{{"conversationId", id_to_string(conversation)}, {"userId", id_to_string(user)}};
+          emit_to_rooms("stop_typing", json::serialize(payload), {conversation_room(conversation)});
+        }
+        ack.send(ok(chat::message_view(sent->message)));
+      });
 }
 
 void ChatGateway::on_message_read(socketio::Socket& socket, socketio::Event& event) {
@@ -274,13 +293,7 @@ void ChatGateway::on_message_read(socketio::Socket& socket, socketio::Event& eve
 void ChatGateway::emit_to_rooms(std::string_view event, const std::string& payload, std::vector<std::string> rooms,
                                 socketio::SocketRef except) {
   if (!nsp_ || rooms.empty()) return;
-  boost::system::error_code ec;
-  json::value value = json::parse(payload, ec);
-  if (ec) {
-    spdlog::error("realtime: unparsable payload for {}", event);
-    return;
-  }
-  auto packet = socketio::share(socketio::encode_event(nsp_->name(), event, json::array{std::move(value)}));
+  auto packet = socketio::share(socketio::encode_event_raw(nsp_->name(), event, payload));
   nsp_->broadcast(std::move(packet), std::move(rooms), except);
 }
 

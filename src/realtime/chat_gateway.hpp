@@ -42,6 +42,7 @@ struct ChatServices {
   chat::Accounts* accounts = nullptr;
   chat::Conversations* conversations = nullptr;
   chat::Messages* messages = nullptr;
+  chat::MemberCache* members = nullptr;
   chat::Presence* presence = nullptr;
   chat::TypingTracker* typing = nullptr;
   cluster::RateLimiter* rate_limiter = nullptr;
@@ -74,6 +75,7 @@ class ChatGateway final : public chat::EventSink {
   void on_typing(socketio::Socket& socket, socketio::Event& event, bool typing);
   void on_new_message(socketio::Socket& socket, socketio::Event& event);
   void on_message_read(socketio::Socket& socket, socketio::Event& event);
+  void send_message(Id user, chat::SendInput input, chat::MemberList members, socketio::Ack ack);
 
   // Runs `work` on the worker pool.
   template <class F>

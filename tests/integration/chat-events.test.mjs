@@ -146,6 +146,24 @@ describe('chat events', () => {
     assert.equal(seen.new_message.filter((m) => m.clientMsgId === clientMsgId).length, 1);
   });
 
+  test('every connection receives messages in seq order, with concurrent senders on REST and socket', async () => {
+    const senders = await Promise.all([alice, bob, carol].map((u) => open(u, { transports: ['websocket'] })));
+    const receivers = await Promise.all([open(alice), open(bob, { transports: ['polling'] }), open(carol)]);
+    const seen = receivers.map(() => []);
+    receivers.forEach((r, i) => r.on('new_message', (m) => { if (m.conversationId === groupId) seen[i].push(m.seq); }));
+    const sends = [];
+    for (let i = 0; i < 100; i++) {
+      senders.forEach((s, k) => sends.push(s.emitWithAck('new_message', { conversationId: groupId, body: `o${k}-${i}`, clientMsgId: newClientMsgId() })));
+      if (i % 10 === 0) sends.push(carol.api.post('/api/messages', { conversationId: groupId, body: `rest-${i}`, clientMsgId: newClientMsgId() }));
+    }
+    const results = await Promise.all(sends);
+    const total = results.length;
+    await waitFor(() => seen.every((list) => list.length === total), { timeoutMs: 10000, what: 'every delivery' });
+    for (const list of seen) {
+      for (let i = 1; i < list.length; i++) assert.ok(list[i] > list[i - 1], `seq ${list[i]} after ${list[i - 1]}`);
+    }
+  });
+
   test('bad message payloads are refused and change nothing', async () => {
     const a = await open(alice);
     for (const payload of [{ conversationId: directId, body: '', clientMsgId: 'x' }, { conversationId: directId, body: 'x'.repeat(4001), clientMsgId: 'y' },

@@ -47,6 +47,20 @@ EncodedPacket encode_event(std::string_view nsp, std::string_view event, const j
   return finish(builder, attachments);
 }
 
+EncodedPacket encode_event_raw(std::string_view nsp, std::string_view event, std::string_view json_arg) {
+  realtime::TextFrameBuilder builder;
+  std::string& out = builder.out();
+  out.reserve(nsp.size() + event.size() + json_arg.size() + 16);
+  out.push_back('4');
+  encode_to(out, PacketType::event, nsp, std::nullopt, nullptr, 0);
+  out.push_back('[');
+  append_json_string(out, event);
+  out.push_back(',');
+  out.append(json_arg);
+  out.push_back(']');
+  return finish(builder, {});
+}
+
 EncodedPacket encode_event_data(std::string_view nsp, const json::value& data, std::optional<std::uint64_t> ack_id,
                                 std::span<const std::string> attachments) {
   realtime::TextFrameBuilder builder;

@@ -32,6 +32,11 @@ EncodedPacket encode_event(std::string_view nsp, std::string_view event, const b
                            std::optional<std::uint64_t> ack_id = std::nullopt,
                            std::span<const std::string> attachments = {});
 
+// EVENT [event, <json_arg>] where `json_arg` is one argument already serialized as JSON
+// text (the chat layer renders its payloads once). REQUIRES: json_arg is well-formed JSON
+// from a trusted encoder (it is copied as is).
+EncodedPacket encode_event_raw(std::string_view nsp, std::string_view event, std::string_view json_arg);
+
 // EVENT with the whole data array ([event, ...args]), e.g. to forward a received packet.
 EncodedPacket encode_event_data(std::string_view nsp, const boost::json::value& data,
                                 std::optional<std::uint64_t> ack_id = std::nullopt,
