@@ -113,6 +113,11 @@ std::string TokenService::issue(Id user_id) const {
 
 Result<TokenClaims> TokenService::verify(std::string_view token) const {
   if (token.size() > max_token_bytes || !has_jws_shape(token)) return invalid();
+  if (auto hit = cache_.find(token)) {
+    // The same text was verified before: only the clock can have changed.
+    if (hit->expires_at <= clock_.now_ms()) return expired();
+    return TokenClaims{hit->user_id, hit->issued_at, hit->expires_at, std::move(hit->token_id)};
+  }
 
   // jwt_decode checks the signature for whatever algorithm the header names, and
   // with an HMAC key it accepts HS384/HS512 just as well: the alg checks below are
@@ -140,6 +145,7 @@ Result<TokenClaims> TokenService::verify(std::string_view token) const {
   claims.expires_at = *exp * 1000;
   if (claims.expires_at <= clock_.now_ms()) return expired();
   if (const char* jti = jwt_get_grant(jwt.get(), "jti")) claims.token_id = jti;
+  cache_.insert(token, CachedClaims{claims.user_id, claims.issued_at, claims.expires_at, claims.token_id});
   return claims;
 }
 

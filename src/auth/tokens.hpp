@@ -10,14 +10,15 @@
 //
 // Ownership: the service keeps its own copy of the secret (wiped on destruction)
 // and borrows `clock`, which must outlive it.
-// Thread-safety: immutable after construction; issue() and verify() may be called
-// concurrently from any thread (every libjwt object is local to one call).
+// Thread-safety: issue() and verify() may be called concurrently from any thread
+// (every libjwt object is local to one call; the cache of verified tokens locks).
 
 #include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
 
+#include "auth/token_cache.hpp"
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "common/result.hpp"
@@ -54,10 +55,14 @@ class TokenService {
 
   std::chrono::seconds ttl() const { return ttl_; }
 
+  // Slots of the cache of verified tokens (see token_cache.hpp), 112 bytes each.
+  static constexpr std::size_t cached_tokens = 1024;
+
  private:
   std::string secret_;
   std::chrono::seconds ttl_;
   const Clock& clock_;
+  mutable TokenCache cache_{cached_tokens};
 };
 
 }  // namespace parley::auth

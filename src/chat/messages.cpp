@@ -36,10 +36,12 @@ void Messages::publish_to_members(const char* name, Id conversation, std::string
 }
 
 void Messages::send_async(Id sender, const SendInput& input, MemberList members, SendDone done) {
-  if (auto status = check_message_body(input.body); !status) return done(status.error());
-  if (auto status = check_client_msg_id(input.client_msg_id); !status) return done(status.error());
+  static const std::string kNone;
+  if (auto status = check_message_body(input.body); !status) return done(status.error(), kNone);
+  if (auto status = check_client_msg_id(input.client_msg_id); !status) return done(status.error(), kNone);
   auto conversation = parse_id(input.conversation_id);
-  if (!conversation || !MemberCache::contains(members, sender)) return done(Error::not_found("conversation not found"));
+  if (!conversation || !MemberCache::contains(members, sender))
+    return done(Error::not_found("conversation not found"), kNone);
   store::MessageRow draft;
   draft.id = ids_.next();
   draft.conversation_id = *conversation;
@@ -50,20 +52,23 @@ void Messages::send_async(Id sender, const SendInput& input, MemberList members,
   store_.append_message_async(
       std::move(draft), [this, members = std::move(members), done = std::move(done)](Result<store::AppendResult> appended) {
         if (!appended) {
-          if (appended.error().kind == ErrorKind::not_found) return done(Error::not_found("conversation not found"));
-          return done(std::move(appended));
+          if (appended.error().kind == ErrorKind::not_found)
+            return done(Error::not_found("conversation not found"), kNone);
+          return done(std::move(appended), kNone);
         }
+        // Rendered once, on the writer thread: the broadcast and the ack share it.
+        auto json = std::make_shared<const std::string>(message_json(appended->message));
         if (appended->created) {
           // Here, on the writer thread in commit order: broadcasts leave in seq order.
           Event event;
           event.name = "new_message";
-          event.json = std::make_shared<const std::string>(message_json(appended->message));
+          event.json = json;
           event.audience = Event::Audience::members;
           event.conversation_id = appended->message.conversation_id;
           event.user_ids = *members;
           events_.publish(std::move(event));
         }
-        done(std::move(appended));
+        done(std::move(appended), *json);
       });
 }
 
@@ -73,7 +78,9 @@ Result<store::AppendResult> Messages::send(const store::UserRow& caller, const S
   std::promise<Result<store::AppendResult>> promise;
   auto future = promise.get_future();
   send_async(caller.id, input, std::move(members),
-             [&promise](Result<store::AppendResult> result) { promise.set_value(std::move(result)); });
+             [&promise](Result<store::AppendResult> result, const std::string&) {
+               promise.set_value(std::move(result));
+             });
   return future.get();
 }
 

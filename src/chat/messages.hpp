@@ -44,7 +44,9 @@ class Messages {
   Messages(store::Store& store, Conversations& conversations, MemberCache& members, IdGenerator& ids,
            const Clock& clock, EventSink& events);
 
-  using SendDone = std::function<void(Result<store::AppendResult>)>;
+  // `json` is the stored message as rendered for the new_message broadcast
+  // (message_json), empty on failure: the ack reuses it instead of rendering again.
+  using SendDone = std::function<void(Result<store::AppendResult>, const std::string& json)>;
 
   // created = false for a repeat of (caller, clientMsgId): nothing new stored
   // or broadcast. Blocks until the commit (worker threads only).

@@ -254,7 +254,8 @@ void ChatGateway::on_new_message(socketio::Socket& socket, socketio::Event& even
 void ChatGateway::send_message(Id user, chat::SendInput input, chat::MemberList members, socketio::Ack ack) {
   const Id conversation = parse_id(input.conversation_id).value_or(0);
   services_.messages->send_async(
-      user, input, std::move(members), [this, user, conversation, ack](Result<store::AppendResult> sent) {
+      user, input, std::move(members),
+      [this, user, conversation, ack](Result<store::AppendResult> sent, const std::string& message_json) {
         if (!sent) {
           ack.send(failed(sent.error()));
           return;
@@ -263,7 +264,11 @@ void ChatGateway::send_message(Id user, chat::SendInput input, chat::MemberList 
           json::object payload{{"conversationId", id_to_string(conversation)}, {"userId", id_to_string(user)}};
           emit_to_rooms("stop_typing", json::serialize(payload), {conversation_room(conversation)});
         }
-        ack.send(ok(chat::message_view(sent->message)));
+        // {"ok":true,"data":<message>} around the text already rendered for the broadcast.
+        std::string reply;
+        reply.reserve(message_json.size() + 20);
+        reply.append(R"({"ok":true,"data":)").append(message_json).push_back('}');
+        ack.send_raw(reply);
       });
 }
 

@@ -37,4 +37,11 @@ bool Ack::send(const boost::json::array& args, std::vector<std::string> attachme
   return true;
 }
 
+bool Ack::send_raw(std::string_view json_arg) const {
+  if (!state_ || state_->used.exchange(true, std::memory_order_acq_rel)) return false;
+  SharedPacket packet = share(encode_ack_raw(state_->nsp->name(), state_->id, json_arg));
+  state_->server->send_to(state_->socket, std::move(packet));
+  return true;
+}
+
 }  // namespace parley::socketio

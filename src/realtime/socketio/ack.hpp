@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "realtime/socketio/types.hpp"
@@ -34,6 +35,9 @@ class Ack {
   // Returns false when already sent (by any copy) or empty.
   bool send(const boost::json::array& args, std::vector<std::string> attachments = {}) const;
   bool operator()(const boost::json::array& args) const { return send(args); }
+  // Sends ACK with one argument given as JSON text, taken as is (REQUIRES: valid
+  // JSON): for payloads already rendered, so the hot path does not build a value.
+  bool send_raw(std::string_view json_arg) const;
 
  private:
   struct State {

@@ -70,6 +70,18 @@ EncodedPacket encode_event_data(std::string_view nsp, const json::value& data, s
   return finish(builder, attachments);
 }
 
+EncodedPacket encode_ack_raw(std::string_view nsp, std::uint64_t id, std::string_view json_arg) {
+  realtime::TextFrameBuilder builder;
+  std::string& out = builder.out();
+  out.reserve(nsp.size() + json_arg.size() + 32);
+  out.push_back('4');
+  encode_to(out, PacketType::ack, nsp, id, nullptr, 0);
+  out.push_back('[');
+  out.append(json_arg);
+  out.push_back(']');
+  return finish(builder, {});
+}
+
 EncodedPacket encode_ack(std::string_view nsp, std::uint64_t id, const json::array& args,
                          std::span<const std::string> attachments) {
   realtime::TextFrameBuilder builder;

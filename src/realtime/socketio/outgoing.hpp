@@ -45,6 +45,8 @@ EncodedPacket encode_event_data(std::string_view nsp, const boost::json::value& 
 // ACK id [...args] (BINARY_ACK with attachments).
 EncodedPacket encode_ack(std::string_view nsp, std::uint64_t id, const boost::json::array& args,
                          std::span<const std::string> attachments = {});
+// The same with one argument given as JSON text (REQUIRES: valid JSON), copied as is.
+EncodedPacket encode_ack_raw(std::string_view nsp, std::uint64_t id, std::string_view json_arg);
 
 // CONNECT / CONNECT_ERROR / DISCONNECT with an optional payload.
 EncodedPacket encode_control(PacketType type, std::string_view nsp, const boost::json::value* data = nullptr);

@@ -42,26 +42,16 @@ Result<AppendResult> append_message(Connection& db, const MessageRow& draft) {
     if (st.i64(1) == 0) return Error::not_found("no such conversation");
     last_seq = st.i64(0);
   }
-  {
-    Stmt st = db.prepare("SELECT " PARLEY_MESSAGE_COLUMNS("m") " FROM messages m"
-                         " WHERE m.sender_id = ?1 AND m.client_msg_id = ?2");
-    st.bind(1, draft.sender_id).bind(2, draft.client_msg_id);
-    auto stored = one_message(st, "append_message");
-    if (!stored) return stored.error();
-    if (*stored) {
-      if ((*stored)->conversation_id != draft.conversation_id) {
-        return Error::conflict("client_msg_id_reused", "clientMsgId was already used in another conversation");
-      }
-      return AppendResult{std::move(**stored), false};
-    }
-  }
   MessageRow row = draft;
   row.seq = last_seq + 1;
   row.deleted_at.reset();
   {
+    // The insert itself detects a repeat of (sender, clientMsgId) through the
+    // unique index, so the common case (a new message) walks that index once
+    // instead of once for a SELECT and again for the INSERT.
     Stmt st = db.prepare(
         "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, deleted_at, body)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)");
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7) ON CONFLICT (sender_id, client_msg_id) DO NOTHING");
     st.bind(1, row.conversation_id)
         .bind(2, row.seq)
         .bind(3, row.id)
@@ -75,6 +65,19 @@ Result<AppendResult> append_message(Connection& db, const MessageRow& draft) {
       }
       return st.error("append_message");
     }
+  }
+  if (db.changes() == 0) {
+    // A repeat: answer with the stored message; nothing new is stored.
+    Stmt st = db.prepare("SELECT " PARLEY_MESSAGE_COLUMNS("m") " FROM messages m"
+                         " WHERE m.sender_id = ?1 AND m.client_msg_id = ?2");
+    st.bind(1, draft.sender_id).bind(2, draft.client_msg_id);
+    auto stored = one_message(st, "append_message");
+    if (!stored) return stored.error();
+    if (!*stored) return Error::internal("append_message: a conflicting message vanished");
+    if ((*stored)->conversation_id != draft.conversation_id) {
+      return Error::conflict("client_msg_id_reused", "clientMsgId was already used in another conversation");
+    }
+    return AppendResult{std::move(**stored), false};
   }
   {
     Stmt st = db.prepare(

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <mutex>
 #include <string>
 
 #include "store/sqlite/migrations.hpp"
@@ -22,14 +23,14 @@ Status set_pragma(Connection& db, const std::string& pragma) {
   return db.exec_status(pragma.c_str(), db.path() + ": " + pragma);
 }
 
-Status configure_common(Connection& db, const SqliteOptions& options) {
+Status configure_common(Connection& db, const SqliteOptions& options, int cache_kib) {
   sqlite3_busy_timeout(db.handle(), options.busy_timeout_ms);
-  if (Status s = set_pragma(db, "PRAGMA cache_size = -" + std::to_string(options.cache_kib)); !s) return s;
+  if (Status s = set_pragma(db, "PRAGMA cache_size = -" + std::to_string(cache_kib)); !s) return s;
   return set_pragma(db, "PRAGMA temp_store = MEMORY");
 }
 
 Status configure_writer(Connection& db, const SqliteOptions& options) {
-  if (Status s = configure_common(db, options); !s) return s;
+  if (Status s = configure_common(db, options, options.cache_kib); !s) return s;
   sqlite::Stmt wal = db.prepare("PRAGMA journal_mode = WAL");
   if (wal.step() != SQLITE_ROW) return wal.error(db.path() + ": switching to WAL");
   if (std::string mode = wal.text(0); mode != "wal") {
@@ -41,9 +42,18 @@ Status configure_writer(Connection& db, const SqliteOptions& options) {
   return set_pragma(db, options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
 }
 
+// SQLite's memory statistics take a global mutex around every allocation, on
+// every connection; Parley never reads them. Only possible before SQLite
+// initializes: if something else used SQLite first, the call fails harmlessly.
+void disable_memory_statistics() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
+  disable_memory_statistics();
   if (options.path.empty()) return Error::bad_request("bad_store_path", "the SQLite store needs a file path");
   if (Status s = sqlite::preflight(options.path, options.quick_check, options.busy_timeout_ms); !s) return s.error();
 
@@ -53,7 +63,7 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
   if (Status s = sqlite::apply_migrations(**writer_db); !s) return s.error();
 
   auto readers = sqlite::ReaderPool::open(options.path, options.readers,
-                                          [&](Connection& db) { return configure_common(db, options); });
+                                          [&](Connection& db) { return configure_common(db, options, options.reader_cache_kib); });
   if (!readers) return readers.error();
 
   auto writer = std::make_unique<sqlite::Writer>(std::move(writer_db).value(), options.max_batch, options.max_queue);

@@ -24,7 +24,12 @@ struct SqliteOptions {
   int max_queue = 65536;            // write jobs waiting; see Store::append_message_async
   int busy_timeout_ms = 5000;       // waiting for another process's lock
   bool quick_check = true;          // PRAGMA quick_check at open (time grows with the file)
-  int cache_kib = 16384;            // page cache per connection
+  int cache_kib = 16384;            // page cache of the write connection
+  // Page cache of each reader. Small on purpose: the readers mostly look up
+  // single rows (users, members) and short ranges (history pages), the OS page
+  // cache holds the file for all of them anyway, and N large private caches
+  // warmed by per-connection lookups showed up as server RSS (bench/analysis.md).
+  int reader_cache_kib = 1024;
 };
 
 // Opens (creating if needed) and migrates the database. Refuses, leaving the file

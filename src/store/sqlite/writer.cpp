@@ -10,6 +10,15 @@ namespace parley::store::sqlite {
 
 namespace {
 
+// Runs one statement from the connection's statement cache. The savepoint
+// statements run twice per write job: through sqlite3_exec they were parsed
+// every time (≈ 9% of the writer thread in the persist benchmark).
+int run_cached(Connection& db, const char* sql) {
+  Stmt st = db.prepare(sql);
+  st.run();
+  return st.rc() == SQLITE_DONE ? SQLITE_OK : st.rc();
+}
+
 Error as_unavailable(Error e) {
   e.kind = ErrorKind::unavailable;
   e.code = "unavailable";
@@ -129,7 +138,7 @@ std::size_t Writer::do_transaction(std::vector<std::unique_ptr<WriteJob>>& jobs,
 }
 
 bool Writer::do_job(WriteJob& job, std::optional<Error>& outcome) {
-  int rc = db_->exec("SAVEPOINT job");
+  int rc = run_cached(*db_, "SAVEPOINT job");
   if (rc != SQLITE_OK) {
     outcome = as_unavailable(db_->error(rc, "savepoint"));
     return db_->in_transaction();
@@ -145,7 +154,12 @@ bool Writer::do_job(WriteJob& job, std::optional<Error>& outcome) {
   // SQLite rolls the whole transaction back by itself after some errors
   // (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM): then nothing of it can commit.
   if (!db_->in_transaction()) return false;
-  rc = keep && !outcome ? db_->exec("RELEASE job") : db_->exec("ROLLBACK TO job; RELEASE job");
+  if (keep && !outcome) {
+    rc = run_cached(*db_, "RELEASE job");
+  } else {
+    rc = run_cached(*db_, "ROLLBACK TO job");
+    if (rc == SQLITE_OK) rc = run_cached(*db_, "RELEASE job");
+  }
   if (rc != SQLITE_OK) {
     spdlog::error("sqlite: ending savepoint failed: {}", sqlite3_errmsg(db_->handle()));
     return false;

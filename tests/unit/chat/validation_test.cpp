@@ -7,7 +7,9 @@ namespace {
 
 TEST(Validation, Usernames) {
   EXPECT_EQ(*normalize_username("Alice_1.x"), "alice_1.x");
-  for (const char* bad : {"", "ab", "a-b", "a b", "zoë", std::string(33, 'a').c_str()})
+  const std::string too_long(33, 'a');
+  for (const std::string& bad : {std::string(""), std::string("ab"), std::string("a-b"), std::string("a b"),
+                                 std::string("zoë"), too_long})
     EXPECT_FALSE(normalize_username(bad)) << bad;
   EXPECT_TRUE(normalize_username(std::string(32, 'a')));
 }
