@@ -11,7 +11,7 @@ export NEXT_TELEMETRY_DISABLED=1
 export PARLEY_TEST_TMP=${PARLEY_TEST_TMP:-$(mktemp -d /tmp/parley-test.XXXXXX)}
 trap 'rm -rf "$PARLEY_TEST_TMP"' EXIT
 
-section() { printf '\n==== %s\n' "$*"; }
+section() { printf '\n==== %s (at %ds)\n' "$*" "$SECONDS"; }
 
 section "build (release) and web client"
 scripts/build-web.sh
@@ -42,4 +42,4 @@ if [ -f tests/e2e/package.json ] && [ -d web/out ]; then
     E2E_ARTIFACTS="$root/build/e2e-artifacts" node --test --test-concurrency=1 ./*.test.mjs)
 fi
 echo
-echo "all test suites passed"
+echo "all test suites passed in ${SECONDS}s"

@@ -25,6 +25,11 @@ struct Event {
   Audience audience = Audience::members;
   Id conversation_id = 0;                   // the room, for Audience::room
   std::vector<Id> user_ids;                 // for Audience::members
+  // For Audience::members, instead of user_ids: the conversation's cached member
+  // list (MemberCache), shared, not copied: the same list object for every
+  // message until the membership changes, so a receiver may key its own
+  // per-list work (room names) on its identity.
+  std::shared_ptr<const std::vector<Id>> members;
   std::vector<Id> removed_user_ids;         // no longer members: their connections leave the room
 };
 

@@ -31,7 +31,7 @@ void Messages::publish_to_members(const char* name, Id conversation, std::string
   event.json = std::make_shared<const std::string>(std::move(json));
   event.audience = Event::Audience::members;
   event.conversation_id = conversation;
-  event.user_ids = *members;
+  event.members = std::move(members);
   events_.publish(std::move(event));
 }
 
@@ -65,7 +65,7 @@ void Messages::send_async(Id sender, const SendInput& input, MemberList members,
           event.json = json;
           event.audience = Event::Audience::members;
           event.conversation_id = appended->message.conversation_id;
-          event.user_ids = *members;
+          event.members = members;
           events_.publish(std::move(event));
         }
         done(std::move(appended), *json);

@@ -302,13 +302,38 @@ void ChatGateway::emit_to_rooms(std::string_view event, const std::string& paylo
   nsp_->broadcast(std::move(packet), std::move(rooms), except);
 }
 
+ChatGateway::RoomList ChatGateway::member_rooms(Id conversation, const std::shared_ptr<const std::vector<Id>>& members) {
+  {
+    std::lock_guard lock(rooms_mutex_);
+    auto it = room_lists_.find(conversation);
+    if (it != room_lists_.end() && it->second.first == members) return it->second.second;
+  }
+  auto rooms = std::make_shared<std::vector<std::string>>();
+  rooms->reserve(members->size());
+  for (Id user : *members) rooms->push_back(user_room(user));
+  RoomList shared = std::move(rooms);
+  std::lock_guard lock(rooms_mutex_);
+  if (room_lists_.size() >= kMaxRoomLists) room_lists_.clear();
+  room_lists_.insert_or_assign(conversation, std::make_pair(members, shared));
+  return shared;
+}
+
 void ChatGateway::publish(chat::Event event) {
+  if (event.audience == chat::Event::Audience::members && event.members && event.user_ids.empty() &&
+      event.removed_user_ids.empty()) {
+    if (!nsp_ || event.members->empty()) return;
+    auto packet = socketio::share(socketio::encode_event_raw(nsp_->name(), event.name, *event.json));
+    nsp_->broadcast(std::move(packet), member_rooms(event.conversation_id, event.members));
+    return;
+  }
   std::vector<std::string> rooms;
   if (event.audience == chat::Event::Audience::room) {
     rooms.push_back(conversation_room(event.conversation_id));
   } else {
     rooms.reserve(event.user_ids.size());
     for (Id user : event.user_ids) rooms.push_back(user_room(user));
+    if (event.members)
+      for (Id user : *event.members) rooms.push_back(user_room(user));
   }
   emit_to_rooms(event.name, *event.json, std::move(rooms));
   for (Id user : event.removed_user_ids) leave_room_everywhere(user, event.conversation_id);

@@ -21,6 +21,9 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "chat/accounts.hpp"
 #include "chat/conversations.hpp"
@@ -91,6 +94,15 @@ class ChatGateway final : public chat::EventSink {
   boost::asio::thread_pool& workers_;
   ChatServices services_;
   ChatGatewayOptions options_;
+
+  // The rooms ("u:<id>") of each conversation's member list, built once per
+  // list object (Event::members) instead of once per message; an entry whose
+  // list is no longer the current one is rebuilt. Bounded: emptied when full.
+  using RoomList = std::shared_ptr<const std::vector<std::string>>;
+  RoomList member_rooms(Id conversation, const std::shared_ptr<const std::vector<Id>>& members);
+  static constexpr std::size_t kMaxRoomLists = 10'000;
+  std::mutex rooms_mutex_;
+  std::unordered_map<Id, std::pair<std::shared_ptr<const std::vector<Id>>, RoomList>> room_lists_;  // GUARDED_BY(rooms_mutex_)
 
   std::mutex sweep_mutex_;
   std::condition_variable sweep_cv_;

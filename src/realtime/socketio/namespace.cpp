@@ -31,12 +31,17 @@ void Namespace::on_socket_removed(Socket& socket) {
 // ---- broadcast ----
 
 void Namespace::broadcast(SharedPacket packet, std::vector<std::string> rooms, SocketRef except) {
+  broadcast(std::move(packet), std::make_shared<const std::vector<std::string>>(std::move(rooms)), except);
+}
+
+void Namespace::broadcast(SharedPacket packet, std::shared_ptr<const std::vector<std::string>> rooms,
+                          SocketRef except) {
   server_.threads().shared_counters().broadcasts.fetch_add(1, std::memory_order_relaxed);
   auto job = std::make_shared<const BroadcastJob>(BroadcastJob{std::move(packet), std::move(rooms), except});
   auto& threads = server_.threads();
   for (std::size_t t = 0; t < threads.size(); ++t) {
-    const bool maybe = job->rooms.empty() ? per_thread_[t]->sockets.load(std::memory_order_acquire) > 0
-                                          : presence_.maybe_present(t, job->rooms);
+    const bool maybe = job->rooms->empty() ? per_thread_[t]->sockets.load(std::memory_order_acquire) > 0
+                                           : presence_.maybe_present(t, *job->rooms);
     if (!maybe) continue;
     threads.at(t).post([this, t, job] { deliver(t, *job); });
   }
@@ -54,10 +59,10 @@ void Namespace::deliver(std::size_t thread, const BroadcastJob& job) {
   // the rooms; the sockets themselves stay valid until the end of the batch.
   std::vector<RoomMember*>& recipients = state.scratch;
   recipients.clear();
-  if (job.rooms.empty()) {
+  if (job.rooms->empty()) {
     state.rooms.collect_all(except, recipients);
   } else {
-    state.rooms.collect(job.rooms, except, recipients);
+    state.rooms.collect(*job.rooms, except, recipients);
   }
   for (RoomMember* member : recipients) static_cast<Socket*>(member)->send(*job.packet);
   recipients.clear();

@@ -65,6 +65,8 @@ class Namespace {
   // To every socket of the namespace in any of `rooms` (all sockets when empty), except
   // `except`.
   void broadcast(SharedPacket packet, std::vector<std::string> rooms = {}, SocketRef except = {});
+  // The same with a room list shared by many broadcasts (not copied). REQUIRES: rooms != null.
+  void broadcast(SharedPacket packet, std::shared_ptr<const std::vector<std::string>> rooms, SocketRef except = {});
   // Encodes EVENT [event, ...args] here, then broadcast().
   void emit(std::string_view event, const boost::json::array& args, std::vector<std::string> rooms = {},
             SocketRef except = {});
@@ -82,7 +84,7 @@ class Namespace {
  private:
   struct BroadcastJob {
     SharedPacket packet;
-    std::vector<std::string> rooms;
+    std::shared_ptr<const std::vector<std::string>> rooms;  // never null; empty: every socket
     SocketRef except;
   };
   struct PerThread {
