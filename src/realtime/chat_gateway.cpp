@@ -15,8 +15,25 @@ namespace json = boost::json;
 
 namespace {
 
-std::string user_room(Id user) { return "u:" + id_to_string(user); }
-std::string conversation_room(Id conversation) { return "c:" + id_to_string(conversation); }
+// Room names: a prefix and the id in base 36, at most 15 characters, so that
+// every name fits std::string's inline buffer: no heap allocation per room
+// name, in the room index (one per connected user) or in a broadcast's room list.
+std::string room_name(char prefix, Id id) {
+  char buf[16];
+  char* end = buf + sizeof buf;
+  char* p = end;
+  auto value = static_cast<std::uint64_t>(id);
+  do {
+    *--p = "0123456789abcdefghijklmnopqrstuvwxyz"[value % 36];
+    value /= 36;
+  } while (value != 0);
+  *--p = ':';
+  *--p = prefix;
+  return std::string(p, end);
+}
+
+std::string user_room(Id user) { return room_name('u', user); }
+std::string conversation_room(Id conversation) { return room_name('c', conversation); }
 
 json::array ok(json::value data = nullptr) { return json::array{json::object{{"ok", true}, {"data", std::move(data)}}}; }
 
