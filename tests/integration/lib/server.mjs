@@ -25,6 +25,36 @@ export function runParley(args, { timeoutMs = 10_000, env = {} } = {}) {
   });
 }
 
+// Starts `parley ARGS` for `owner` (which gets .child, .exited, and appends to
+// .stdout/.stderr) and resolves with the port from the "running at" line it
+// prints; rejects if the process exits first. Shared by the serve and
+// conformance harnesses.
+export function spawnParley(owner, args, env = {}) {
+  owner.stdout = '';
+  owner.child = spawn(PARLEY_BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  owner.exited = new Promise((res) => owner.child.on('exit', (code, signal) => res({ code, signal })));
+  owner.child.stderr.on('data', (d) => { owner.stderr += d; });
+  return new Promise((res, rej) => {
+    owner.exited.then(({ code }) => rej(new Error(`parley ${args[0]} exited with ${code} before listening: ${owner.stderr}`)));
+    owner.child.stdout.on('data', (d) => {
+      owner.stdout += d;
+      const m = /running at http:\/\/[^:]+:(\d+)\//.exec(owner.stdout);
+      if (m) res(Number(m[1]));
+    });
+  });
+}
+
+// Sends `signal` to the owner's process and resolves with its exit status;
+// kills it after `timeoutMs`.
+export async function stopParley(owner, { signal = 'SIGTERM', timeoutMs = 15_000 } = {}) {
+  if (!owner.child || owner.child.exitCode !== null || owner.child.signalCode !== null) return owner.exited;
+  owner.child.kill(signal);
+  const timer = setTimeout(() => owner.child.kill('SIGKILL'), timeoutMs);
+  const status = await owner.exited;
+  clearTimeout(timer);
+  return status;
+}
+
 export class ParleyServer {
   constructor({ dataDir, port = 0, args = [], env = {} } = {}) {
     this.ownsDataDir = !dataDir;
@@ -42,30 +72,12 @@ export class ParleyServer {
   async start() {
     const args = ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir,
       '--password-cost', 'minimal', '--log-level', process.env.PARLEY_TEST_LOG_LEVEL ?? 'warn', ...this.args];
-    this.child = spawn(PARLEY_BIN, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = new Promise((res) => this.child.on('exit', (code, signal) => res({ code, signal })));
-    this.child.stderr.on('data', (d) => { this.stderr += d; });
-    await new Promise((res, rej) => {
-      const onExit = ({ code }) => rej(new Error(`parley exited with ${code} before listening: ${this.stderr}`));
-      this.exited.then(onExit);
-      this.child.stdout.on('data', (d) => {
-        this.stdout += d;
-        const m = /running at http:\/\/[^:]+:(\d+)\//.exec(this.stdout);
-        if (m) { this.port = Number(m[1]); res(); }
-      });
-    });
+    this.port = await spawnParley(this, args, this.env);
     return this;
   }
 
   // SIGTERM, then the exit status. Kills after `timeoutMs`.
-  async stop({ signal = 'SIGTERM', timeoutMs = 15_000 } = {}) {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-    const status = await this.exited;
-    clearTimeout(timer);
-    return status;
-  }
+  stop(options) { return stopParley(this, options); }
 
   async restart() {
     await this.stop();
