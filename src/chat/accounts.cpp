@@ -34,6 +34,7 @@ Result<Session> Accounts::register_user(RegisterInput input) {
   user.password_hash = auth::hash_password(input.password, cost_);
   user.created_at = clock_.now_ms();
   if (auto status = store_.insert_user(user); !status) return status.error();
+  known_.remember(user.id);
   user.password_hash.clear();
   return Session{tokens_.issue(user.id), std::move(user)};
 }
@@ -50,18 +51,30 @@ Result<Session> Accounts::login(std::string_view login, std::string_view passwor
     return denied;
   }
   if (!auth::verify_password(password, user->password_hash)) return denied;
+  known_.remember(user->id);
   user->password_hash.clear();
   return Session{tokens_.issue(user->id), std::move(*user)};
 }
 
-Result<store::UserRow> Accounts::authenticate(std::string_view header) const {
+namespace {
+
+// The token of "Bearer <token>" (the scheme ignoring case).
+Result<std::string_view> bearer_token(std::string_view header) {
   constexpr std::string_view scheme = "Bearer ";
   if (header.empty()) return Error::unauthorized("missing bearer token");
   if (header.size() <= scheme.size() || !std::equal(scheme.begin(), scheme.end(), header.begin(), [](char a, char b) {
         return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
       }))
     return Error::unauthorized("expected Authorization: Bearer <token>");
-  return authenticate_token(header.substr(scheme.size()));
+  return header.substr(scheme.size());
+}
+
+}  // namespace
+
+Result<store::UserRow> Accounts::authenticate(std::string_view header) const {
+  auto token = bearer_token(header);
+  if (!token) return token.error();
+  return authenticate_token(*token);
 }
 
 Result<store::UserRow> Accounts::authenticate_token(std::string_view token) const {
@@ -69,8 +82,21 @@ Result<store::UserRow> Accounts::authenticate_token(std::string_view token) cons
   if (!claims) return claims.error();
   auto user = store_.user_by_id(claims->user_id);
   if (!user) return Error::unauthorized("invalid token");
+  known_.remember(user->id);
   user->password_hash.clear();
   return std::move(*user);
+}
+
+std::optional<Id> Accounts::authenticate_in_memory(std::string_view header) const {
+  auto token = bearer_token(header);
+  if (!token) return std::nullopt;
+  return authenticate_token_in_memory(*token);
+}
+
+std::optional<Id> Accounts::authenticate_token_in_memory(std::string_view token) const {
+  auto claims = tokens_.verify(token);
+  if (!claims || !known_.contains(claims->user_id)) return std::nullopt;
+  return claims->user_id;
 }
 
 }  // namespace parley::chat

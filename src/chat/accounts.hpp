@@ -2,14 +2,17 @@
 // Registration, login and token authentication.
 //
 // Thread-safety: all methods may be called concurrently from worker threads
-// (they block on the store and on argon2id). Never call them on an IO thread.
+// (they block on the store and on argon2id). Never call them on an IO thread,
+// except the *_in_memory ones, which never block.
 // Ownership: borrows the store, token service and clock, which outlive it.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "auth/password.hpp"
 #include "auth/tokens.hpp"
+#include "chat/known_users.hpp"
 #include "common/ids.hpp"
 #include "common/result.hpp"
 #include "store/store.hpp"
@@ -44,12 +47,20 @@ class Accounts {
   // Same, for a bare token (the Socket.IO CONNECT auth payload).
   Result<store::UserRow> authenticate_token(std::string_view token) const;
 
+  // The user id behind a valid token of a user this process already knows
+  // (KnownUsers); nullopt when that cannot be decided without the store (an
+  // unknown user) or the token is not valid: the caller then takes the path
+  // above on a worker, which also gives the error. Never reads the store.
+  std::optional<Id> authenticate_in_memory(std::string_view authorization_header) const;
+  std::optional<Id> authenticate_token_in_memory(std::string_view token) const;
+
  private:
   store::Store& store_;
   const auth::TokenService& tokens_;
   IdGenerator& ids_;
   const Clock& clock_;
   auth::PasswordCost cost_;
+  mutable KnownUsers known_;
 };
 
 }  // namespace parley::chat

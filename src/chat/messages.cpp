@@ -59,6 +59,7 @@ void Messages::send_async(Id sender, const SendInput& input, MemberList members,
         // Rendered once, on the writer thread: the broadcast and the ack share it.
         auto json = std::make_shared<const std::string>(message_json(appended->message));
         if (appended->created) {
+          pages_.invalidate(appended->message.conversation_id);
           // Here, on the writer thread in commit order: broadcasts leave in seq order.
           Event event;
           event.name = "new_message";
@@ -84,35 +85,74 @@ Result<store::AppendResult> Messages::send(const store::UserRow& caller, const S
   return future.get();
 }
 
-Result<MessagePage> Messages::page(const store::UserRow& caller, std::string_view conversation_id,
-                                   const PageQuery& query) {
-  auto member = conversations_.require_member(caller.id, conversation_id);
-  if (!member) return member.error();
+Result<PageKey> Messages::page_key(const PageQuery& query) {
   auto before = parse_seq(query.before, "before");
   if (!before) return before.error();
   auto after = parse_seq(query.after, "after");
   if (!after) return after.error();
-  int limit = kDefaultPage;
+  PageKey key;
+  key.before = before->value_or(-1);
+  key.after = after->value_or(-1);
+  key.limit = kDefaultPage;
   if (query.limit) {
     auto parsed = parse_seq(query.limit, "limit");
     if (!parsed || !*parsed || **parsed < 1 || **parsed > kMaxPage)
       return Error::bad_request("invalid_limit", "limit must be between 1 and 100");
-    limit = static_cast<int>(**parsed);
+    key.limit = static_cast<int>(**parsed);
   }
+  return key;
+}
+
+MessagePage Messages::read_page(Id conversation, const PageKey& key) {
+  const std::optional<store::Seq> before = key.before >= 0 ? std::optional(key.before) : std::nullopt;
+  const std::optional<store::Seq> after = key.after >= 0 ? std::optional(key.after) : std::nullopt;
   MessagePage page;
-  page.messages = store_.messages(member->conversation_id, *before, *after, limit);
-  if (static_cast<int>(page.messages.size()) == limit) {
+  page.messages = store_.messages(conversation, before, after, key.limit);
+  if (static_cast<int>(page.messages.size()) == key.limit) {
     // Forward pages continue after the newest; backward pages before the oldest.
-    if (after->has_value()) {
-      const auto row = store_.conversation_by_id(member->conversation_id);
+    if (after) {
+      const auto row = store_.conversation_by_id(conversation);
       const store::Seq newest = page.messages.back().seq;
-      const store::Seq bound = before->has_value() ? **before - 1 : (row ? row->last_seq : newest);
+      const store::Seq bound = before ? *before - 1 : (row ? row->last_seq : newest);
       if (newest < bound) page.next_cursor = newest;
     } else if (page.messages.front().seq > 1) {
       page.next_cursor = page.messages.front().seq;
     }
   }
   return page;
+}
+
+Result<MessagePage> Messages::page(const store::UserRow& caller, std::string_view conversation_id,
+                                   const PageQuery& query) {
+  auto member = conversations_.require_member(caller.id, conversation_id);
+  if (!member) return member.error();
+  auto key = page_key(query);
+  if (!key) return key.error();
+  return read_page(member->conversation_id, *key);
+}
+
+Result<PageCache::Page> Messages::page_json(const store::UserRow& caller, std::string_view conversation_id,
+                                            const PageQuery& query) {
+  auto member = conversations_.require_member(caller.id, conversation_id);
+  if (!member) return member.error();
+  auto key = page_key(query);
+  if (!key) return key.error();
+  const Id conversation = member->conversation_id;
+  if (auto cached = pages_.find(conversation, *key)) return cached;
+  // Taken before the read: a change committed after it voids this page (see page_cache.hpp).
+  const auto generation = pages_.generation(conversation);
+  auto page = read_page(conversation, *key);
+  auto json = std::make_shared<const std::string>(message_page_json(page.messages, page.next_cursor));
+  pages_.put(conversation, generation, *key, json);
+  return json;
+}
+
+PageCache::Page Messages::cached_page_json(Id caller, std::string_view conversation_id, const PageQuery& query) const {
+  auto conversation = parse_id(conversation_id);
+  if (!conversation || !MemberCache::contains(members_.peek(*conversation), caller)) return nullptr;
+  auto key = page_key(query);
+  if (!key) return nullptr;
+  return pages_.find(*conversation, *key);
 }
 
 Result<store::MessageRow> Messages::visible_message(Id user, std::string_view message_id) {
@@ -164,6 +204,7 @@ Result<store::MessageRow> Messages::remove(const store::UserRow& caller, std::st
   const bool already_deleted = message->deleted_at.has_value();
   auto tombstone = store_.soft_delete_message(message->id, clock_.now_ms());
   if (!tombstone) return tombstone.error();
+  pages_.invalidate(tombstone->conversation_id);
   if (!already_deleted)
     publish_to_members("message_deleted", tombstone->conversation_id, message_json(*tombstone));
   return tombstone;

@@ -4,7 +4,7 @@
 // call send(), which acknowledges only after the commit and then publishes.
 //
 // Thread-safety: methods may be called concurrently from worker threads; they
-// block on the store. Ownership: borrows everything it is given.
+// block on the store (except send_async and cached_page_json, which never do). Ownership: borrows everything it is given.
 
 #include <optional>
 #include <string>
@@ -13,6 +13,7 @@
 #include "chat/conversations.hpp"
 #include "chat/events.hpp"
 #include "chat/member_cache.hpp"
+#include "chat/page_cache.hpp"
 #include <functional>
 #include "common/result.hpp"
 #include "store/store.hpp"
@@ -58,6 +59,14 @@ class Messages {
   // on the calling thread. Never reads the store: safe on an IO thread.
   void send_async(Id sender, const SendInput& input, MemberList members, SendDone done);
   Result<MessagePage> page(const store::UserRow& caller, std::string_view conversation_id, const PageQuery& query);
+  // The same page rendered (message_page_json), through the page cache.
+  Result<PageCache::Page> page_json(const store::UserRow& caller, std::string_view conversation_id,
+                                    const PageQuery& query);
+  // The rendered page from memory only: the member list from MemberCache::peek
+  // and the page from the page cache. Null on any miss, and for a non-member or
+  // an invalid query (page_json, on a worker, then answers or refuses). Never
+  // reads the store: safe on an IO thread.
+  PageCache::Page cached_page_json(Id caller, std::string_view conversation_id, const PageQuery& query) const;
   // Moves the caller's watermark to the message's seq (never backwards).
   Result<store::ReadState> mark_read(const store::UserRow& caller, std::string_view message_id);
   // Same, addressed by conversation and message (the socket event's shape).
@@ -67,6 +76,8 @@ class Messages {
 
  private:
   Result<store::MessageRow> visible_message(Id user, std::string_view message_id);
+  static Result<PageKey> page_key(const PageQuery& query);
+  MessagePage read_page(Id conversation, const PageKey& key);
   void publish_to_members(const char* name, Id conversation, std::string json);
 
   store::Store& store_;
@@ -75,6 +86,7 @@ class Messages {
   IdGenerator& ids_;
   const Clock& clock_;
   EventSink& events_;
+  PageCache pages_;
 };
 
 }  // namespace parley::chat

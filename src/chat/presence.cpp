@@ -27,15 +27,24 @@ void Presence::disconnected(Id user) {
   auto it = users_.find(user);
   if (it == users_.end() || it->second.connections == 0) return;
   it->second.last_seen_at = now;
-  if (--it->second.connections == 0) it->second.offline_since = now;
+  if (--it->second.connections == 0) {
+    it->second.offline_since = now;
+    dropped_.emplace_back(now, user);
+  }
 }
 
 std::vector<Id> Presence::expire_offline(TimeMs grace) {
   const TimeMs now = clock_.now_ms();
   std::vector<Id> gone;
   std::lock_guard lock(mutex_);
-  for (auto& [user, entry] : users_) {
-    if (entry.online && entry.connections == 0 && entry.offline_since + grace <= now) {
+  // The clock may step back; then places wait until it passes them again.
+  while (!dropped_.empty() && dropped_.front().first + grace <= now) {
+    const auto [since, user] = dropped_.front();
+    dropped_.pop_front();
+    auto it = users_.find(user);
+    if (it == users_.end()) continue;
+    Entry& entry = it->second;
+    if (entry.online && entry.connections == 0 && entry.offline_since == since) {
       entry.online = false;
       gone.push_back(user);
     }

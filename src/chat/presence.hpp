@@ -7,10 +7,13 @@
 // Thread-safety: every method may be called from any thread (one mutex; the
 // critical sections are a few map operations).
 
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "common/ids.hpp"
@@ -50,6 +53,11 @@ class Presence {
   const Clock& clock_;
   mutable std::mutex mutex_;
   std::unordered_map<Id, Entry> users_;  // GUARDED_BY(mutex_)
+  // (offline_since, user) in the order connections dropped to 0, so that
+  // expire_offline() looks only at users whose grace may be over, not at every
+  // user (it ran over all of them each sweep). A user who reconnected, or
+  // dropped again later, has a newer offline_since and its old place is skipped.
+  std::deque<std::pair<TimeMs, Id>> dropped_;  // GUARDED_BY(mutex_)
 };
 
 }  // namespace parley::chat

@@ -115,6 +115,16 @@ void HttpSession::dispatch(Request request) {
   const auto match = context_.services.router->match(request.method, request.path);
   if (match.outcome == Router::Outcome::found) {
     request.params = match.params;
+    if (match.in_memory) {
+      std::optional<Response> answer;
+      try {
+        answer = (*match.in_memory)(request);
+      } catch (const std::exception& e) {
+        // Not fatal: the worker handler below answers (or reports) properly.
+        spdlog::warn("in-memory handler for {} {} failed: {}", request.method, request.path, e.what());
+      }
+      if (answer) return on_handled(std::move(*answer));
+    }
     // A tracked executor keeps the IO thread's run() alive while the handler
     // runs elsewhere, so a graceful shutdown waits for the answer.
     auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);

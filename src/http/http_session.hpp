@@ -1,6 +1,7 @@
 #pragma once
-// One HTTP/1.1 connection: reads requests (keep-alive), routes them, runs API
-// handlers on the worker pool, writes responses, logs one access line each.
+// One HTTP/1.1 connection: reads requests (keep-alive), routes them, answers
+// from a route's in-memory handler when it can, else runs the route's handler
+// on the worker pool, writes responses, logs one access line each.
 // Bounds: header bytes, body bytes (413), and a deadline for every request read
 // (a client that dribbles bytes is cut off).
 //

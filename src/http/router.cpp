@@ -29,10 +29,11 @@ int specificity(const std::vector<std::string>& segments) {
 
 }  // namespace
 
-void Router::add(std::string method, std::string pattern, Handler handler) {
+void Router::add(std::string method, std::string pattern, Handler handler, InMemoryHandler in_memory) {
   std::vector<std::string> segments;
   for (auto part : split_path(pattern)) segments.emplace_back(part);
-  routes_.push_back({std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
+  routes_.push_back({std::move(method), std::move(pattern), std::move(segments), std::move(handler),
+                     std::move(in_memory)});
   std::stable_sort(routes_.begin(), routes_.end(), [](const Route& a, const Route& b) {
     return specificity(a.segments) > specificity(b.segments);
   });
@@ -63,6 +64,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       if (result.outcome == Outcome::found) continue;
       result.outcome = Outcome::found;
       result.handler = &route.handler;
+      if (route.in_memory) result.in_memory = &route.in_memory;
       match_segments(route, parts, &result.params);
       return result;
     }

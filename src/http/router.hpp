@@ -2,10 +2,17 @@
 // Maps (method, path) to a handler. Patterns are literal segments and ":name"
 // parameters: "/api/messages/:id/read". Literal segments win over parameters.
 //
+// A route may also have an in-memory handler, run first on the connection's IO
+// thread: it answers when it can without blocking (from caches), and returns
+// nullopt otherwise, and then the handler runs on the worker pool. A hop to the
+// pool and back costs more than answering a cached history page
+// (bench/analysis.md), so hot reads are answered where they arrive.
+//
 // Thread-safety: routes are added during start-up on one thread; afterwards the
 // router is read-only and match() may be called from any thread.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,15 +22,18 @@
 namespace parley::http {
 
 using Handler = std::function<Response(Request&)>;
+// Runs on an IO thread: must never block (no store, no locks held for long).
+using InMemoryHandler = std::function<std::optional<Response>(Request&)>;
 
 class Router {
  public:
-  void add(std::string method, std::string pattern, Handler handler);
+  void add(std::string method, std::string pattern, Handler handler, InMemoryHandler in_memory = {});
 
   enum class Outcome { found, not_found, method_not_allowed };
   struct Match {
     Outcome outcome = Outcome::not_found;
     const Handler* handler = nullptr;  // set when found; owned by the router
+    const InMemoryHandler* in_memory = nullptr;  // set when found and the route has one
     Fields params;                     // set when found
     std::string allow;                 // set when method_not_allowed: "GET, PUT"
   };
@@ -38,6 +48,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    InMemoryHandler in_memory;
   };
   static bool match_segments(const Route& route, const std::vector<std::string_view>& parts, Fields* params);
 

@@ -132,6 +132,14 @@ void ChatGateway::on_connect(socketio::ConnectRequest request) {
     request.refuse_with_message("unauthorized");
     return;
   }
+  // A known user's valid token is accepted right here on the IO thread: a
+  // hop to the worker pool and back was the largest cost of a handshake.
+  if (auto user = services_.accounts->authenticate_token_in_memory(auth->as_string())) {
+    socketio::SocketData data;
+    data.user_id = *user;
+    request.accept(std::move(data));
+    return;
+  }
   offload([this, request, token = std::string(auth->as_string())] {
     auto user = services_.accounts->authenticate_token(token);
     if (!user) {
@@ -147,12 +155,44 @@ void ChatGateway::on_connect(socketio::ConnectRequest request) {
 void ChatGateway::on_connection(socketio::Socket& socket) {
   const Id user = socket.data().user_id;
   socket.join(user_room(user));
-  if (services_.presence->connected(user)) offload([this, user] { announce_presence(user, true); });
+  if (services_.presence->connected(user)) queue_presence(user, true);
 }
 
 void ChatGateway::on_disconnect(socketio::Socket& socket) {
   // Offline comes later, after the grace period (sweep), so reconnects do not flap.
   services_.presence->disconnected(socket.data().user_id);
+}
+
+void ChatGateway::queue_presence(Id user, bool online) {
+  {
+    std::lock_guard lock(presence_mutex_);
+    presence_queue_.emplace_back(user, online);
+    if (presence_draining_) return;
+    presence_draining_ = true;
+  }
+  offload([this] { drain_presence(); });
+}
+
+void ChatGateway::drain_presence() {
+  std::vector<std::pair<Id, bool>> batch;
+  for (;;) {
+    {
+      std::lock_guard lock(presence_mutex_);
+      batch.swap(presence_queue_);
+      if (batch.empty()) {
+        presence_draining_ = false;
+        return;
+      }
+    }
+    for (const auto& [user, online] : batch) {
+      try {
+        announce_presence(user, online);
+      } catch (const std::exception& e) {
+        spdlog::error("realtime: presence announcement failed: {}", e.what());
+      }
+    }
+    batch.clear();
+  }
 }
 
 void ChatGateway::announce_presence(Id user, bool online) {
@@ -372,7 +412,7 @@ void ChatGateway::sweep() {
     emit_to_rooms("stop_typing", json::serialize(payload), {conversation_room(key.conversation_id)});
   }
   for (Id user : services_.presence->expire_offline(options_.presence_grace.count()))
-    offload([this, user] { announce_presence(user, false); });
+    queue_presence(user, false);
 }
 
 }  // namespace parley::realtime

@@ -85,6 +85,10 @@ class ChatGateway final : public chat::EventSink {
   void offload(F&& work);
   void emit_to_rooms(std::string_view event, const std::string& json, std::vector<std::string> rooms,
                      socketio::SocketRef except = {});
+  // Queues a user_status announcement; one worker job drains the queue, so a
+  // connect storm costs one worker wake-up per batch, not one per connection.
+  void queue_presence(Id user, bool online);
+  void drain_presence();
   void announce_presence(Id user, bool online);
   void leave_room_everywhere(Id user, Id conversation);
   void sweep();
@@ -103,6 +107,10 @@ class ChatGateway final : public chat::EventSink {
   static constexpr std::size_t kMaxRoomLists = 10'000;
   std::mutex rooms_mutex_;
   std::unordered_map<Id, std::pair<std::shared_ptr<const std::vector<Id>>, RoomList>> room_lists_;  // GUARDED_BY(rooms_mutex_)
+
+  std::mutex presence_mutex_;
+  std::vector<std::pair<Id, bool>> presence_queue_;  // GUARDED_BY(presence_mutex_)
+  bool presence_draining_ = false;                   // GUARDED_BY(presence_mutex_): a drain job is queued or running
 
   std::mutex sweep_mutex_;
   std::condition_variable sweep_cv_;

@@ -236,6 +236,44 @@ describe('messages', () => {
   });
 });
 
+describe('cached history pages (answered from memory on the IO thread)', () => {
+  test('a cached page is never stale: sends, deletes and removals show at once', async () => {
+    const c = (await group(alice, [bob, carol], 'Cache')).json.conversation.id;
+    for (let i = 1; i <= 3; i++) await send(bob, c, `m${i}`);
+    const bodies = async (who, query = '') => {
+      const res = await who.api.get(`/api/messages/${c}${query}`);
+      return res.status === 200 ? res.json.messages.map((m) => m.body) : res.status;
+    };
+    // Asked twice: the second answer comes from the page cache.
+    assert.deepEqual(await bodies(alice), ['m1', 'm2', 'm3']);
+    assert.deepEqual(await bodies(alice), ['m1', 'm2', 'm3']);
+    assert.deepEqual(await bodies(carol, '?limit=2'), ['m2', 'm3']);
+    assert.deepEqual(await bodies(carol, '?limit=2'), ['m2', 'm3']);
+    const fourth = (await send(carol, c, 'm4')).json.message;
+    assert.deepEqual(await bodies(alice), ['m1', 'm2', 'm3', 'm4'], 'a send voids the cached page');
+    assert.deepEqual(await bodies(carol, '?limit=2'), ['m3', 'm4'], 'and every cached page of the conversation');
+    await carol.api.delete(`/api/messages/${fourth.id}`);
+    assert.deepEqual(await bodies(alice), ['m1', 'm2', 'm3', ''], 'a delete voids it too');
+    // Several requests in flight while messages commit: each answer is a
+    // consistent page, and the last one after the sends has every message.
+    await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => send(bob, c, `burst${i}`)),
+      ...Array.from({ length: 20 }, () => bodies(alice, '?limit=100')),
+    ]);
+    const all = await bodies(alice, '?limit=100');
+    assert.equal(all.length, 24);
+    assert.deepEqual(all.filter((b) => b.startsWith('burst')).sort(), Array.from({ length: 20 }, (_, i) => `burst${i}`).sort());
+    // A removed member's cached page is gone with the membership.
+    assert.deepEqual((await bodies(carol, '?limit=2')).length, 2);
+    await alice.api.put(`/api/conversations/${c}`, { removeMemberIds: [carol.user.id] });
+    assert.equal(await bodies(carol, '?limit=2'), 404, 'removed: no cached page either');
+    assert.equal(await bodies(dave), 404, 'never a member');
+    // Bad queries are refused the same whether a page is cached or not.
+    assert.equal(await bodies(alice, '?limit=0'), 400);
+    assert.equal(await bodies(alice, '?before=x'), 400);
+  });
+});
+
 describe('PUT /api/conversations/:id', () => {
   test('admins rename and add; members may only leave; removed members lose access at once', async () => {
     const c = (await group(alice, [bob], 'Before')).json.conversation.id;

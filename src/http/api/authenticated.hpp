@@ -2,7 +2,8 @@
 // Wraps a handler so that it runs only for a valid bearer token, with the
 // caller's user row. 401 otherwise. Also refreshes the caller's lastSeenAt.
 //
-// Thread-safety: the wrapper runs on worker threads like any handler.
+// Thread-safety: authenticated() runs on worker threads like any handler;
+// authenticated_in_memory() on IO threads, so it must never block.
 
 #include <utility>
 
@@ -20,6 +21,22 @@ Handler authenticated(const ApiContext& context, F handler) {
     if (!user) return error_response(user.error());
     if (presence) presence->touch(user->id);
     return handler(request, *user);
+  };
+}
+
+// The in-memory handler (router.hpp) of an authenticated route: runs `handler`
+// (std::optional<Response>(Request&, Id caller)) on the IO thread when the
+// token can be checked without the store (Accounts::authenticate_in_memory),
+// and leaves the request to the worker handler otherwise.
+template <class F>
+InMemoryHandler authenticated_in_memory(const ApiContext& context, F handler) {
+  return [accounts = context.accounts, presence = context.presence,
+          handler = std::move(handler)](Request& request) -> std::optional<Response> {
+    auto user = accounts->authenticate_in_memory(request.authorization);
+    if (!user) return std::nullopt;
+    std::optional<Response> response = handler(request, *user);
+    if (response && presence) presence->touch(*user);
+    return response;
   };
 }
 

@@ -8,9 +8,9 @@
 namespace parley::http::api {
 
 void add_health_routes(Router& router, const ApiContext& context) {
-  router.add("GET", "/healthz", [](Request&) {
-    return json_response(200, boost::json::object{{"status", "ok"}});
-  });
+  // Liveness needs nothing but a running IO thread: answered where it arrives.
+  const auto alive = [](Request&) { return json_text_response(200, R"({"status":"ok"})"); };
+  router.add("GET", "/healthz", alive, [alive](Request& r) -> std::optional<Response> { return alive(r); });
   router.add("GET", "/readyz", [store = context.store](Request&) {
     if (auto status = store->ping(); !status) {
       Response response = error_response(Error::unavailable("store not ready: " + status.error().message));

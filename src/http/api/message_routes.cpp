@@ -25,14 +25,26 @@ Response send(const ApiContext& context, Request& request, const store::UserRow&
   return json_text_response(sent->created ? 201 : 200, "{\"message\":" + chat::message_json(sent->message) + "}");
 }
 
-Response history(const ApiContext& context, Request& request, const store::UserRow& caller) {
+chat::PageQuery page_query(const Request& request) {
   chat::PageQuery query;
   if (auto v = request.query_param("before")) query.before = std::string(*v);
   if (auto v = request.query_param("after")) query.after = std::string(*v);
   if (auto v = request.query_param("limit")) query.limit = std::string(*v);
-  auto page = context.messages->page(caller, request.param("conversationId"), query);
+  return query;
+}
+
+Response history(const ApiContext& context, Request& request, const store::UserRow& caller) {
+  auto page = context.messages->page_json(caller, request.param("conversationId"), page_query(request));
   if (!page) return error_response(page.error());
-  return json_text_response(200, chat::message_page_json(page->messages, page->next_cursor));
+  return json_text_response(200, **page);
+}
+
+// The pages every member asks for on opening a conversation come from the page
+// cache, answered on the IO thread; everything else goes to history() above.
+std::optional<Response> cached_history(const ApiContext& context, Request& request, Id caller) {
+  auto page = context.messages->cached_page_json(caller, request.param("conversationId"), page_query(request));
+  if (!page) return std::nullopt;
+  return json_text_response(200, *page);
 }
 
 Response read(const ApiContext& context, Request& request, const store::UserRow& caller) {
@@ -55,7 +67,8 @@ void add_message_routes(Router& router, const ApiContext& context) {
   router.add("POST", "/api/messages",
              authenticated(context, [context](Request& r, const store::UserRow& u) { return send(context, r, u); }));
   router.add("GET", "/api/messages/:conversationId",
-             authenticated(context, [context](Request& r, const store::UserRow& u) { return history(context, r, u); }));
+             authenticated(context, [context](Request& r, const store::UserRow& u) { return history(context, r, u); }),
+             authenticated_in_memory(context, [context](Request& r, Id u) { return cached_history(context, r, u); }));
   router.add("PUT", "/api/messages/:id/read",
              authenticated(context, [context](Request& r, const store::UserRow& u) { return read(context, r, u); }));
   router.add("DELETE", "/api/messages/:id",

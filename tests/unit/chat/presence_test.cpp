@@ -44,3 +44,52 @@ TEST(Presence, TouchRecordsLastSeen) {
 
 }  // namespace
 }  // namespace parley::chat
+
+namespace parley::chat {
+namespace {
+
+TEST(Presence, OnlyTheLatestDropOfAUserCounts) {
+  FakeClock clock;
+  Presence presence(clock);
+  presence.connected(4);
+  presence.disconnected(4);  // drop at t0
+  clock.advance(5000);
+  presence.connected(4);
+  presence.disconnected(4);  // drop at t0 + 5 s
+  clock.advance(5000);
+  EXPECT_TRUE(presence.expire_offline(10000).empty()) << "the first drop's grace is over, not the last one's";
+  clock.advance(5000);
+  EXPECT_EQ(presence.expire_offline(10000), std::vector<Id>{4});
+  EXPECT_TRUE(presence.expire_offline(10000).empty()) << "announced once";
+}
+
+TEST(Presence, StillConnectedUsersNeverExpire) {
+  FakeClock clock;
+  Presence presence(clock);
+  presence.connected(5);
+  presence.connected(5);
+  presence.disconnected(5);
+  clock.advance(60000);
+  EXPECT_TRUE(presence.expire_offline(10000).empty());
+  EXPECT_TRUE(presence.state(5).online);
+}
+
+TEST(Presence, ManyUsersExpireInTheOrderTheyLeft) {
+  FakeClock clock;
+  Presence presence(clock);
+  for (Id user = 1; user <= 100; ++user) presence.connected(user);
+  for (Id user = 1; user <= 100; ++user) {
+    presence.disconnected(user);
+    clock.advance(10);
+  }
+  clock.advance(10000 - 1000);  // the first 1000 ms of drops (users 1..10 and part of 11) are over
+  const auto gone = presence.expire_offline(10000);
+  ASSERT_FALSE(gone.empty());
+  EXPECT_EQ(gone.front(), 1);
+  EXPECT_LE(gone.size(), 11u);
+  clock.advance(10000);
+  EXPECT_EQ(gone.size() + presence.expire_offline(10000).size(), 100u);
+}
+
+}  // namespace
+}  // namespace parley::chat

@@ -75,3 +75,28 @@ TEST_F(RouterTest, DescribeListsEveryRoute) {
 
 }  // namespace
 }  // namespace parley::http
+
+namespace parley::http {
+namespace {
+
+TEST(RouterInMemory, ARouteCarriesItsInMemoryHandlerAndOthersNone) {
+  Router router;
+  router.add("GET", "/a", named("slow"), [](Request&) -> std::optional<Response> {
+    Response r;
+    r.body = "fast";
+    return r;
+  });
+  router.add("GET", "/b", named("only"));
+  auto a = router.match("GET", "/a");
+  ASSERT_EQ(a.outcome, Router::Outcome::found);
+  ASSERT_NE(a.in_memory, nullptr);
+  Request request;
+  EXPECT_EQ((*a.in_memory)(request)->body, "fast");
+  EXPECT_EQ(call(a), "slow") << "the worker handler is still there for misses";
+  auto b = router.match("GET", "/b");
+  ASSERT_EQ(b.outcome, Router::Outcome::found);
+  EXPECT_EQ(b.in_memory, nullptr);
+}
+
+}  // namespace
+}  // namespace parley::http
