@@ -2,7 +2,11 @@
 # History read benchmark (issue 3): GET /api/messages/:id pages of 50 under wrk
 # with a keep-alive connection pool, against a release build.
 # Usage: bench/history.sh [SECONDS] [CONNECTIONS] [WRK_THREADS]
-# Prints wrk's report and one summary line: "history: N requests/s".
+# Two runs: the latest page, the one every member asks for when opening the
+# conversation (answered from the page cache on the IO thread), then pages before
+# random seqs (bench/history-random.lua: mostly cache misses, read from SQLite on
+# a worker). Prints wrk's reports and two summary lines:
+#   "history: N requests/s" and "history-uncached: M requests/s".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -34,4 +38,9 @@ echo "history: wrk -t$wrk_threads -c$connections -d${seconds}s $url/api/messages
 wrk -t"$wrk_threads" -c"$connections" -d"${seconds}s" --latency -H "Authorization: Bearer $token" \
   "$url/api/messages/$cid?limit=50" | tee "$data/wrk.txt"
 rps=$(awk '/Requests\/sec/ {print $2}' "$data/wrk.txt")
+echo "history: wrk -t$wrk_threads -c$connections -d${seconds}s -s bench/history-random.lua $url/api/messages/$cid?limit=50"
+wrk -t"$wrk_threads" -c"$connections" -d"${seconds}s" --latency -s bench/history-random.lua \
+  -H "Authorization: Bearer $token" "$url/api/messages/$cid?limit=50" | tee "$data/wrk-random.txt"
+rps_random=$(awk '/Requests\/sec/ {print $2}' "$data/wrk-random.txt")
 echo "history: $rps requests/s"
+echo "history-uncached: $rps_random requests/s"

@@ -225,7 +225,11 @@ if (history) {
   const m = history.match(/history: ([0-9.]+) requests\/s/);
   line('## History reads (REST)');
   line();
-  line(`\`bench/history.sh\`: \`GET /api/messages/:id?limit=50\` under wrk with 64 keep-alive connections: **${m ? int(Number(m[1])) : '?'} requests/s** (Parley only: the peer has no REST API).`);
+  const u = history.match(/history-uncached: ([0-9.]+) requests\/s/);
+  line(`\`bench/history.sh\`: \`GET /api/messages/:id?limit=50\` (pages of 50, about 12.7 KB) under wrk with 64 keep-alive connections (Parley only: the peer has no REST API):`);
+  line();
+  line(`- the latest page, which every member asks for on opening a conversation (served from the page cache): **${m ? int(Number(m[1])) : '?'} requests/s** (target 50,000);`);
+  line(`- pages before random seqs (\`-s bench/history-random.lua\`: mostly cache misses, each read from SQLite): **${u ? int(Number(u[1])) : '?'} requests/s**.`);
   line();
 }
 

@@ -159,7 +159,7 @@ fi
 
 if [ "${BENCH_HISTORY:-1}" = 1 ]; then
   section "history reads (bench/history.sh)"
-  PARLEY_BIN=$parley bench/history.sh "$duration" 64 1 | tee "$results/history.txt" | tail -3
+  PARLEY_BIN=$parley bench/history.sh "$duration" 64 1 | tee "$results/history.txt" | tail -2
 fi
 
 section "docs/benchmarks.md"

@@ -3,7 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
@@ -61,6 +62,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   started_ = std::chrono::steady_clock::now();
   keep_alive_ = message.keep_alive() && !context_.stopping;
   head_request_ = message.method() == bhttp::verb::head;
+  request_version_ = message.version();
   log_method_ = std::string(message.method_string());
   log_target_ = std::string(message.target());
 
@@ -160,28 +162,43 @@ void HttpSession::on_handled(Response response) {
   if (state_ == State::closed) return;
   state_ = State::writing;
   if (context_.stopping) keep_alive_ = false;
-  response_ = {};
-  response_.version(11);
-  response_.result(static_cast<unsigned>(response.status));
-  response_.set(bhttp::field::content_type, response.content_type);
-  for (auto& [name, value] : response.headers) response_.insert(name, value);
-  const std::size_t size = response.body.size();
-  response_.keep_alive(keep_alive_);
-  if (head_request_) {
-    response_.content_length(size);
-  } else {
-    response_.body() = std::move(response.body);
-    response_.prepare_payload();
+  // The head is written by hand into a buffer kept across requests, and the
+  // body goes out as a second buffer of the same write: Beast's serializer and
+  // its field list cost more than the rest of answering a cached page.
+  const std::string& body = response.shared_body ? *response.shared_body : response.body;
+  head_.clear();
+  head_ += "HTTP/1.1 ";
+  head_ += std::to_string(response.status);
+  head_ += ' ';
+  head_ += bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+  head_ += "\r\nContent-Type: ";
+  head_ += response.content_type;
+  head_ += "\r\nContent-Length: ";
+  head_ += std::to_string(body.size());
+  head_ += "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    head_ += name;
+    head_ += ": ";
+    head_ += value;
+    head_ += "\r\n";
   }
-  log_access(response.status, size);
+  if (!keep_alive_) head_ += "Connection: close\r\n";
+  else if (request_version_ == 10) head_ += "Connection: keep-alive\r\n";
+  head_ += "\r\n";
+  log_access(response.status, body.size());
+  body_ = std::move(response);
+  const std::string& kept = body_.shared_body ? *body_.shared_body : body_.body;
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
+                                            head_request_ ? asio::const_buffer() : asio::buffer(kept)};
   stream_.expires_after(context_.options.header_timeout);
-  bhttp::async_write(stream_, response_,
-                     [self = shared_from_this(), keep = keep_alive_](beast::error_code ec, std::size_t bytes) {
-                       self->on_write(keep, ec, bytes);
-                     });
+  asio::async_write(stream_, buffers,
+                    [self = shared_from_this(), keep = keep_alive_](beast::error_code ec, std::size_t bytes) {
+                      self->on_write(keep, ec, bytes);
+                    });
 }
 
 void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+  body_ = {};
   if (ec || !keep_alive || !keep_alive_ || context_.stopping) return do_close();
   do_read();
 }

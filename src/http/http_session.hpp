@@ -11,7 +11,6 @@
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <array>
@@ -49,11 +48,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  boost::beast::http::response<boost::beast::http::string_body> response_;
+  std::string head_;  // the response's status line and headers; capacity kept across requests
+  Response body_;     // the response being written (its body must outlive the write)
   SessionContext& context_;
   State state_ = State::reading;
   bool keep_alive_ = true;
   bool head_request_ = false;
+  unsigned request_version_ = 11;
   bool linger_ = false;
   std::array<char, 4096> discard_;
   std::string remote_;

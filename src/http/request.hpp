@@ -5,6 +5,7 @@
 // Thread-safety: plain values. A Request is built on the connection's IO thread,
 // then handed (moved) to the worker that runs its handler.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,9 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // When set, sent instead of `body` without a copy (a cached page shared by
+  // many responses).
+  std::shared_ptr<const std::string> shared_body;
   Fields headers;  // extra headers (Allow, Retry-After, Cache-Control, ...)
 };
 

@@ -36,7 +36,9 @@ chat::PageQuery page_query(const Request& request) {
 Response history(const ApiContext& context, Request& request, const store::UserRow& caller) {
   auto page = context.messages->page_json(caller, request.param("conversationId"), page_query(request));
   if (!page) return error_response(page.error());
-  return json_text_response(200, **page);
+  Response response;
+  response.shared_body = std::move(*page);
+  return response;
 }
 
 // The pages every member asks for on opening a conversation come from the page
@@ -44,7 +46,9 @@ Response history(const ApiContext& context, Request& request, const store::UserR
 std::optional<Response> cached_history(const ApiContext& context, Request& request, Id caller) {
   auto page = context.messages->cached_page_json(caller, request.param("conversationId"), page_query(request));
   if (!page) return std::nullopt;
-  return json_text_response(200, *page);
+  Response response;
+  response.shared_body = std::move(page);  // not copied: many answers share one cached page
+  return response;
 }
 
 Response read(const ApiContext& context, Request& request, const store::UserRow& caller) {

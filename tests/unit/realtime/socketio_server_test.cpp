@@ -63,7 +63,7 @@ class Harness {
   http::Response wait(const Pending& pending, std::chrono::milliseconds limit = 2000ms) {
     run_until([&] { return pending->has_value(); }, limit);
     EXPECT_TRUE(pending->has_value()) << "no answer";
-    return pending->value_or(http::Response{599, "", "", {}});
+    return pending->value_or(http::Response{599, "", "", nullptr, {}});
   }
 
   // A polling client.
