@@ -28,7 +28,7 @@ const machine = Object.fromEntries(
   }),
 );
 
-const scenarios = ['idle', 'storm', 'fanout-latency', 'fanout-max', 'fanout-rooms1000', 'persist'];
+const scenarios = ['idle', 'storm', 'fanout-latency', 'fanout-latency-memdisk', 'fanout-max', 'fanout-rooms1000', 'persist'];
 const r = {};
 for (const s of scenarios) r[s] = { parley: result(s, 'parley'), peer: result(s, 'peer') };
 
@@ -94,6 +94,12 @@ const targets = [
     known: lat(P('fanout-latency'), 'p99_ms') != null,
   },
   {
+    name: 'Fan-out: the same with the data folder on tmpfs (fsync free): the fan-out path without the disk',
+    value: `${ms(lat(P('fanout-latency-memdisk'), 'p99_ms'))} at ${int(deliveries(P('fanout-latency-memdisk')))}/s`,
+    met: lat(P('fanout-latency-memdisk'), 'p99_ms') <= 5 && deliveries(P('fanout-latency-memdisk')) >= 0.98 * 500000,
+    known: lat(P('fanout-latency-memdisk'), 'p99_ms') != null,
+  },
+  {
     name: 'Fan-out: no delivery lost or duplicated (lost / dup: 500k ; max ; rooms1000)',
     value: fanouts.map((s) => lostDup(P(s))).join(' ; '),
     met: fanouts.every((s) => !traffic(P(s)) || (traffic(P(s)).lost === 0 && traffic(P(s)).duplicated === 0)),
@@ -154,6 +160,7 @@ line('|---|---|');
 line(`| CPU | ${machine.cpu || '?'}, ${machine.nproc || '?'} cores (shared with the generator) |`);
 line(`| memory | ${machine.memory || '?'} |`);
 line(`| kernel | ${machine.kernel || '?'} |`);
+line(`| disk: one fsync where the data folder lives | ${machine.fsync_ms || '?'}: every persisted message waits for at least one |`);
 line(`| load average before the run | ${machine.loadavg || '?'} (other work on the machine shows here) |`);
 line(`| Node.js / socket.io (peer) | ${machine.node || '?'} / ${machine.socketio || '?'} |`);
 line();
@@ -193,6 +200,11 @@ for (const q of ['p50_ms', 'p90_ms', 'p99_ms', 'p999_ms', 'max_ms']) {
 row('fanout-latency', 'ack latency p99', (x) => ackLat(x, 'p99_ms'), ms, false);
 row('fanout-latency', 'server CPU (cores)', (x) => get(x, 'server', 'cpu_cores'), cores, null);
 row('fanout-latency', 'generator CPU (cores)', (x) => get(x, 'traffic', 'generator_cpu_cores'), cores, null);
+row('fanout-latency-memdisk', 'deliveries/s (data folder on tmpfs)', deliveries, int);
+for (const q of ['p50_ms', 'p99_ms', 'p999_ms']) {
+  row('fanout-latency-memdisk', `latency ${q.replace('_ms', '').replace('p999', 'p99.9')}`, (x) => lat(x, q), ms, false);
+}
+row('fanout-latency-memdisk', 'server CPU (cores)', (x) => get(x, 'server', 'cpu_cores'), cores, null);
 const allLost = (pick) => fanouts.map((s) => lostDup(pick(s))).join(' ; ');
 const seqBack = (pick) => fanouts.map((s) => int(get(pick(s), 'traffic', 'seq_backwards'))).join(' ; ');
 line(`| fanout | lost / duplicated (500k ; max ; rooms1000) | ${allLost(P)} | ${allLost(Q)} | |`);

@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 jobs=$(nproc)
-scenarios=${BENCH_SCENARIOS:-"idle storm fanout-latency fanout-max fanout-rooms1000 persist"}
+scenarios=${BENCH_SCENARIOS:-"idle storm fanout-latency fanout-latency-memdisk fanout-max fanout-rooms1000 persist"}
 targets=${BENCH_TARGETS:-"parley peer"}
 duration=${BENCH_DURATION:-5}
 results=bench/results
@@ -48,12 +48,13 @@ cleanup() {
 trap cleanup EXIT
 
 # Starts a fresh server of kind $1; sets server_pid and server_addr (HOST:PORT).
+# $2 (optional): the folder to make Parley's data folder in (default: beside the results).
 start_server() {
   local kind=$1 data
   server_log=$(mktemp "$tmp/server.XXXXXX.log")
   case "$kind" in
     parley)
-      data=$(mktemp -d "$tmp/data.XXXXXX")
+      data=$(mktemp -d "${2:-$tmp}/data.XXXXXX")
       "$parley" serve --listen 127.0.0.1:0 --data-dir "$data" --password-cost minimal \
         --rate-limit off --log-level warn >"$server_log" 2>&1 &
       ;;
@@ -89,6 +90,9 @@ scenario_args() {
     # 10 rooms of 100 members, 5 senders per room: 100 msgs/s per sender offers
     # 5,000 messages/s, that is 500,000 deliveries/s.
     fanout-latency) echo "fanout --rooms 10 --members 100 --senders 5 --rate 100 --duration $duration" ;;
+    # The same with Parley's data folder on tmpfs, where fsync costs nothing: the
+    # latency of the fan-out path itself, without the disk's commit time (Parley only).
+    fanout-latency-memdisk) scenario_args fanout-latency ;;
     # The same rooms offered 4,000,000 deliveries/s: what comes out is the server's maximum.
     fanout-max) echo "fanout --rooms 10 --members 100 --senders 5 --rate 800 --duration $duration" ;;
     # Rooms of 1,000: the same deliveries from a tenth of the messages, so the fan-out
@@ -105,7 +109,7 @@ run_scenario() {
   args=$(scenario_args "$name")
   out=$results/$name-$target.json
   rm -f "$out"
-  start_server "$target"
+  if [ "$name" = fanout-latency-memdisk ]; then start_server "$target" "$memdisk"; else start_server "$target"; fi
   cmd="$loadgen $args --target $target --server $server_addr --server-pid $server_pid"
   echo "\$ $cmd"
   # shellcheck disable=SC2086
@@ -124,8 +128,13 @@ run_scenario() {
   stop_server
 }
 
+# tmpfs for fanout-latency-memdisk (shared memory is tmpfs on Linux).
+memdisk=$(mktemp -d /dev/shm/parley-bench.XXXXXX)
+trap 'cleanup; rm -rf "$memdisk"' EXIT
+
 for name in $scenarios; do
   for target in $targets; do
+    [ "$name" = fanout-latency-memdisk ] && [ "$target" != parley ] && continue
     section "$name: $target"
     run_scenario "$name" "$target"
   done
@@ -168,6 +177,20 @@ section "docs/benchmarks.md"
   echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "memory=$(free -g | awk '/Mem:/ {print $2}') GiB"
   echo "kernel=$(uname -r)"
+  # The floor under every persisted message's latency: one fsync of the disk that
+  # holds the data folder (synchronous=FULL syncs the WAL at every commit).
+  python3 - "$tmp" <<'PY'
+import os, sys, time
+path = os.path.join(sys.argv[1], "fsync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+times = []
+for _ in range(200):
+    os.write(fd, b"x" * 4096)
+    t = time.perf_counter(); os.fsync(fd); times.append((time.perf_counter() - t) * 1e3)
+os.close(fd); os.unlink(path)
+times.sort()
+print(f"fsync_ms=p50 {times[100]:.2f}, p99 {times[197]:.2f} (200 fsyncs of 4 KiB writes)")
+PY
   echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "node=$(node --version)"
   echo "socketio=$(node -p 'require("./bench/peers/socketio-node/node_modules/socket.io/package.json").version')"
