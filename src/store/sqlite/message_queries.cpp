@@ -29,9 +29,18 @@ Result<std::vector<MessageRow>> all_messages(Stmt& st, bool reverse, const char*
 
 }  // namespace
 
-Result<AppendResult> append_message(Connection& db, const MessageRow& draft) {
+Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, MessageRow draft) {
   Seq last_seq = 0;
-  {
+  if (const ConversationSeqs::Entry* entry = seqs.find(draft.conversation_id)) {
+    // This transaction appended to the conversation already: its last_seq is
+    // in memory (the row is written before COMMIT); only membership is asked.
+    Stmt st = db.prepare("SELECT 1 FROM members WHERE conversation_id = ?1 AND user_id = ?2");
+    st.bind(1, draft.conversation_id).bind(2, draft.sender_id);
+    int rc = st.step();
+    if (rc == SQLITE_DONE) return Error::not_found("no such conversation");
+    if (rc != SQLITE_ROW) return st.error("append_message");
+    last_seq = entry->last_seq;
+  } else {
     Stmt st = db.prepare(
         "SELECT c.last_seq, EXISTS (SELECT 1 FROM members m WHERE m.conversation_id = c.id AND m.user_id = ?2)"
         " FROM conversations c WHERE c.id = ?1");
@@ -42,7 +51,8 @@ Result<AppendResult> append_message(Connection& db, const MessageRow& draft) {
     if (st.i64(1) == 0) return Error::not_found("no such conversation");
     last_seq = st.i64(0);
   }
-  MessageRow row = draft;
+  // The draft becomes the stored row: moved, not copied (its two strings).
+  MessageRow row = std::move(draft);
   row.seq = last_seq + 1;
   row.deleted_at.reset();
   {
@@ -52,13 +62,14 @@ Result<AppendResult> append_message(Connection& db, const MessageRow& draft) {
     Stmt st = db.prepare(
         "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, deleted_at, body)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7) ON CONFLICT (sender_id, client_msg_id) DO NOTHING");
+    // `row` outlives `st` (this block), so SQLite may read its text in place.
     st.bind(1, row.conversation_id)
         .bind(2, row.seq)
         .bind(3, row.id)
         .bind(4, row.sender_id)
-        .bind(5, row.client_msg_id)
+        .bind_static(5, row.client_msg_id)
         .bind(6, row.created_at)
-        .bind(7, row.body);
+        .bind_static(7, row.body);
     if (!st.run()) {
       if (is_constraint(st.rc()) && st.rc() != SQLITE_CONSTRAINT_FOREIGNKEY) {
         return Error::conflict("id_taken", "a message with this id exists");
@@ -70,21 +81,18 @@ Result<AppendResult> append_message(Connection& db, const MessageRow& draft) {
     // A repeat: answer with the stored message; nothing new is stored.
     Stmt st = db.prepare("SELECT " PARLEY_MESSAGE_COLUMNS("m") " FROM messages m"
                          " WHERE m.sender_id = ?1 AND m.client_msg_id = ?2");
-    st.bind(1, draft.sender_id).bind(2, draft.client_msg_id);
+    st.bind(1, row.sender_id).bind_static(2, row.client_msg_id);
     auto stored = one_message(st, "append_message");
     if (!stored) return stored.error();
     if (!*stored) return Error::internal("append_message: a conflicting message vanished");
-    if ((*stored)->conversation_id != draft.conversation_id) {
+    if ((*stored)->conversation_id != row.conversation_id) {
       return Error::conflict("client_msg_id_reused", "clientMsgId was already used in another conversation");
     }
     return AppendResult{std::move(**stored), false};
   }
-  {
-    Stmt st = db.prepare(
-        "UPDATE conversations SET last_seq = ?2, last_activity_at = max(last_activity_at, ?3) WHERE id = ?1");
-    st.bind(1, row.conversation_id).bind(2, row.seq).bind(3, row.created_at);
-    if (!st.run()) return st.error("append_message");
-  }
+  // Last, once nothing can fail any more: conversations.last_seq and
+  // last_activity_at are written once per transaction (ConversationSeqs).
+  seqs.appended(row.conversation_id, row.seq, row.created_at);
   return AppendResult{std::move(row), true};
 }
 
@@ -100,7 +108,9 @@ Result<MessageRow> soft_delete_message(Connection& db, Id message, TimeMs at) {
   return std::move(**row);
 }
 
-Result<ReadState> advance_read(Connection& db, Id conversation, Id user, Seq seq) {
+Result<ReadState> advance_read(Connection& db, ConversationSeqs& seqs, Id conversation, Id user, Seq seq) {
+  // Reads conversations.last_seq: bring the row up to date with this transaction's appends.
+  if (Status s = seqs.sync(db, conversation); !s) return s.error();
   Seq current = 0;
   Seq last_seq = 0;
   {

@@ -11,6 +11,7 @@
 #include "common/result.hpp"
 #include "store/records.hpp"
 #include "store/sqlite/connection.hpp"
+#include "store/sqlite/conversation_seqs.hpp"
 #include "store/store.hpp"
 
 namespace parley::store::sqlite {
@@ -19,11 +20,13 @@ namespace parley::store::sqlite {
 // (sender_id, client_msg_id) in the same conversation returns the stored row
 // (created = false); the same pair already used in ANOTHER conversation is
 // conflict "client_msg_id_reused" (the key is unique per sender, and answering
-// with a message from elsewhere would mislead the client).
-Result<AppendResult> append_message(Connection& db, const MessageRow& draft);
+// with a message from elsewhere would mislead the client). The conversation's
+// last_seq / last_activity_at move in `seqs`, written to the row before COMMIT.
+// `draft` is taken by value: it becomes the stored row without copying its text.
+Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, MessageRow draft);
 Result<MessageRow> soft_delete_message(Connection& db, Id message, TimeMs at);
 // Watermark = max(current, min(seq, last_seq)). not_found if not a member.
-Result<ReadState> advance_read(Connection& db, Id conversation, Id user, Seq seq);
+Result<ReadState> advance_read(Connection& db, ConversationSeqs& seqs, Id conversation, Id user, Seq seq);
 
 Result<std::optional<MessageRow>> message_by_id(Connection& db, Id id);
 Result<std::vector<MessageRow>> messages(Connection& db, Id conversation, std::optional<Seq> before,

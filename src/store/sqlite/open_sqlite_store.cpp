@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 
@@ -66,11 +67,24 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
                                           [&](Connection& db) { return configure_common(db, options, options.reader_cache_kib); });
   if (!readers) return readers.error();
 
-  auto writer = std::make_unique<sqlite::Writer>(std::move(writer_db).value(), options.max_batch, options.max_queue);
+  sqlite::CheckpointerOptions checkpoints;
+  checkpoints.passive_pages = options.checkpoint_pages;
+  checkpoints.wrap_pages = options.checkpoint_wrap_pages;
+  checkpoints.restart_pages = options.checkpoint_restart_pages;
+  checkpoints.busy_timeout_ms = std::max(1, std::min(1000, options.busy_timeout_ms / 4));
+  checkpoints.synchronous_full = options.synchronous_full;
+  auto checkpointer = sqlite::Checkpointer::open(options.path, checkpoints);
+  if (!checkpointer) return checkpointer.error();
+  if (Status s = (*checkpointer)->attach(**writer_db); !s) return s.error();
+
+  auto seqs = std::make_unique<sqlite::ConversationSeqs>();
+  auto writer = std::make_unique<sqlite::Writer>(std::move(writer_db).value(), options.max_batch, options.max_queue,
+                                                 seqs.get());
   spdlog::info("sqlite: opened {} (schema {}, {} readers, synchronous={})", options.path,
                sqlite::latest_schema_version(), options.readers, options.synchronous_full ? "FULL" : "NORMAL");
   return std::unique_ptr<Store>(
-      std::make_unique<sqlite::SqliteStore>(options, std::move(writer), std::move(readers).value()));
+      std::make_unique<sqlite::SqliteStore>(options, std::move(seqs), std::move(writer), std::move(readers).value(),
+                                            std::move(checkpointer).value()));
 }
 
 }  // namespace parley::store

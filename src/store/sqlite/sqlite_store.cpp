@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <future>
+#include <optional>
 #include <utility>
 
 #include "store/sqlite/conversation_queries.hpp"
@@ -22,15 +23,59 @@ Status to_status(const Result<std::monostate>& r) {
 
 Error closing() { return Error::unavailable("the store is closing or overloaded"); }
 
+// One asynchronous append, as its own job type rather than a FunctionJob: one
+// allocation per message (this object) instead of three (the job, the work
+// function holding the draft, the shared callback), and the draft moves into
+// the stored row instead of being copied.
+class AppendJob final : public WriteJob {
+ public:
+  using Done = std::function<void(Result<AppendResult>)>;
+  AppendJob(ConversationSeqs& seqs, MessageRow draft, Done done)
+      : seqs_(seqs), draft_(std::move(draft)), done_(std::move(done)) {}
+
+  bool run(Connection& db) override {
+    result_.emplace(sqlite::append_message(db, seqs_, std::move(draft_)));
+    return result_->ok();
+  }
+
+  // append_message writes with one single-row INSERT (no trigger), the last
+  // thing that can fail: a failed append changed nothing.
+  bool atomic() const override { return true; }
+
+  void complete(const Error* failure) override {
+    if (failure != nullptr) {
+      done_(*failure);
+    } else if (result_) {
+      done_(std::move(*result_));
+    } else {
+      done_(closing());  // refused by the writer: it never ran
+    }
+  }
+
+ private:
+  ConversationSeqs& seqs_;
+  MessageRow draft_;
+  Done done_;
+  std::optional<Result<AppendResult>> result_;
+};
+
 }  // namespace
 
-SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers)
-    : options_(std::move(options)), writer_(std::move(writer)), readers_(std::move(readers)) {}
+SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<ConversationSeqs> seqs, std::unique_ptr<Writer> writer,
+                         std::unique_ptr<ReaderPool> readers, std::unique_ptr<Checkpointer> checkpointer)
+    : options_(std::move(options)),
+      seqs_(std::move(seqs)),
+      writer_(std::move(writer)),
+      readers_(std::move(readers)),
+      checkpointer_(std::move(checkpointer)) {}
 
 SqliteStore::~SqliteStore() {
-  writer_->stop();   // refuses new writes, commits the queued ones, joins the thread
-  readers_.reset();  // waits for reads in flight (there should be none), closes the readers
-  if (Connection* db = writer_->connection_after_stop()) {
+  writer_->stop();  // refuses new writes, commits the queued ones, joins the thread
+  Connection* db = writer_->connection_after_stop();
+  if (db != nullptr) checkpointer_->detach(*db);  // no commit can reach the hook any more
+  checkpointer_->stop();  // waits for a checkpoint in progress, closes its connection
+  readers_.reset();       // waits for reads in flight (there should be none), closes the readers
+  if (db != nullptr) {
     int rc = db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
     if (rc != SQLITE_OK) spdlog::warn("sqlite: final checkpoint of {} failed: {}", options_.path, sqlite3_errstr(rc));
   }
@@ -144,15 +189,12 @@ Status SqliteStore::update_conversation(Id conversation, const ConversationChang
 // ---- messages
 
 Result<AppendResult> SqliteStore::append_message(const MessageRow& draft) {
-  return write<AppendResult>([&](Connection& db) { return sqlite::append_message(db, draft); });
+  return write<AppendResult>([&](Connection& db) { return sqlite::append_message(db, *seqs_, draft); });
 }
 
 void SqliteStore::append_message_async(MessageRow draft, std::function<void(Result<AppendResult>)> done) {
-  auto shared_done = std::make_shared<std::function<void(Result<AppendResult>)>>(std::move(done));
-  auto job = make_job<AppendResult>(
-      [draft = std::move(draft)](Connection& db) { return sqlite::append_message(db, draft); },
-      [shared_done](Result<AppendResult> r) { (*shared_done)(std::move(r)); });
-  if (!writer_->submit(std::move(job), false)) (*shared_done)(closing());
+  std::unique_ptr<WriteJob> job = std::make_unique<AppendJob>(*seqs_, std::move(draft), std::move(done));
+  if (!writer_->submit(std::move(job), false)) job->complete(nullptr);  // refused: never ran
 }
 
 std::optional<MessageRow> SqliteStore::message_by_id(Id id) {
@@ -171,7 +213,7 @@ Result<MessageRow> SqliteStore::soft_delete_message(Id message, TimeMs at) {
 }
 
 Result<ReadState> SqliteStore::advance_read(Id conversation, Id user, Seq seq) {
-  return write<ReadState>([&](Connection& db) { return sqlite::advance_read(db, conversation, user, seq); });
+  return write<ReadState>([&](Connection& db) { return sqlite::advance_read(db, *seqs_, conversation, user, seq); });
 }
 
 std::int64_t SqliteStore::unread_count(Id conversation, Id user) {

@@ -30,6 +30,14 @@ struct SqliteOptions {
   // cache holds the file for all of them anyway, and N large private caches
   // warmed by per-connection lookups showed up as server RSS (bench/analysis.md).
   int reader_cache_kib = 1024;
+  // WAL checkpoints (checkpointer.hpp): a PASSIVE one on a background thread
+  // every `checkpoint_pages` new WAL frames; once the WAL holds
+  // `checkpoint_wrap_pages` the writer copies the rest so that the WAL starts
+  // again; a reader that pins the WAL past `checkpoint_restart_pages` is waited
+  // for (RESTART, blocks writes meanwhile).
+  int checkpoint_pages = 1000;
+  int checkpoint_wrap_pages = 16384;
+  int checkpoint_restart_pages = 65536;
 };
 
 // Opens (creating if needed) and migrates the database. Refuses, leaving the file

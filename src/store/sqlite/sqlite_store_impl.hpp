@@ -9,10 +9,14 @@
 // append_message_async: when the write queue is full or the store is closing,
 // `done` runs at once, on the caller's thread, with ErrorKind::unavailable.
 //
-// Thread-safety: as Store. Ownership: owns the writer and the readers.
+// Thread-safety: as Store. Ownership: owns the writer, the readers, the
+// checkpointer (already attached to the writer's connection) and the writer's
+// ConversationSeqs (the Writer was built with it).
 
 #include <memory>
 
+#include "store/sqlite/checkpointer.hpp"
+#include "store/sqlite/conversation_seqs.hpp"
 #include "store/sqlite/reader_pool.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/writer.hpp"
@@ -22,7 +26,8 @@ namespace parley::store::sqlite {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(SqliteOptions options, std::unique_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers);
+  SqliteStore(SqliteOptions options, std::unique_ptr<ConversationSeqs> seqs, std::unique_ptr<Writer> writer,
+              std::unique_ptr<ReaderPool> readers, std::unique_ptr<Checkpointer> checkpointer);
   ~SqliteStore() override;
 
   Status ping() override;
@@ -57,8 +62,11 @@ class SqliteStore final : public Store {
   // For tests and metrics.
   WriterStats writer_stats() const { return writer_->stats(); }
   std::size_t write_queue_depth() const { return writer_->queue_depth(); }
+  CheckpointerStats checkpointer_stats() const { return checkpointer_->stats(); }
   // Submits an arbitrary job (tests use it to hold the writer or inject faults).
   bool submit_for_test(std::unique_ptr<WriteJob> job) { return writer_->submit(std::move(job), true); }
+  // The writer's per-transaction seqs, for such jobs. Writer thread only.
+  ConversationSeqs& seqs_for_test() { return *seqs_; }
 
  private:
   // Runs `work` in the writer's next transaction and waits for the outcome.
@@ -69,8 +77,10 @@ class SqliteStore final : public Store {
   T read(const char* what, Work work, T fallback);
 
   SqliteOptions options_;
+  std::unique_ptr<ConversationSeqs> seqs_;  // writer thread only; outlives writer_
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<ReaderPool> readers_;
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace parley::store::sqlite

@@ -47,6 +47,13 @@ Stmt& Stmt::bind(int index, std::string_view text) {
   return *this;
 }
 
+Stmt& Stmt::bind_static(int index, std::string_view text) {
+  if (stmt_ == nullptr || failed(rc_)) return *this;
+  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK) rc_ = rc;
+  return *this;
+}
+
 Stmt& Stmt::bind_opt(int index, std::optional<std::int64_t> value) {
   return value ? bind(index, *value) : bind_null(index);
 }

@@ -1,5 +1,6 @@
 #include "store/sqlite/writer.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
@@ -27,15 +28,16 @@ Error as_unavailable(Error e) {
 
 }  // namespace
 
-Writer::Writer(std::unique_ptr<Connection> db, int max_batch, int max_queue)
+Writer::Writer(std::unique_ptr<Connection> db, int max_batch, int max_queue, TransactionState* state)
     : db_(std::move(db)),
+      state_(state),
       max_batch_(static_cast<std::size_t>(std::max(1, max_batch))),
       max_queue_(static_cast<std::size_t>(std::max(1, max_queue))),
       thread_([this] { do_loop(); }) {}
 
 Writer::~Writer() { stop(); }
 
-bool Writer::submit(std::unique_ptr<WriteJob> job, bool wait) {
+bool Writer::submit(std::unique_ptr<WriteJob>&& job, bool wait) {
   {
     std::unique_lock lock(mu_);
     if (wait) has_room_.wait(lock, [&] { return stopping_ || queue_.size() < max_queue_; });
@@ -73,6 +75,7 @@ std::size_t Writer::queue_depth() const {
 }
 
 void Writer::do_loop() {
+  pthread_setname_np(pthread_self(), "sqlite-writer");  // for top -H and perf: the thread that bounds sends
   std::vector<std::unique_ptr<WriteJob>> batch;
   for (;;) {
     {
@@ -92,19 +95,20 @@ void Writer::do_loop() {
 }
 
 void Writer::do_batch(std::vector<std::unique_ptr<WriteJob>>& jobs) {
-  std::vector<std::optional<Error>> outcome(jobs.size());
+  // Kept across batches: a fresh vector per batch was a large allocation (up
+  // to max_batch entries) and a malloc_consolidate on every commit.
+  outcome_.clear();
+  outcome_.resize(jobs.size());
   std::size_t next = 0;
-  while (next < jobs.size()) next = do_transaction(jobs, next, outcome);
+  while (next < jobs.size()) next = do_transaction(jobs, next, outcome_);
 }
 
 std::size_t Writer::do_transaction(std::vector<std::unique_ptr<WriteJob>>& jobs, std::size_t next,
                                    std::vector<std::optional<Error>>& outcome) {
   const std::size_t first = next;
-  int rc = db_->exec("BEGIN IMMEDIATE");
+  int rc = run_cached(*db_, "BEGIN IMMEDIATE");
   if (rc != SQLITE_OK) {
-    Error failure = as_unavailable(db_->error(rc, "begin write transaction"));
-    failed_transactions_++;
-    on_done(jobs, first, jobs.size(), outcome, &failure);
+    do_abandon(jobs, first, jobs.size(), outcome, as_unavailable(db_->error(rc, "begin write transaction")));
     return jobs.size();
   }
   bool intact = true;
@@ -113,21 +117,25 @@ std::size_t Writer::do_transaction(std::vector<std::unique_ptr<WriteJob>>& jobs,
     ++next;
   }
   if (!intact) {
-    if (db_->in_transaction()) db_->exec("ROLLBACK");
-    Error failure = Error::unavailable("the write transaction was abandoned: " + std::string(sqlite3_errmsg(db_->handle())));
-    failed_transactions_++;
-    on_done(jobs, first, next, outcome, &failure);
+    do_abandon(jobs, first, next, outcome,
+               Error::unavailable("the write transaction was abandoned: " + std::string(sqlite3_errmsg(db_->handle()))));
     return next;
   }
-  rc = db_->exec("COMMIT");
+  if (state_ != nullptr) {
+    if (Status s = state_->before_commit(*db_); !s) {
+      spdlog::error("sqlite: {}", s.error().message);
+      do_abandon(jobs, first, next, outcome, as_unavailable(s.error()));
+      return next;
+    }
+  }
+  rc = run_cached(*db_, "COMMIT");
   if (rc != SQLITE_OK) {
     Error failure = as_unavailable(db_->error(rc, "commit"));
-    if (db_->in_transaction()) db_->exec("ROLLBACK");
     spdlog::error("sqlite: {}", failure.message);
-    failed_transactions_++;
-    on_done(jobs, first, next, outcome, &failure);
+    do_abandon(jobs, first, next, outcome, failure);
     return next;
   }
+  if (state_ != nullptr) state_->transaction_ended();
   transactions_++;
   std::uint64_t size = next - first;
   std::uint64_t largest = largest_batch_.load();
@@ -137,7 +145,38 @@ std::size_t Writer::do_transaction(std::vector<std::unique_ptr<WriteJob>>& jobs,
   return next;
 }
 
+void Writer::do_abandon(std::vector<std::unique_ptr<WriteJob>>& jobs, std::size_t first, std::size_t last,
+                        std::vector<std::optional<Error>>& outcome, const Error& failure) {
+  if (db_->in_transaction()) db_->exec("ROLLBACK");
+  if (state_ != nullptr) state_->transaction_ended();
+  failed_transactions_++;
+  on_done(jobs, first, last, outcome, &failure);
+}
+
+bool Writer::do_atomic_job(WriteJob& job, std::optional<Error>& outcome) {
+  bool keep = false;
+  try {
+    keep = job.run(*db_);
+  } catch (const std::exception& e) {
+    outcome = Error::internal(std::string("write failed: ") + e.what());
+    return false;  // no savepoint to undo what it did: the transaction goes
+  } catch (...) {
+    outcome = Error::internal("write failed: unknown exception");
+    return false;
+  }
+  if (!db_->in_transaction()) return false;
+  if (state_ != nullptr) {
+    if (keep) {
+      state_->job_released();
+    } else {
+      state_->job_rolled_back();
+    }
+  }
+  return true;
+}
+
 bool Writer::do_job(WriteJob& job, std::optional<Error>& outcome) {
+  if (job.atomic()) return do_atomic_job(job, outcome);
   int rc = run_cached(*db_, "SAVEPOINT job");
   if (rc != SQLITE_OK) {
     outcome = as_unavailable(db_->error(rc, "savepoint"));
@@ -156,9 +195,13 @@ bool Writer::do_job(WriteJob& job, std::optional<Error>& outcome) {
   if (!db_->in_transaction()) return false;
   if (keep && !outcome) {
     rc = run_cached(*db_, "RELEASE job");
+    if (rc == SQLITE_OK && state_ != nullptr) state_->job_released();
   } else {
     rc = run_cached(*db_, "ROLLBACK TO job");
-    if (rc == SQLITE_OK) rc = run_cached(*db_, "RELEASE job");
+    if (rc == SQLITE_OK) {
+      if (state_ != nullptr) state_->job_rolled_back();
+      rc = run_cached(*db_, "RELEASE job");
+    }
   }
   if (rc != SQLITE_OK) {
     spdlog::error("sqlite: ending savepoint failed: {}", sqlite3_errmsg(db_->handle()));

@@ -3,10 +3,11 @@
 //
 // Group commit: the thread takes every queued job (up to max_batch), runs them
 // in ONE transaction (BEGIN IMMEDIATE … COMMIT: one WAL fsync for the batch),
-// then completes each job. Each job runs inside its own SAVEPOINT, so a job that
-// fails (a constraint, not found) rolls back only itself. If COMMIT fails, or
-// SQLite abandons the transaction (I/O error, disk full), every job of that
-// transaction completes with ErrorKind::unavailable and none of it is stored.
+// then completes each job. Each job runs inside its own SAVEPOINT (or is
+// atomic() by itself), so a job that fails (a constraint, not found) rolls back
+// only itself. If COMMIT fails, or SQLite abandons the transaction (I/O error,
+// disk full), every job of that transaction completes with
+// ErrorKind::unavailable and none of it is stored.
 // While one batch commits the next one queues, so the batch size follows load.
 //
 // Bounds: at most max_queue jobs wait. submit(job, wait=true) blocks until there
@@ -40,6 +41,29 @@ class WriteJob {
   // committed for a reason outside the job (COMMIT failed, the transaction was
   // lost, the job threw); otherwise the job reports what run() decided.
   virtual void complete(const Error* failure) = 0;
+  // true: run() needs no SAVEPOINT because whenever it returns false it has
+  // changed nothing (e.g. its only write is one single-row statement, which
+  // SQLite undoes by itself when it fails, and nothing can fail after it). A
+  // savepoint per job costs its open and release and a copy into the
+  // sub-journal of each page the job first touches inside it. If such a job throws, the whole
+  // transaction is rolled back (what it changed is unknown).
+  virtual bool atomic() const { return false; }
+};
+
+// Writer-thread state that lives for one transaction and follows its
+// savepoints (ConversationSeqs is one): what a job changed is kept if its
+// savepoint is released and undone if it is rolled back; before COMMIT the state
+// writes itself into the transaction; when the transaction ends, committed or
+// not, it starts empty. All calls on the writer thread.
+class TransactionState {
+ public:
+  virtual ~TransactionState() = default;
+  // After the last job, before COMMIT, inside the transaction. An error fails
+  // the whole transaction (every job of it completes with unavailable).
+  virtual Status before_commit(Connection& db) = 0;
+  virtual void job_released() = 0;
+  virtual void job_rolled_back() = 0;
+  virtual void transaction_ended() = 0;
 };
 
 struct WriterStats {
@@ -51,14 +75,16 @@ struct WriterStats {
 
 class Writer {
  public:
-  Writer(std::unique_ptr<Connection> db, int max_batch, int max_queue);
+  // `state` (may be null) must outlive the Writer.
+  Writer(std::unique_ptr<Connection> db, int max_batch, int max_queue, TransactionState* state = nullptr);
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
   // stop(), then the connection closes.
   ~Writer();
 
-  // false: refused (closing, or full and !wait); the job was not run nor completed.
-  bool submit(std::unique_ptr<WriteJob> job, bool wait);
+  // false: refused (closing, or full and !wait); the job was not run nor
+  // completed and `job` still holds it (moved from only when accepted).
+  bool submit(std::unique_ptr<WriteJob>&& job, bool wait);
 
   // Stops accepting, runs every queued job, joins the thread. Idempotent.
   void stop();
@@ -79,10 +105,18 @@ class Writer {
                              std::vector<std::optional<Error>>& outcome);
   // One job in its savepoint; false if the transaction can no longer be committed.
   bool do_job(WriteJob& job, std::optional<Error>& outcome);
+  // An atomic() job, without a savepoint; false as do_job, or if it threw.
+  bool do_atomic_job(WriteJob& job, std::optional<Error>& outcome);
   void on_done(std::vector<std::unique_ptr<WriteJob>>& jobs, std::size_t first, std::size_t last,
                std::vector<std::optional<Error>>& outcome, const Error* failure);
 
+  // Ends the transaction (ROLLBACK if still open) and fails jobs[first, last).
+  void do_abandon(std::vector<std::unique_ptr<WriteJob>>& jobs, std::size_t first, std::size_t last,
+                  std::vector<std::optional<Error>>& outcome, const Error& failure);
+
   std::unique_ptr<Connection> db_;  // only the writer thread touches it until stop() returns
+  TransactionState* state_;         // only the writer thread
+  std::vector<std::optional<Error>> outcome_;  // only the writer thread: per job of the batch
   const std::size_t max_batch_;
   const std::size_t max_queue_;
 
