@@ -84,6 +84,11 @@ Worker::Worker(const Options& options, const Plan& plan, int index, int command_
       Sender sender;
       sender.sock = static_cast<std::uint32_t>(socks_.size());
       sender.slot = sp.sender_slot;
+      if (options_.rate > 0 && options_.senders > 0) {
+        const double total = static_cast<double>(plan_.room_ids.size()) * options_.senders;
+        const double index = static_cast<double>(sp.room) * options_.senders + sp.sender_slot;
+        sender.phase_ns = static_cast<std::uint64_t>(index / total * (1e9 / options_.rate));
+      }
       if (options_.use_ack) sender.sent_ns.assign(ring, 0);
       senders_.push_back(std::move(sender));
     }
@@ -311,7 +316,9 @@ void Worker::pace_senders(std::uint64_t now) {
     if (options_.rate > 0) {
       // Open loop: the schedule does not wait for the server; a send that would exceed
       // the window is skipped (and counted), never caught up later in a burst.
-      const auto due = static_cast<std::uint64_t>(static_cast<double>(now - t_go_) * options_.rate / 1e9);
+      const std::uint64_t start = t_go_ + sender.phase_ns;
+      const auto due =
+          now < start ? 0 : static_cast<std::uint64_t>(static_cast<double>(now - start) * options_.rate / 1e9);
       while (sender.scheduled < due) {
         ++sender.scheduled;
         if (!options_.use_ack || sender.outstanding < window) {

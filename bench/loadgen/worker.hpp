@@ -64,6 +64,10 @@ class Worker final : private SioSocket::Listener, private EventLoop::Handler {
     std::uint32_t sock = 0;
     std::int32_t slot = 0;
     std::uint64_t scheduled = 0;  // sends due so far (open loop)
+    // Open loop: this sender's offset within the send interval. Senders are spread
+    // evenly over it, as independent users are; in phase, every sender's message
+    // left in the same millisecond and the latency measured those bursts.
+    std::uint64_t phase_ns = 0;
     std::uint64_t sent = 0;
     std::uint64_t outstanding = 0;
     std::vector<std::uint64_t> sent_ns;  // ring indexed by ack id

@@ -1,5 +1,7 @@
 #include "realtime/io/thread_context.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <sys/random.h>
 
 #include <algorithm>
@@ -72,6 +74,23 @@ void ThreadContext::dispose(std::unique_ptr<Disposable> object) {
 void ThreadContext::linger(std::shared_ptr<Lingering> connection, Clock::time_point deadline) {
   lingering_.emplace_back(deadline, std::move(connection));
   ensure_ticking();
+}
+
+void ThreadContext::drain_inbox() {
+  enter();
+  {
+    std::lock_guard lock(inbox_mutex_);
+    draining_.swap(inbox_);
+    inbox_posted_ = false;
+  }
+  for (auto& task : draining_) {
+    try {
+      task();
+    } catch (const std::exception& e) {
+      spdlog::error("realtime: a task posted to IO thread {} failed: {}", index_, e.what());
+    }
+  }
+  draining_.clear();
 }
 
 void ThreadContext::post_batch() {

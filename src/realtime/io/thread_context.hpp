@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <utility>
 #include <vector>
@@ -76,13 +77,19 @@ class ThreadContext {
   void enter() noexcept;
   bool is_current() const noexcept { return current() == this; }
 
-  // Runs `fn` on this thread (from any thread).
+  // Runs `fn` on this thread (from any thread), after the tasks posted before it.
+  // Tasks wait in an inbox drained by one Asio handler: a producer that posts
+  // many (the store's writer completing a commit of hundreds of messages: an ack
+  // and a broadcast each) wakes this thread once, not once per task.
   template <class F>
   void post(F&& fn) {
-    boost::asio::post(io_, [this, fn = std::forward<F>(fn)]() mutable {
-      enter();
-      fn();
-    });
+    {
+      std::lock_guard lock(inbox_mutex_);
+      inbox_.emplace_back(std::forward<F>(fn));
+      if (inbox_posted_) return;
+      inbox_posted_ = true;
+    }
+    boost::asio::post(io_, [this] { drain_inbox(); });
   }
 
   // ---- on this thread only ----
@@ -103,6 +110,29 @@ class ThreadContext {
   void on_tick(boost::system::error_code ec);
   void post_batch();
   void run_batch();
+  void drain_inbox();
+
+  // A move-only callable (posted lambdas may own requests and callbacks).
+  class Task {
+   public:
+    template <class F>
+    explicit Task(F&& fn) : impl_(std::make_unique<Impl<std::decay_t<F>>>(std::forward<F>(fn))) {}
+    void operator()() { impl_->run(); }
+
+   private:
+    struct Base {
+      virtual ~Base() = default;
+      virtual void run() = 0;
+    };
+    template <class F>
+    struct Impl final : Base {
+      explicit Impl(F&& f) : fn(std::move(f)) {}
+      explicit Impl(const F& f) : fn(f) {}
+      void run() override { fn(); }
+      F fn;
+    };
+    std::unique_ptr<Base> impl_;
+  };
 
   boost::asio::io_context& io_;
   int index_;
@@ -118,6 +148,11 @@ class ThreadContext {
   std::uint8_t random_pool_[256];
   std::size_t random_pos_ = sizeof random_pool_;
   ThreadCounters counters_;
+
+  std::mutex inbox_mutex_;
+  std::vector<Task> inbox_;    // GUARDED_BY(inbox_mutex_)
+  bool inbox_posted_ = false;  // GUARDED_BY(inbox_mutex_): a drain_inbox() handler is queued
+  std::vector<Task> draining_;  // this thread only: the tasks being run, capacity kept
 };
 
 class IoThreads {
