@@ -131,13 +131,12 @@ Result<MessagePage> Messages::page(const store::UserRow& caller, std::string_vie
   return read_page(member->conversation_id, *key);
 }
 
-Result<PageCache::Page> Messages::page_json(const store::UserRow& caller, std::string_view conversation_id,
-                                            const PageQuery& query) {
-  auto member = conversations_.require_member(caller.id, conversation_id);
-  if (!member) return member.error();
+Result<PageCache::Page> Messages::page_json(Id caller, std::string_view conversation_id, const PageQuery& query) {
+  auto id = parse_id(conversation_id);
+  if (!id || !MemberCache::contains(members_.get(*id), caller)) return Error::not_found("conversation not found");
   auto key = page_key(query);
   if (!key) return key.error();
-  const Id conversation = member->conversation_id;
+  const Id conversation = *id;
   if (auto cached = pages_.find(conversation, *key)) return cached;
   // Taken before the read: a change committed after it voids this page (see page_cache.hpp).
   const auto generation = pages_.generation(conversation);

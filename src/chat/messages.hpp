@@ -59,9 +59,9 @@ class Messages {
   // on the calling thread. Never reads the store: safe on an IO thread.
   void send_async(Id sender, const SendInput& input, MemberList members, SendDone done);
   Result<MessagePage> page(const store::UserRow& caller, std::string_view conversation_id, const PageQuery& query);
-  // The same page rendered (message_page_json), through the page cache.
-  Result<PageCache::Page> page_json(const store::UserRow& caller, std::string_view conversation_id,
-                                    const PageQuery& query);
+  // The same page rendered (message_page_json), through the page cache; the
+  // membership comes from MemberCache (loaded from the store on a miss).
+  Result<PageCache::Page> page_json(Id caller, std::string_view conversation_id, const PageQuery& query);
   // The rendered page from memory only: the member list from MemberCache::peek
   // and the page from the page cache. Null on any miss, and for a non-member or
   // an invalid query (page_json, on a worker, then answers or refuses). Never

@@ -24,6 +24,25 @@ Handler authenticated(const ApiContext& context, F handler) {
   };
 }
 
+// Like authenticated(), for handlers that need only the caller's id
+// (Response(Request&, Id caller)): a known user's token is checked without the
+// store (Accounts::authenticate_in_memory), others read the user row.
+template <class F>
+Handler authenticated_id(const ApiContext& context, F handler) {
+  return [accounts = context.accounts, presence = context.presence, handler = std::move(handler)](Request& request) {
+    Id caller = 0;
+    if (auto known = accounts->authenticate_in_memory(request.authorization)) {
+      caller = *known;
+    } else {
+      auto user = accounts->authenticate(request.authorization);
+      if (!user) return error_response(user.error());
+      caller = user->id;
+    }
+    if (presence) presence->touch(caller);
+    return handler(request, caller);
+  };
+}
+
 // The in-memory handler (router.hpp) of an authenticated route: runs `handler`
 // (std::optional<Response>(Request&, Id caller)) on the IO thread when the
 // token can be checked without the store (Accounts::authenticate_in_memory),

@@ -33,7 +33,7 @@ chat::PageQuery page_query(const Request& request) {
   return query;
 }
 
-Response history(const ApiContext& context, Request& request, const store::UserRow& caller) {
+Response history(const ApiContext& context, Request& request, Id caller) {
   auto page = context.messages->page_json(caller, request.param("conversationId"), page_query(request));
   if (!page) return error_response(page.error());
   Response response;
@@ -71,7 +71,7 @@ void add_message_routes(Router& router, const ApiContext& context) {
   router.add("POST", "/api/messages",
              authenticated(context, [context](Request& r, const store::UserRow& u) { return send(context, r, u); }));
   router.add("GET", "/api/messages/:conversationId",
-             authenticated(context, [context](Request& r, const store::UserRow& u) { return history(context, r, u); }),
+             authenticated_id(context, [context](Request& r, Id u) { return history(context, r, u); }),
              authenticated_in_memory(context, [context](Request& r, Id u) { return cached_history(context, r, u); }));
   router.add("PUT", "/api/messages/:id/read",
              authenticated(context, [context](Request& r, const store::UserRow& u) { return read(context, r, u); }));
