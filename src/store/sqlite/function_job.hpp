@@ -19,18 +19,13 @@
 
 namespace parley::store::sqlite {
 
+// The completion every job with a Result<T> shares: the transaction's failure
+// if it failed, else the job's own result, else `not_run` (the writer refused
+// the job, or completed it without running it).
 template <class T>
-class FunctionJob final : public WriteJob {
+class ResultJob : public WriteJob {
  public:
-  using Work = std::function<Result<T>(Connection&)>;
   using Done = std::function<void(Result<T>)>;
-
-  FunctionJob(Work work, Done done) : work_(std::move(work)), done_(std::move(done)) {}
-
-  bool run(Connection& db) override {
-    result_.emplace(work_(db));
-    return result_->ok();
-  }
 
   void complete(const Error* failure) override {
     if (failure != nullptr) {
@@ -38,14 +33,35 @@ class FunctionJob final : public WriteJob {
     } else if (result_) {
       done_(std::move(*result_));
     } else {
-      done_(Error::internal("write job completed without running"));
+      done_(not_run_);
     }
+  }
+
+ protected:
+  ResultJob(Done done, Error not_run) : done_(std::move(done)), not_run_(std::move(not_run)) {}
+  std::optional<Result<T>> result_;  // set by run()
+
+ private:
+  Done done_;
+  Error not_run_;
+};
+
+template <class T>
+class FunctionJob final : public ResultJob<T> {
+ public:
+  using Work = std::function<Result<T>(Connection&)>;
+  using typename ResultJob<T>::Done;
+
+  FunctionJob(Work work, Done done)
+      : ResultJob<T>(std::move(done), Error::internal("write job completed without running")), work_(std::move(work)) {}
+
+  bool run(Connection& db) override {
+    this->result_.emplace(work_(db));
+    return this->result_->ok();
   }
 
  private:
   Work work_;
-  Done done_;
-  std::optional<Result<T>> result_;
 };
 
 template <class T>

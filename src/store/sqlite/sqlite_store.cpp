@@ -27,11 +27,11 @@ Error closing() { return Error::unavailable("the store is closing or overloaded"
 // allocation per message (this object) instead of three (the job, the work
 // function holding the draft, the shared callback), and the draft moves into
 // the stored row instead of being copied.
-class AppendJob final : public WriteJob {
+class AppendJob final : public ResultJob<AppendResult> {
  public:
-  using Done = std::function<void(Result<AppendResult>)>;
+  // Completed without running only when the writer refused it (closing).
   AppendJob(ConversationSeqs& seqs, MessageRow draft, Done done)
-      : seqs_(seqs), draft_(std::move(draft)), done_(std::move(done)) {}
+      : ResultJob(std::move(done), closing()), seqs_(seqs), draft_(std::move(draft)) {}
 
   bool run(Connection& db) override {
     result_.emplace(sqlite::append_message(db, seqs_, std::move(draft_)));
@@ -42,21 +42,9 @@ class AppendJob final : public WriteJob {
   // thing that can fail: a failed append changed nothing.
   bool atomic() const override { return true; }
 
-  void complete(const Error* failure) override {
-    if (failure != nullptr) {
-      done_(*failure);
-    } else if (result_) {
-      done_(std::move(*result_));
-    } else {
-      done_(closing());  // refused by the writer: it never ran
-    }
-  }
-
  private:
   ConversationSeqs& seqs_;
   MessageRow draft_;
-  Done done_;
-  std::optional<Result<AppendResult>> result_;
 };
 
 }  // namespace

@@ -3,17 +3,7 @@
 namespace parley::store::testing {
 namespace {
 
-class MessagesTest : public StoreTest {
- protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    me_ = add_user("me");
-    you_ = add_user("you");
-    g_ = add_group(me_.id, {you_.id});
-  }
-  UserRow me_, you_;
-  Id g_ = 0;
-};
+using MessagesTest = GroupOfTwoTest;
 
 TEST_F(MessagesTest, AppendAssignsSeqAndMovesTheConversation) {
   MessageRow a = send(g_, me_.id, "first");

@@ -37,14 +37,11 @@ TEST(ConversationSeqsTest, ARolledBackJobIsUndoneAndAnEndedTransactionForgotten)
   EXPECT_EQ(seqs.size(), 0u);
 }
 
-class SeqsTest : public StoreTest {
+class SeqsTest : public GroupOfTwoTest {
  protected:
   void SetUp() override {
-    StoreTest::SetUp();
-    me_ = add_user("me");
-    you_ = add_user("you");
-    g_ = add_group(me_.id, {you_.id});
-    h_ = add_group(you_.id, {me_.id});
+    GroupOfTwoTest::SetUp();
+    h_ = add_group(you_.id, {me_.id});  // a second conversation, created by "you"
   }
 
   std::future<Result<AppendResult>> append_async(Id conversation, Id sender, const std::string& body) {
@@ -72,8 +69,7 @@ class SeqsTest : public StoreTest {
     while (impl().write_queue_depth() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 
-  UserRow me_, you_;
-  Id g_ = 0, h_ = 0;
+  Id h_ = 0;
 };
 
 TEST_F(SeqsTest, AppendsSharingATransactionGetContiguousSeqsAndMoveTheRowOnce) {
