@@ -164,19 +164,21 @@ void HttpSession::on_handled(Response response) {
   if (context_.stopping) keep_alive_ = false;
   // The head is written by hand into a buffer kept across requests, and the
   // body goes out as a second buffer of the same write: Beast's serializer and
-  // its field list cost more than the rest of answering a cached page.
-  const std::string& body = response.shared_body ? *response.shared_body : response.body;
+  // its field list cost more than the rest of answering a cached page. The
+  // response is kept until the write completes: the body is sent from it.
+  response_ = std::move(response);
+  const std::string& body = response_.shared_body ? *response_.shared_body : response_.body;
   head_.clear();
   head_ += "HTTP/1.1 ";
-  head_ += std::to_string(response.status);
+  head_ += std::to_string(response_.status);
   head_ += ' ';
-  head_ += bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+  head_ += bhttp::obsolete_reason(static_cast<bhttp::status>(response_.status));
   head_ += "\r\nContent-Type: ";
-  head_ += response.content_type;
+  head_ += response_.content_type;
   head_ += "\r\nContent-Length: ";
   head_ += std::to_string(body.size());
   head_ += "\r\n";
-  for (const auto& [name, value] : response.headers) {
+  for (const auto& [name, value] : response_.headers) {
     head_ += name;
     head_ += ": ";
     head_ += value;
@@ -185,11 +187,9 @@ void HttpSession::on_handled(Response response) {
   if (!keep_alive_) head_ += "Connection: close\r\n";
   else if (request_version_ == 10) head_ += "Connection: keep-alive\r\n";
   head_ += "\r\n";
-  log_access(response.status, body.size());
-  body_ = std::move(response);
-  const std::string& kept = body_.shared_body ? *body_.shared_body : body_.body;
+  log_access(response_.status, body.size());
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
-                                            head_request_ ? asio::const_buffer() : asio::buffer(kept)};
+                                            head_request_ ? asio::const_buffer() : asio::buffer(body)};
   stream_.expires_after(context_.options.header_timeout);
   asio::async_write(stream_, buffers,
                     [self = shared_from_this(), keep = keep_alive_](beast::error_code ec, std::size_t bytes) {
@@ -198,7 +198,7 @@ void HttpSession::on_handled(Response response) {
 }
 
 void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
-  body_ = {};
+  response_ = {};
   if (ec || !keep_alive || !keep_alive_ || context_.stopping) return do_close();
   do_read();
 }

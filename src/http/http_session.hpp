@@ -49,7 +49,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::string head_;  // the response's status line and headers; capacity kept across requests
-  Response body_;     // the response being written (its body must outlive the write)
+  Response response_;  // the response being written (its body must outlive the write)
   SessionContext& context_;
   State state_ = State::reading;
   bool keep_alive_ = true;

@@ -134,21 +134,22 @@ void ChatGateway::on_connect(socketio::ConnectRequest request) {
   }
   // A known user's valid token is accepted right here on the IO thread: a
   // hop to the worker pool and back was the largest cost of a handshake.
-  if (auto user = services_.accounts->authenticate_token_in_memory(auth->as_string())) {
+  const auto accept_as = [](const socketio::ConnectRequest& request, Id user) {
     socketio::SocketData data;
-    data.user_id = *user;
+    data.user_id = user;
     request.accept(std::move(data));
+  };
+  if (auto user = services_.accounts->authenticate_token_in_memory(auth->as_string())) {
+    accept_as(request, *user);
     return;
   }
-  offload([this, request, token = std::string(auth->as_string())] {
+  offload([this, request, accept_as, token = std::string(auth->as_string())] {
     auto user = services_.accounts->authenticate_token(token);
     if (!user) {
       request.refuse_with_message("unauthorized");
       return;
     }
-    socketio::SocketData data;
-    data.user_id = user->id;
-    request.accept(std::move(data));
+    accept_as(request, user->id);
   });
 }
 
