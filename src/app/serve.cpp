@@ -1,6 +1,5 @@
 #include "app/serve.hpp"
 
-#include <malloc.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -14,6 +13,7 @@
 #include <fstream>
 #include <spdlog/spdlog.h>
 
+#include "app/allocator.hpp"
 #include "app/logging.hpp"
 #include "auth/secret.hpp"
 #include "auth/tokens.hpp"
@@ -79,19 +79,11 @@ Result<std::string> store_path(const ServeConfig& config) {
   return Error::bad_request("invalid_store", "--store: expected sqlite:PATH, got '" + config.store + "'");
 }
 
-// glibc gives each thread that allocates its own malloc arena (up to 8 per
-// core), and memory freed into one arena is not reused by another: with the
-// worker pool, the writer and the IO threads, idle RSS grew by ≈ 0.2 KiB per
-// connection in arenas (bench/analysis.md). Two arenas suffice on the machines
-// Parley targets. MALLOC_ARENA_MAX in the environment still wins.
-void limit_malloc_arenas() {
-  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
-}
 
 }  // namespace
 
 int serve(const ServeConfig& config) {
-  limit_malloc_arenas();  // before any thread starts
+  const std::string allocator = configure_allocator();  // before any thread starts
   auto access_log = setup_logging(config.log_level, config.log_format);
   const auto files = realtime::raise_open_files_limit();
   if (files.after < 4096) spdlog::warn("open files limited to {}: few connections fit", files.after);
@@ -213,8 +205,8 @@ int serve(const ServeConfig& config) {
 
   if (auto status = server.start(); !status) return fail(status.error().message);
   gateway.start();
-  spdlog::info("parley {} listening on http://{}:{} ({} IO threads, {} workers, data in {})", PARLEY_VERSION,
-               config.listen_host, server.port(), config.threads, workers, config.data_dir);
+  spdlog::info("parley {} listening on http://{}:{} ({} IO threads, {} workers, data in {}, {})", PARLEY_VERSION,
+               config.listen_host, server.port(), config.threads, workers, config.data_dir, allocator);
   std::printf("parley is running at http://%s:%u/\n", config.listen_host.c_str(), server.port());
   std::fflush(stdout);
 

@@ -7,10 +7,11 @@
 
 namespace parley::store::sqlite {
 
-Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, int flags, const std::string& uri) {
+Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, int flags, const std::string& uri,
+                                                      const char* vfs) {
   sqlite3* db = nullptr;
   if (!uri.empty()) flags |= SQLITE_OPEN_URI;
-  int rc = sqlite3_open_v2(uri.empty() ? path.c_str() : uri.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(uri.empty() ? path.c_str() : uri.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, vfs);
   if (rc != SQLITE_OK) {
     std::string message = "cannot open database " + path + ": " +
                           (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));

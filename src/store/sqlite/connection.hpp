@@ -23,8 +23,10 @@ class Connection {
  public:
   // sqlite3_open_v2(path, flags | SQLITE_OPEN_NOMUTEX), extended result codes on.
   // With `uri`, opens that URI (SQLITE_OPEN_URI) instead; `path` still names the
-  // file in errors. The error names the file.
-  static Result<std::unique_ptr<Connection>> open(const std::string& path, int flags, const std::string& uri = {});
+  // file in errors. The error names the file. `vfs` names a registered VFS
+  // (null: the default one).
+  static Result<std::unique_ptr<Connection>> open(const std::string& path, int flags, const std::string& uri = {},
+                                                  const char* vfs = nullptr);
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -13,6 +13,7 @@
 #include "store/sqlite/preflight.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/sqlite_store_impl.hpp"
+#include "store/sqlite/wal_write_buffer.hpp"
 
 namespace parley::store {
 
@@ -58,7 +59,9 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
   if (options.path.empty()) return Error::bad_request("bad_store_path", "the SQLite store needs a file path");
   if (Status s = sqlite::preflight(options.path, options.quick_check, options.busy_timeout_ms); !s) return s.error();
 
-  auto writer_db = Connection::open(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  // The WAL write buffer relies on a WAL sync at every commit (wal_write_buffer.hpp).
+  const char* writer_vfs = options.synchronous_full ? sqlite::wal_write_buffer_vfs() : nullptr;
+  auto writer_db = Connection::open(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, {}, writer_vfs);
   if (!writer_db) return writer_db.error();
   if (Status s = configure_writer(**writer_db, options); !s) return s.error();
   if (Status s = sqlite::apply_migrations(**writer_db); !s) return s.error();

@@ -42,6 +42,11 @@ class AppendJob final : public ResultJob<AppendResult> {
   // thing that can fail: a failed append changed nothing.
   bool atomic() const override { return true; }
 
+  // Appends to different conversations touch different rows and seqs (a
+  // clientMsgId reused by one sender across two conversations in one batch is
+  // a race that either order settles the same way: one stored, one duplicate).
+  std::int64_t commute_group() const override { return draft_.conversation_id; }
+
  private:
   ConversationSeqs& seqs_;
   MessageRow draft_;

@@ -9,6 +9,8 @@
 // disk full), every job of that transaction completes with
 // ErrorKind::unavailable and none of it is stored.
 // While one batch commits the next one queues, so the batch size follows load.
+// Jobs that say they commute (WriteJob::commute_group) may run in another order
+// than they were submitted; see there.
 //
 // Bounds: at most max_queue jobs wait. submit(job, wait=true) blocks until there
 // is room; submit(job, wait=false) refuses at the bound. After stop() begins,
@@ -48,6 +50,12 @@ class WriteJob {
   // sub-journal of each page the job first touches inside it. If such a job throws, the whole
   // transaction is rolled back (what it changed is unknown).
   virtual bool atomic() const { return false; }
+  // Nonzero: this job commutes with every job of another group (appends to
+  // different conversations), and keeps its place among the jobs of its own
+  // group. The writer runs each contiguous run of such jobs grouped by it, so
+  // that consecutive inserts land in the same b-tree pages; a job that returns
+  // 0 is never moved and nothing is moved across it.
+  virtual std::int64_t commute_group() const { return 0; }
 };
 
 // Writer-thread state that lives for one transaction and follows its
@@ -100,6 +108,8 @@ class Writer {
  private:
   void do_loop();
   void do_batch(std::vector<std::unique_ptr<WriteJob>>& jobs);
+  // Stable-sorts each contiguous run of commuting jobs by group.
+  static void group_commuting_jobs(std::vector<std::unique_ptr<WriteJob>>& jobs);
   // Runs jobs[next...] in one transaction; returns the index after the last one it ran.
   std::size_t do_transaction(std::vector<std::unique_ptr<WriteJob>>& jobs, std::size_t next,
                              std::vector<std::optional<Error>>& outcome);

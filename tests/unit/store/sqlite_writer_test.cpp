@@ -187,5 +187,47 @@ TEST_F(WriterTest, StopFinishesQueuedJobsThenRefuses) {
   EXPECT_NE(writer_->connection_after_stop(), nullptr);
 }
 
+
+// Records the order jobs run in; `group` is what commute_group() says.
+class OrderedJob final : public sqlite::WriteJob {
+ public:
+  OrderedJob(std::int64_t group, int tag, std::vector<int>& ran, std::promise<void>& last, bool is_last)
+      : group_(group), tag_(tag), ran_(ran), last_(last), is_last_(is_last) {}
+  bool run(Connection&) override {
+    ran_.push_back(tag_);  // only the writer thread touches ran_ until last_ is set
+    return true;
+  }
+  void complete(const Error*) override {
+    if (is_last_) last_.set_value();
+  }
+  bool atomic() const override { return true; }
+  std::int64_t commute_group() const override { return group_; }
+
+ private:
+  std::int64_t group_;
+  int tag_;
+  std::vector<int>& ran_;
+  std::promise<void>& last_;
+  bool is_last_;
+};
+
+TEST_F(WriterTest, CommutingJobsRunGroupedWithoutCrossingOthers) {
+  // (group, tag): runs of nonzero groups are sorted by group, stably; a
+  // group-0 job stays where it is and nothing moves across it.
+  const std::vector<std::pair<std::int64_t, int>> submitted = {
+      {5, 1}, {3, 2}, {5, 3}, {3, 4}, {0, 5}, {7, 6}, {5, 7}, {7, 8}, {0, 9}, {0, 10}, {2, 11}};
+  std::vector<int> ran;
+  std::promise<void> done;
+  auto gate = hold();
+  for (std::size_t i = 0; i < submitted.size(); ++i) {
+    auto [group, tag] = submitted[i];
+    ASSERT_TRUE(writer_->submit(std::make_unique<OrderedJob>(group, tag, ran, done, i + 1 == submitted.size()), true));
+  }
+  wait_queued(submitted.size());
+  gate.set_value();
+  done.get_future().get();
+  EXPECT_EQ(ran, (std::vector<int>{2, 4, 1, 3, 5, 7, 6, 8, 9, 10, 11}));
+}
+
 }  // namespace
 }  // namespace parley::store::testing
