@@ -15,6 +15,7 @@
 
 #include "app/allocator.hpp"
 #include "app/logging.hpp"
+#include "app/store_metrics.hpp"
 #include "auth/secret.hpp"
 #include "auth/tokens.hpp"
 #include "chat/accounts.hpp"
@@ -197,6 +198,7 @@ int serve(const ServeConfig& config) {
   endpoint.add(io.engine());
   server.services().realtime = &endpoint;
   realtime::register_metrics(registry, io_threads);
+  register_store_metrics(registry, *store);  // read only while the server runs (store.reset() comes after)
 
   // Signals first, so that a SIGTERM during start-up is not lost.
   boost::asio::io_context main_io;

@@ -58,6 +58,10 @@ void Registry::add_callback_gauge(const std::string& name, const std::string& he
   entries_.push_back(std::make_unique<Entry>(Entry{Kind::callback, name, help, "", {}, {}, {}, std::move(read)}));
 }
 
+void Registry::add_callback_counter(const std::string& name, const std::string& help, std::function<double()> read) {
+  entries_.push_back(std::make_unique<Entry>(Entry{Kind::callback_counter, name, help, "", {}, {}, {}, std::move(read)}));
+}
+
 std::string Registry::render() const {
   std::string out;
   std::set<std::string> described;  // HELP/TYPE once per name, even with several label sets
@@ -78,7 +82,8 @@ std::string Registry::render() const {
         out += fmt::format("{} {}\n", series(e->name, e->labels), e->gauge->value());
         break;
       case Kind::callback:
-        header(*e, "gauge");
+      case Kind::callback_counter:
+        header(*e, e->kind == Kind::callback ? "gauge" : "counter");
         out += fmt::format("{} {}\n", e->name, e->read());
         break;
       case Kind::histogram: {

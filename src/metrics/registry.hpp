@@ -65,11 +65,13 @@ class Registry {
   Histogram* add_histogram(const std::string& name, const std::string& help, std::vector<double> bounds);
   // A gauge computed at render time (e.g. open connections from a stats snapshot).
   void add_callback_gauge(const std::string& name, const std::string& help, std::function<double()> read);
+  // A counter kept elsewhere (a stats snapshot), read at render time; it must only grow.
+  void add_callback_counter(const std::string& name, const std::string& help, std::function<double()> read);
 
   std::string render() const;
 
  private:
-  enum class Kind { counter, gauge, histogram, callback };
+  enum class Kind { counter, gauge, histogram, callback, callback_counter };
   struct Entry {
     Kind kind;
     std::string name, help, labels;

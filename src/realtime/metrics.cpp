@@ -1,5 +1,7 @@
 #include "realtime/metrics.hpp"
 
+#include <string_view>
+
 namespace parley::realtime {
 
 void register_metrics(metrics::Registry& registry, const IoThreads& threads) {
@@ -28,8 +30,14 @@ void register_metrics(metrics::Registry& registry, const IoThreads& threads) {
       {"parley_realtime_broadcasts_total", "Socket.IO broadcasts requested",
        [](const StatsSnapshot& s) { return static_cast<double>(s.broadcasts); }},
   };
-  for (const auto& field : fields)
-    registry.add_callback_gauge(field.name, field.help, [&threads, read = field.read] { return read(threads.snapshot()); });
+  for (const auto& field : fields) {
+    auto read = [&threads, read = field.read] { return read(threads.snapshot()); };
+    if (std::string_view(field.name).ends_with("_total")) {
+      registry.add_callback_counter(field.name, field.help, std::move(read));
+    } else {
+      registry.add_callback_gauge(field.name, field.help, std::move(read));
+    }
+  }
 }
 
 }  // namespace parley::realtime

@@ -12,6 +12,7 @@
 // failure (disk full, I/O error) is ErrorKind::unavailable / internal, and the
 // write it belongs to changed nothing.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -40,6 +41,20 @@ struct ReadState {
   std::int64_t unread_count = 0;
 };
 
+// Counters since the store opened, for /metrics. A backend fills what it has
+// and leaves the rest 0.
+struct StoreStats {
+  std::uint64_t queued_writes = 0;            // write jobs waiting for the writer
+  std::uint64_t write_transactions = 0;       // committed
+  std::uint64_t failed_write_transactions = 0;
+  std::uint64_t write_jobs = 0;               // completed, whatever their outcome
+  std::uint64_t largest_write_batch = 0;      // jobs in one committed transaction
+  double commit_seconds = 0;                  // spent in COMMIT (the WAL write and fsync)
+  std::uint64_t checkpoints = 0;              // WAL checkpoints completed (SQLite)
+  std::uint64_t checkpoint_pages = 0;         // pages they copied into the database file
+  std::int64_t wal_pages = 0;                 // WAL frames after the latest commit
+};
+
 struct ConversationChange {
   std::optional<std::string> title;
   std::vector<MemberRow> add;  // already members: ignored
@@ -52,6 +67,9 @@ class Store {
 
   // A trivial round trip to the database, for /readyz.
   virtual Status ping() = 0;
+
+  // Never blocks on the writer or the disk.
+  virtual StoreStats stats() const { return {}; }
 
   // ---- users
   // conflict "username_taken" / "email_taken" (both compared ignoring case).

@@ -139,3 +139,18 @@ test('/metrics serves Prometheus text that counts requests', async () => {
   assert.ok(ok >= 1);
   assert.match(res.text, /parley_http_request_duration_seconds_count \d+/);
 });
+
+test('/metrics shows the store: group commits, their time, the write queue', async () => {
+  // Registering commits at least one write transaction.
+  const who = `metrics${Date.now()}`;
+  const reg = await api.post('/api/auth/register', { username: who, email: `${who}@example.com`, password: 'a-long-password' });
+  assert.equal(reg.status, 201);
+  const res = await api.get('/metrics');
+  assert.match(res.text, /# TYPE parley_store_write_transactions_total counter/);
+  const value = (name) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(res.text)[1]);
+  assert.ok(value('parley_store_write_transactions_total') >= 1);
+  assert.ok(value('parley_store_write_jobs_total') >= value('parley_store_write_transactions_total'));
+  assert.ok(value('parley_store_commit_seconds_total') > 0);
+  assert.equal(value('parley_store_queued_writes'), 0);
+  assert.match(res.text, /# TYPE parley_realtime_frames_sent_total counter/);
+});

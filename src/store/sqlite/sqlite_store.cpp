@@ -76,6 +76,22 @@ SqliteStore::~SqliteStore() {
   spdlog::info("sqlite: closed {}", options_.path);
 }
 
+StoreStats SqliteStore::stats() const {
+  const WriterStats w = writer_->stats();
+  const CheckpointerStats c = checkpointer_->stats();
+  StoreStats s;
+  s.queued_writes = writer_->queue_depth();
+  s.write_transactions = w.transactions;
+  s.failed_write_transactions = w.failed_transactions;
+  s.write_jobs = w.jobs;
+  s.largest_write_batch = w.largest_batch;
+  s.commit_seconds = w.commit_seconds;
+  s.checkpoints = c.passive + c.on_writer + c.restart;
+  s.checkpoint_pages = c.frames_copied;
+  s.wal_pages = c.wal_pages;
+  return s;
+}
+
 template <class T, class Work>
 Result<T> SqliteStore::write(Work work) {
   // The job co-owns the promise: set_value() may still be returning on the

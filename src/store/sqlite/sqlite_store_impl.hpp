@@ -31,6 +31,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   Status ping() override;
+  StoreStats stats() const override;
 
   Status insert_user(const UserRow& user) override;
   std::optional<UserRow> user_by_id(Id id) override;

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 
 namespace parley::store::sqlite {
@@ -66,7 +67,8 @@ bool Writer::stopped() const { return stopped_; }
 Connection* Writer::connection_after_stop() { return stopped_ ? db_.get() : nullptr; }
 
 WriterStats Writer::stats() const {
-  return {transactions_.load(), jobs_.load(), failed_transactions_.load(), largest_batch_.load()};
+  return {transactions_.load(), jobs_.load(), failed_transactions_.load(), largest_batch_.load(),
+          static_cast<double>(commit_nanos_.load()) / 1e9};
 }
 
 std::size_t Writer::queue_depth() const {
@@ -148,7 +150,10 @@ std::size_t Writer::do_transaction(std::vector<std::unique_ptr<WriteJob>>& jobs,
       return next;
     }
   }
+  const auto commit_start = std::chrono::steady_clock::now();
   rc = run_cached(*db_, "COMMIT");
+  commit_nanos_ += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - commit_start).count());
   if (rc != SQLITE_OK) {
     Error failure = as_unavailable(db_->error(rc, "commit"));
     spdlog::error("sqlite: {}", failure.message);

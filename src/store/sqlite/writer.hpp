@@ -79,6 +79,7 @@ struct WriterStats {
   std::uint64_t jobs = 0;           // completed, whatever their outcome
   std::uint64_t failed_transactions = 0;
   std::uint64_t largest_batch = 0;  // jobs in one committed transaction
+  double commit_seconds = 0;        // spent in COMMIT statements (WAL write and sync)
 };
 
 class Writer {
@@ -142,6 +143,7 @@ class Writer {
   std::atomic<std::uint64_t> jobs_{0};
   std::atomic<std::uint64_t> failed_transactions_{0};
   std::atomic<std::uint64_t> largest_batch_{0};
+  std::atomic<std::uint64_t> commit_nanos_{0};
 
   std::thread thread_;  // last: starts after everything above is built
 };

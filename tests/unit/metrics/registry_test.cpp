@@ -14,6 +14,7 @@ TEST(Registry, RendersPrometheusText) {
   auto* conns = registry.add_gauge("parley_connections", "Open connections");
   auto* latency = registry.add_histogram("parley_latency_seconds", "Latency", {0.001, 0.01});
   registry.add_callback_gauge("parley_answer", "Computed", [] { return 42.0; });
+  registry.add_callback_counter("parley_commits_total", "Counted elsewhere", [] { return 9.0; });
   ok->inc(3);
   bad->inc();
   conns->set(7);
@@ -32,6 +33,8 @@ TEST(Registry, RendersPrometheusText) {
   EXPECT_NE(text.find("parley_latency_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("parley_latency_seconds_count 3\n"), std::string::npos);
   EXPECT_NE(text.find("parley_answer 42\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE parley_answer gauge\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE parley_commits_total counter\nparley_commits_total 9\n"), std::string::npos);
 }
 
 TEST(Registry, CountersAreExactUnderConcurrency) {
