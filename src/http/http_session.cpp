@@ -22,9 +22,6 @@ namespace asio = boost::asio;
 
 HttpSession::HttpSession(asio::ip::tcp::socket&& socket, SessionContext& context)
     : stream_(std::move(socket)), context_(context) {
-  boost::system::error_code ec;
-  const auto endpoint = stream_.socket().remote_endpoint(ec);
-  if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   context_.sessions.insert(this);
 }
 
@@ -82,7 +79,6 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   if (auto it = message.find(bhttp::field::origin); it != message.end()) request.origin = std::string(it->value());
   if (auto it = message.find(bhttp::field::accept_encoding); it != message.end())
     request.accepts_gzip = it->value().find("gzip") != std::string_view::npos;
-  request.remote_address = remote_;
 
   auto* realtime = context_.services.realtime;
   if (realtime && realtime->serves(request.path)) {
@@ -244,7 +240,18 @@ void HttpSession::log_access(int status, std::size_t bytes) const {
   if (context_.services.metrics) context_.services.metrics->record(status, micros / 1e6);
   auto* access = context_.services.access_log;
   if (access && access->should_log(spdlog::level::info))
-    access->info("{} {} {} {} {} {:.3f}ms", remote_, log_method_, log_target_, status, bytes, micros / 1000.0);
+    access->info("{} {} {} {} {} {:.3f}ms", remote(), log_method_, log_target_, status, bytes, micros / 1000.0);
+}
+
+// Asked of the kernel only when an access line is written: a getpeername per
+// connection was one of the few system calls a handshake could do without.
+const std::string& HttpSession::remote() const {
+  if (remote_.empty()) {
+    boost::system::error_code ec;
+    const auto endpoint = stream_.socket().remote_endpoint(ec);
+    remote_ = ec ? std::string("-") : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+  return remote_;
 }
 
 }  // namespace parley::http

@@ -57,7 +57,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   unsigned request_version_ = 11;
   bool linger_ = false;
   std::array<char, 4096> discard_;
-  std::string remote_;
+  const std::string& remote() const;
+  mutable std::string remote_;  // "address:port", filled by remote() on first use
   std::string log_method_;
   std::string log_target_;
   std::chrono::steady_clock::time_point started_;

@@ -24,7 +24,6 @@ struct Request {
   std::string body;
   std::string content_type;    // as sent, may be empty
   std::string authorization;   // as sent, may be empty
-  std::string remote_address;
   std::string origin;          // the Origin header, for CORS
   bool accepts_gzip = false;   // Accept-Encoding names gzip
 

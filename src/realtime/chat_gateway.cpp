@@ -204,8 +204,10 @@ void ChatGateway::announce_presence(Id user, bool online) {
   if (state.last_seen_at) payload["lastSeenAt"] = format_iso8601(*state.last_seen_at);
   else payload["lastSeenAt"] = nullptr;
   std::vector<std::string> rooms;
+  // Not the user's own room: announced online, the user has just opened its
+  // only connection (a second one finds it online already); announced offline,
+  // it has none. That frame was one write per handshake for nobody.
   for (Id contact : services_.store->contacts_of(user)) rooms.push_back(user_room(contact));
-  rooms.push_back(user_room(user));  // the user's other devices
   emit_to_rooms("user_status", json::serialize(payload), std::move(rooms));
 }
 
