@@ -41,12 +41,7 @@ class WalWriteBufferTest : public ::testing::Test {
     ASSERT_EQ(writer_->exec(commit ? "COMMIT" : "ROLLBACK"), SQLITE_OK);
   }
 
-  static std::int64_t count(const std::string& path) {
-    auto db = Connection::open(path, SQLITE_OPEN_READONLY);  // the default VFS
-    if (!db.ok()) return -1;
-    auto n = (*db)->query_int("SELECT count(*) FROM t");
-    return n.ok() ? *n : -1;
-  }
+  static std::int64_t count(const std::string& path) { return count_rows_of_t(path); }
 
   TempDir dir_;
   std::string path_ = dir_.file("buffered.db");

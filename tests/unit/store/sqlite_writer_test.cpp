@@ -56,11 +56,7 @@ class WriterTest : public ::testing::Test {
     while (writer_->queue_depth() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 
-  std::int64_t count() {
-    auto db = Connection::open(path_, SQLITE_OPEN_READONLY);
-    auto n = (*db)->query_int("SELECT count(*) FROM t");
-    return n.ok() ? *n : -1;
-  }
+  std::int64_t count() { return count_rows_of_t(path_); }
 
   TempDir dir_;
   std::string path_ = dir_.file("writer.db");

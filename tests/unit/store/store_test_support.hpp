@@ -4,6 +4,7 @@
 // store in it, and builders for users, conversations and messages.
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "common/ids.hpp"
+#include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/sqlite_store_impl.hpp"
 #include "store/sqlite/writer.hpp"
@@ -46,6 +48,15 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// Rows in `t` of the database at `path`, read through a fresh read-only
+// connection on the default VFS (what another process would see); -1 on error.
+inline std::int64_t count_rows_of_t(const std::string& path) {
+  auto db = sqlite::Connection::open(path, SQLITE_OPEN_READONLY);
+  if (!db.ok()) return -1;
+  auto n = (*db)->query_int("SELECT count(*) FROM t");
+  return n.ok() ? *n : -1;
+}
 
 inline std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
