@@ -56,11 +56,11 @@ void Messages::send_async(Id sender, const SendInput& input, MemberList members,
             return done(Error::not_found("conversation not found"), kNone);
           return done(std::move(appended), kNone);
         }
-        // Rendered once, on the writer thread: the broadcast and the ack share it.
+        // Rendered once, on the store's completion thread: the broadcast and the ack share it.
         auto json = std::make_shared<const std::string>(message_json(appended->message));
         if (appended->created) {
           pages_.invalidate(appended->message.conversation_id);
-          // Here, on the writer thread in commit order: broadcasts leave in seq order.
+          // Here, on the completion thread in commit order: broadcasts leave in seq order.
           Event event;
           event.name = "new_message";
           event.json = json;

@@ -53,7 +53,7 @@ class Messages {
   // or broadcast. Blocks until the commit (worker threads only).
   Result<store::AppendResult> send(const store::UserRow& caller, const SendInput& input);
   // The same without blocking: `members` is the conversation's member list
-  // (MemberCache). `done` runs after the commit on the store's writer thread, in
+  // (MemberCache). `done` runs after the commit on the store's completion thread, in
   // commit order, right after new_message was published, so that every
   // connection sees messages in seq order. Invalid input calls `done` at once,
   // on the calling thread. Never reads the store: safe on an IO thread.

@@ -63,7 +63,7 @@ class PageCache {
     mutable std::mutex mutex;
     std::unordered_map<Id, Entry> entries;  // GUARDED_BY(mutex)
     // Insertion order, for eviction. Erasing an entry leaves its place here (an
-    // invalidation must be O(1): the writer thread calls it for every message);
+    // invalidation must be O(1): the store's completion thread calls it for every message);
     // a place whose stamp no longer matches is skipped, and the deque is
     // compacted when such places outnumber the live ones.
     std::deque<std::pair<Id, std::uint64_t>> order;  // GUARDED_BY(mutex)

@@ -111,8 +111,9 @@ class Store {
   // client_msg_id) returns the stored message with created = false. not_found when
   // the conversation is gone or the sender is not a member.
   virtual Result<AppendResult> append_message(const MessageRow& draft) = 0;
-  // Same, without blocking: `done` runs on the store's writer thread after commit.
-  // It must be quick and must not call the store (post elsewhere instead).
+  // Same, without blocking: `done` runs after the commit on the store's one
+  // completion thread, in commit order. It must be quick and must not call the
+  // store (post elsewhere instead).
   virtual void append_message_async(MessageRow draft, std::function<void(Result<AppendResult>)> done) = 0;
 
   virtual std::optional<MessageRow> message_by_id(Id id) = 0;

@@ -34,6 +34,7 @@ Writer::Writer(std::unique_ptr<Connection> db, int max_batch, int max_queue, Tra
       state_(state),
       max_batch_(static_cast<std::size_t>(std::max(1, max_batch))),
       max_queue_(static_cast<std::size_t>(std::max(1, max_queue))),
+      completer_(kPendingTransactions, jobs_),
       thread_([this] { do_loop(); }) {}
 
 Writer::~Writer() { stop(); }
@@ -59,6 +60,7 @@ void Writer::stop() {
   has_work_.notify_all();
   has_room_.notify_all();
   if (thread_.joinable()) thread_.join();
+  completer_.stop();  // the last transactions' completions run before stop() returns
   stopped_ = true;
 }
 
@@ -237,18 +239,15 @@ bool Writer::do_job(WriteJob& job, std::optional<Error>& outcome) {
 
 void Writer::on_done(std::vector<std::unique_ptr<WriteJob>>& jobs, std::size_t first, std::size_t last,
                      std::vector<std::optional<Error>>& outcome, const Error* failure) {
+  FinishedBatch finished;
+  finished.jobs.reserve(last - first);
+  finished.outcome.reserve(last - first);
   for (std::size_t i = first; i < last; ++i) {
-    const Error* e = outcome[i] ? &*outcome[i] : failure;
-    jobs_++;  // before completing: a caller that sees its result also sees it counted
-    try {
-      jobs[i]->complete(e);
-    } catch (const std::exception& ex) {
-      spdlog::error("sqlite: a write completion threw: {}", ex.what());
-    } catch (...) {
-      spdlog::error("sqlite: a write completion threw");
-    }
-    jobs[i].reset();
+    finished.jobs.push_back(std::move(jobs[i]));
+    finished.outcome.push_back(std::move(outcome[i]));
   }
+  if (failure != nullptr) finished.failure = *failure;
+  completer_.push(std::move(finished));
 }
 
 }  // namespace parley::store::sqlite

@@ -16,8 +16,13 @@
 // is room; submit(job, wait=false) refuses at the bound. After stop() begins,
 // submit refuses everything.
 //
-// Ownership: owns the write Connection and the thread. Thread-safety: submit()
-// and stats() from any thread; WriteJob::run/complete run on the writer thread.
+// Completions: WriteJob::complete runs on the Completer's thread (completer.hpp),
+// in commit order, while the next transaction runs; a completion must not wait
+// for the store (its own write would complete behind it).
+//
+// Ownership: owns the write Connection, the thread and the Completer.
+// Thread-safety: submit() and stats() from any thread; WriteJob::run on the
+// writer thread, WriteJob::complete on the completer thread.
 
 #include <atomic>
 #include <condition_variable>
@@ -30,6 +35,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "store/sqlite/completer.hpp"
 #include "store/sqlite/connection.hpp"
 
 namespace parley::store::sqlite {
@@ -145,6 +151,9 @@ class Writer {
   std::atomic<std::uint64_t> largest_batch_{0};
   std::atomic<std::uint64_t> commit_nanos_{0};
 
+  // Transactions whose completions may wait while the next one runs.
+  static constexpr std::size_t kPendingTransactions = 4;
+  Completer completer_;  // after jobs_ (it counts into it); stopped after thread_ joins
   std::thread thread_;  // last: starts after everything above is built
 };
 

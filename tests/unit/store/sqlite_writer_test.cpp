@@ -2,6 +2,11 @@
 // bounds and shutdown, over a scratch table.
 #include <sqlite3.h>
 
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <thread>
+
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/function_job.hpp"
 #include "store/sqlite/writer.hpp"
@@ -223,6 +228,50 @@ TEST_F(WriterTest, CommutingJobsRunGroupedWithoutCrossingOthers) {
   gate.set_value();
   done.get_future().get();
   EXPECT_EQ(ran, (std::vector<int>{2, 4, 1, 3, 5, 7, 6, 8, 9, 10, 11}));
+}
+
+// Records where and in which order jobs run and complete.
+class TracedJob final : public sqlite::WriteJob {
+ public:
+  struct Trace {
+    std::mutex mu;
+    std::vector<int> completed;
+    std::set<std::thread::id> run_threads, complete_threads;
+  };
+  TracedJob(int tag, Trace& trace) : tag_(tag), trace_(trace) {}
+  bool run(Connection&) override {
+    std::lock_guard lock(trace_.mu);
+    trace_.run_threads.insert(std::this_thread::get_id());
+    return true;
+  }
+  void complete(const Error*) override {
+    std::lock_guard lock(trace_.mu);
+    trace_.complete_threads.insert(std::this_thread::get_id());
+    trace_.completed.push_back(tag_);
+  }
+  bool atomic() const override { return true; }
+
+ private:
+  int tag_;
+  Trace& trace_;
+};
+
+TEST_F(WriterTest, CompletionsRunInCommitOrderOnTheirOwnThread) {
+  start(3, 1000);  // several transactions
+  TracedJob::Trace trace;
+  auto gate = hold();
+  for (int tag = 1; tag <= 20; ++tag) ASSERT_TRUE(writer_->submit(std::make_unique<TracedJob>(tag, trace), true));
+  wait_queued(20);
+  gate.set_value();
+  writer_->stop();  // returns once every completion has run
+  std::lock_guard lock(trace.mu);
+  std::vector<int> expected(20);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_EQ(trace.completed, expected);
+  ASSERT_EQ(trace.run_threads.size(), 1u);
+  ASSERT_EQ(trace.complete_threads.size(), 1u);
+  EXPECT_NE(*trace.run_threads.begin(), *trace.complete_threads.begin());
+  EXPECT_EQ(writer_->stats().jobs, 21u);  // with the gate's job
 }
 
 }  // namespace
