@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace parley::metrics {
@@ -85,5 +87,28 @@ class Registry {
 
 // Default latency buckets: 100 µs to 10 s.
 std::vector<double> latency_buckets();
+
+// One figure of a stats snapshot that another component keeps (its own atomics),
+// read at render time. A name ending in _total is a counter, anything else a gauge.
+template <class Snapshot>
+struct SnapshotMetric {
+  const char* name;
+  const char* help;
+  double (*read)(const Snapshot&);
+};
+
+// Registers each metric; every render takes a fresh snapshot with `take()`,
+// which must stay callable as long as the registry renders.
+template <class Snapshot, class Take>
+void add_snapshot_metrics(Registry& registry, std::span<const SnapshotMetric<Snapshot>> metrics, Take take) {
+  for (const auto& metric : metrics) {
+    auto read = [take, read = metric.read] { return read(take()); };
+    if (std::string_view(metric.name).ends_with("_total")) {
+      registry.add_callback_counter(metric.name, metric.help, std::move(read));
+    } else {
+      registry.add_callback_gauge(metric.name, metric.help, std::move(read));
+    }
+  }
+}
 
 }  // namespace parley::metrics

@@ -1,16 +1,10 @@
 #include "realtime/metrics.hpp"
 
-#include <string_view>
-
 namespace parley::realtime {
 
 void register_metrics(metrics::Registry& registry, const IoThreads& threads) {
-  struct Field {
-    const char* name;
-    const char* help;
-    double (*read)(const StatsSnapshot&);
-  };
-  static constexpr Field fields[] = {
+  using Metric = metrics::SnapshotMetric<StatsSnapshot>;
+  static constexpr Metric fields[] = {
       {"parley_realtime_sessions", "Open Engine.IO sessions",
        [](const StatsSnapshot& s) { return static_cast<double>(s.sessions); }},
       {"parley_realtime_websocket_sessions", "Open sessions on the websocket transport",
@@ -30,14 +24,7 @@ void register_metrics(metrics::Registry& registry, const IoThreads& threads) {
       {"parley_realtime_broadcasts_total", "Socket.IO broadcasts requested",
        [](const StatsSnapshot& s) { return static_cast<double>(s.broadcasts); }},
   };
-  for (const auto& field : fields) {
-    auto read = [&threads, read = field.read] { return read(threads.snapshot()); };
-    if (std::string_view(field.name).ends_with("_total")) {
-      registry.add_callback_counter(field.name, field.help, std::move(read));
-    } else {
-      registry.add_callback_gauge(field.name, field.help, std::move(read));
-    }
-  }
+  metrics::add_snapshot_metrics<StatsSnapshot>(registry, fields, [&threads] { return threads.snapshot(); });
 }
 
 }  // namespace parley::realtime

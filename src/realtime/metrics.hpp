@@ -1,6 +1,6 @@
 #pragma once
 // Exposes the real-time layer's counters (realtime::StatsSnapshot) as
-// Prometheus gauges computed at scrape time.
+// Prometheus metrics read at scrape time (the *_total ones as counters).
 //
 // Thread-safety: call at start-up; the callbacks read atomics from any thread.
 // Ownership: the registry keeps references to `threads`, which must outlive it

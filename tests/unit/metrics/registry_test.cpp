@@ -51,3 +51,28 @@ TEST(Registry, CountersAreExactUnderConcurrency) {
 
 }  // namespace
 }  // namespace parley::metrics
+
+namespace parley::metrics {
+namespace {
+
+struct FakeSnapshot {
+  double sent = 0;
+  double open = 0;
+};
+
+TEST(Registry, SnapshotMetricsAreCountersByTheirTotalSuffixAndReadAtRender) {
+  Registry registry;
+  FakeSnapshot current{5, 2};
+  static constexpr SnapshotMetric<FakeSnapshot> metrics[] = {
+      {"x_sent_total", "Sent", [](const FakeSnapshot& s) { return s.sent; }},
+      {"x_open", "Open", [](const FakeSnapshot& s) { return s.open; }},
+  };
+  add_snapshot_metrics<FakeSnapshot>(registry, metrics, [&current] { return current; });
+  current = {7, 3};  // read at render time, not at registration
+  const std::string text = registry.render();
+  EXPECT_NE(text.find("# TYPE x_sent_total counter\nx_sent_total 7\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE x_open gauge\nx_open 3\n"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace parley::metrics
