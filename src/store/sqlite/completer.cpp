@@ -44,14 +44,14 @@ void Completer::do_loop() {
       pending_.pop_front();
     }
     has_room_.notify_one();
-    complete_all(batch, completed_);
+    complete_all(batch);
   }
 }
 
-void Completer::complete_all(FinishedBatch& batch, std::atomic<std::uint64_t>& completed) {
+void Completer::complete_all(FinishedBatch& batch) {
   for (std::size_t i = 0; i < batch.jobs.size(); ++i) {
     const Error* e = batch.outcome[i] ? &*batch.outcome[i] : (batch.failure ? &*batch.failure : nullptr);
-    completed++;
+    completed_++;
     try {
       batch.jobs[i]->complete(e);
     } catch (const std::exception& ex) {

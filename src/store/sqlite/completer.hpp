@@ -50,11 +50,9 @@ class Completer {
   // Completes everything pushed, then joins the thread. Idempotent.
   void stop();
 
-  // Completes on the calling thread (the completer's own loop, and tests).
-  static void complete_all(FinishedBatch& batch, std::atomic<std::uint64_t>& completed);
-
  private:
   void do_loop();
+  void complete_all(FinishedBatch& batch);
 
   const std::size_t max_pending_;
   std::atomic<std::uint64_t>& completed_;
