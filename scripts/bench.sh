@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 jobs=$(nproc)
-scenarios=${BENCH_SCENARIOS:-"idle storm fanout-latency fanout-latency-memdisk fanout-max fanout-rooms1000 persist persist-latency"}
+scenarios=${BENCH_SCENARIOS:-"idle storm fanout-latency fanout-latency-memdisk fanout-latency-room100 fanout-max fanout-rooms1000 persist persist-latency"}
 targets=${BENCH_TARGETS:-"parley peer"}
 duration=${BENCH_DURATION:-5}
 results=bench/results
@@ -93,6 +93,11 @@ scenario_args() {
     # The same with Parley's data folder on tmpfs, where fsync costs nothing: the
     # latency of the fan-out path itself, without the disk's commit time (Parley only).
     fanout-latency-memdisk) scenario_args fanout-latency ;;
+    # The same 500,000 deliveries/s into one room of 100: 100 sockets receive 5,000
+    # frames/s each instead of 1,000 sockets 500/s. The kernel's cost is per write
+    # call, so the latency at a given delivery rate depends on how many sockets
+    # share it (bench/analysis.md).
+    fanout-latency-room100) echo "fanout --rooms 1 --members 100 --senders 10 --rate 500 --duration $duration" ;;
     # The same rooms offered 4,000,000 deliveries/s: what comes out is the server's maximum.
     fanout-max) echo "fanout --rooms 10 --members 100 --senders 5 --rate 800 --duration $duration" ;;
     # Rooms of 1,000: the same deliveries from a tenth of the messages, so the fan-out

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "http/http_session.hpp"
+#include "http/listener.hpp"
 #include "http/realtime_endpoint.hpp"
 #include "http/session_context.hpp"
 
@@ -80,8 +81,7 @@ struct IoThread {
       });
       return;
     }
-    boost::system::error_code opt_ec;
-    socket.set_option(tcp::no_delay(true), opt_ec);
+    prepare_accepted(socket);  // TCP_NODELAY comes from the listener (listener.hpp)
     std::make_shared<HttpSession>(std::move(socket), context)->start();
     do_accept();
   }
@@ -156,19 +156,9 @@ Status Server::bind() {
   for (int i = 0; i < std::max(1, impl.options.threads); ++i) {
     auto& thread = impl.threads.emplace_back(impl.options, impl.services, i);
     auto& acceptor = thread.acceptor;
-    const tcp::endpoint endpoint(address, port);
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) {
-      int one = 1;
-      if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-        ec.assign(errno, boost::system::system_category());
-    }
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(4096, ec);
-    if (ec) {
+    if (auto status = open_listener(acceptor, tcp::endpoint(address, port), 4096); !status) {
       impl.threads.clear();
-      return Error::internal("cannot listen on " + where + ": " + ec.message());
+      return Error::internal("cannot listen on " + where + ": " + status.error().message);
     }
     if (port == 0) {
       port = acceptor.local_endpoint().port();

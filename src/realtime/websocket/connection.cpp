@@ -24,10 +24,13 @@ constexpr std::size_t kKeepQueueSlots = 16;
 
 Connection::Connection(realtime::ThreadContext& thread, asio::ip::tcp::socket socket, std::size_t max_message_bytes)
     : thread_(thread), socket_(std::move(socket)), reader_(max_message_bytes) {
-  // read_some() must return would_block rather than wait. TCP_NODELAY is set
-  // at accept (http/server.cpp) and stays with the socket.
-  boost::system::error_code ec;
-  socket_.non_blocking(true, ec);
+  // read_some() must return would_block rather than wait. The HTTP server sets
+  // both this and TCP_NODELAY when it accepts (http/listener.hpp); the check
+  // spares an ioctl per handshake.
+  if (!socket_.non_blocking()) {
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+  }
 }
 
 Connection::~Connection() = default;
