@@ -4,7 +4,8 @@
 //
 // Why here and not per connection: Linux copies TCP_NODELAY from the listening
 // socket into each socket it accepts, so setting it once saves one setsockopt
-// per handshake (a connect storm is bound by system calls: bench/analysis.md).
+// per handshake (in a connect storm the kernel does most of the work, so every
+// system call it is spared counts: bench/analysis.md).
 // prepare_accepted() then makes the accepted socket non-blocking once, before
 // any asynchronous operation would do it (Asio checks the flag and skips its own
 // ioctl; the WebSocket layer reads with read_some() and needs it set anyway).
