@@ -4,13 +4,17 @@
 // can implement it.
 //
 // Thread-safety: every method may be called from any thread, concurrently.
-// Calls BLOCK the caller (disk I/O, waiting for a group commit): never call them
-// on an IO thread. Writes are durable when they return (or when `done` runs).
-// Reads never wait for the writer.
+// Calls BLOCK the caller (disk or network I/O, waiting for a group commit): never
+// call them on an IO thread. Writes are durable when they return (or when `done`
+// runs). Reads never wait for the writer.
 //
-// Errors: expected failures (not found, conflicts) come back as values; a storage
-// failure (disk full, I/O error) is ErrorKind::unavailable / internal, and the
-// write it belongs to changed nothing.
+// Errors: every call, reads included, returns its failure as a value. Expected
+// failures (not found, conflicts) are the documented ErrorKinds; a storage
+// failure (disk full, I/O error, the database server gone or restarting) is
+// ErrorKind::unavailable (or internal for a bug), and the write it belongs to
+// changed nothing. A read that failed says so: it never reads as "nothing", so
+// callers can answer 503 and must not cache it. "Absent" is a successful read
+// of an empty optional / empty list.
 
 #include <cstdint>
 #include <functional>
@@ -74,18 +78,18 @@ class Store {
   // ---- users
   // conflict "username_taken" / "email_taken" (both compared ignoring case).
   virtual Status insert_user(const UserRow& user) = 0;
-  virtual std::optional<UserRow> user_by_id(Id id) = 0;
+  virtual Result<std::optional<UserRow>> user_by_id(Id id) = 0;
   // Matches username or email, ignoring case.
-  virtual std::optional<UserRow> user_by_login(std::string_view username_or_email) = 0;
+  virtual Result<std::optional<UserRow>> user_by_login(std::string_view username_or_email) = 0;
   // Unknown ids are skipped; order unspecified.
-  virtual std::vector<UserRow> users_by_ids(const std::vector<Id>& ids) = 0;
+  virtual Result<std::vector<UserRow>> users_by_ids(const std::vector<Id>& ids) = 0;
   // Case-insensitive prefix of username or display name, or exact email (ignoring
   // case); never `exclude`; at most `limit`, by username.
-  virtual std::vector<UserRow> search_users(std::string_view query, Id exclude, int limit) = 0;
+  virtual Result<std::vector<UserRow>> search_users(std::string_view query, Id exclude, int limit) = 0;
   virtual Status set_last_seen(Id user, TimeMs at) = 0;
   // Everyone who shares at least one conversation with `user` (not `user`
   // itself): who hears about their presence.
-  virtual std::vector<Id> contacts_of(Id user) = 0;
+  virtual Result<std::vector<Id>> contacts_of(Id user) = 0;
 
   // ---- conversations
   // Inserts the conversation and its members in one transaction. For a direct
@@ -93,14 +97,14 @@ class Store {
   // returned instead (created = false).
   virtual Result<CreatedConversation> create_conversation(const ConversationRow& row,
                                                           const std::vector<MemberRow>& members) = 0;
-  virtual std::optional<ConversationRow> conversation_by_id(Id id) = 0;
-  virtual std::optional<MemberRow> membership(Id conversation, Id user) = 0;
+  virtual Result<std::optional<ConversationRow>> conversation_by_id(Id id) = 0;
+  virtual Result<std::optional<MemberRow>> membership(Id conversation, Id user) = 0;
   // Members with their users (no email, no hash), admins first then by join time.
-  virtual std::vector<MemberView> members_of(Id conversation) = 0;
+  virtual Result<std::vector<MemberView>> members_of(Id conversation) = 0;
   // The user's conversations, most recent activity first, strictly after `cursor`.
-  virtual std::vector<ConversationSummary> conversations_of(Id user, std::optional<ActivityCursor> cursor,
-                                                            int limit) = 0;
-  virtual std::optional<ConversationSummary> conversation_summary(Id conversation, Id user) = 0;
+  virtual Result<std::vector<ConversationSummary>> conversations_of(Id user, std::optional<ActivityCursor> cursor,
+                                                                    int limit) = 0;
+  virtual Result<std::optional<ConversationSummary>> conversation_summary(Id conversation, Id user) = 0;
   // Applies a change in one transaction. not_found if the conversation is gone.
   virtual Status update_conversation(Id conversation, const ConversationChange& change) = 0;
 
@@ -111,26 +115,30 @@ class Store {
   // client_msg_id) returns the stored message with created = false. not_found when
   // the conversation is gone or the sender is not a member.
   virtual Result<AppendResult> append_message(const MessageRow& draft) = 0;
-  // Same, without blocking: `done` runs after the commit on the store's one
-  // completion thread, in commit order. It must be quick and must not call the
-  // store (post elsewhere instead).
+  // Same, without blocking. `done` runs exactly once: after the commit (or the
+  // failure) on a thread of the store's, or at once on the caller's thread when
+  // the store refuses the write (closing, queue full: unavailable). It must be
+  // quick and must not block or call the store (post elsewhere instead).
+  // No order is promised between the `done`s of different appends, not even
+  // within one conversation: a backend may complete them on several threads.
+  // Callers that need seq order (the chat layer's delivery) restore it.
   virtual void append_message_async(MessageRow draft, std::function<void(Result<AppendResult>)> done) = 0;
 
-  virtual std::optional<MessageRow> message_by_id(Id id) = 0;
+  virtual Result<std::optional<MessageRow>> message_by_id(Id id) = 0;
   // A page in ascending seq order, at most `limit`:
   //   after only:  the first `limit` with seq > after;
   //   before only: the last `limit` with seq < before;
   //   both:        the first `limit` with after < seq < before;
   //   neither:     the newest `limit`.
   // Deleted messages are included as tombstones.
-  virtual std::vector<MessageRow> messages(Id conversation, std::optional<Seq> before, std::optional<Seq> after,
-                                           int limit) = 0;
+  virtual Result<std::vector<MessageRow>> messages(Id conversation, std::optional<Seq> before,
+                                                   std::optional<Seq> after, int limit) = 0;
   // Erases the body and sets deleted_at (kept if already set). Returns the tombstone.
   virtual Result<MessageRow> soft_delete_message(Id message, TimeMs at) = 0;
   // Moves the member's watermark to max(current, seq). not_found if not a member.
   virtual Result<ReadState> advance_read(Id conversation, Id user, Seq seq) = 0;
   // Messages after the member's watermark, not sent by them, not deleted.
-  virtual std::int64_t unread_count(Id conversation, Id user) = 0;
+  virtual Result<std::int64_t> unread_count(Id conversation, Id user) = 0;
 };
 
 }  // namespace parley::store
