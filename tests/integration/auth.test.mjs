@@ -1,9 +1,8 @@
 // Accounts and auth against a live server: the rules of issue 2, point 6.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { ParleyServer } from './lib/server.mjs';
+import { runSql } from './lib/store.mjs';
 import { Api } from './lib/api.mjs';
 
 const server = new ParleyServer();
@@ -151,7 +150,7 @@ describe('tokens', () => {
   test('a token of a deleted user → 401', async () => {
     const res = await register({ username: 'leo', email: 'leo@example.com', password: 'leo-password' });
     assert.equal((await api.get('/api/auth/me', { token: res.json.token })).status, 200);
-    execFileSync('sqlite3', [join(server.dataDir, 'parley.db'), `PRAGMA busy_timeout=5000; DELETE FROM users WHERE id = ${res.json.user.id};`]);
+    runSql(server, `DELETE FROM users WHERE id = ${res.json.user.id}`);
     assert.equal((await api.get('/api/auth/me', { token: res.json.token })).status, 401);
   });
 });
