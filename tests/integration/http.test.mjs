@@ -15,11 +15,12 @@ function rawExchange(payload, { waitMs = 3000 } = {}) {
     const socket = net.connect(server.port, '127.0.0.1');
     let data = '';
     const started = Date.now();
+    // Cleared on close: a pending timer would keep the test process alive after the suite.
+    const timer = setTimeout(() => socket.destroy(), waitMs);
     socket.on('data', (d) => (data += d));
-    socket.on('close', () => resolve({ data, closedAfterMs: Date.now() - started }));
+    socket.on('close', () => { clearTimeout(timer); resolve({ data, closedAfterMs: Date.now() - started }); });
     socket.on('error', () => {});
     socket.on('connect', () => payload && socket.write(payload));
-    setTimeout(() => socket.destroy(), waitMs);
   });
 }
 
@@ -104,9 +105,9 @@ test('a client that dribbles its headers is cut off', async () => {
       socket.write('GET /healthz HTTP/1.1\r\n');
       timer = setInterval(() => socket.write('X-Slow: a\r\n'), 200);
     });
+    const limit = setTimeout(() => { clearInterval(timer); socket.destroy(); resolve(Infinity); }, 8000);
     socket.on('error', () => {});
-    socket.on('close', () => { clearInterval(timer); resolve(Date.now() - started); });
-    setTimeout(() => { clearInterval(timer); socket.destroy(); resolve(Infinity); }, 8000);
+    socket.on('close', () => { clearInterval(timer); clearTimeout(limit); resolve(Date.now() - started); });
   });
   assert.ok(result < 4000, `connection closed after ${result} ms (header timeout is 1 s)`);
 });
