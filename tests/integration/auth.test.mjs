@@ -1,9 +1,8 @@
 // Accounts and auth against a live server: the rules of issue 2, point 6.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { ParleyServer } from './lib/server.mjs';
+import { runSql } from './lib/store.mjs';
 import { Api } from './lib/api.mjs';
 
 const server = new ParleyServer();
@@ -18,7 +17,7 @@ describe('register', () => {
   test('201 with a token and the user, never a password hash', async () => {
     const res = await register({ username: 'carol', email: 'carol@example.com', password: 'secret-pass', displayName: 'Carol C' });
     assert.equal(res.status, 201);
-    assert.equal(typeof res.json.token, 'string');
+    assert.match(res.json.token, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT');
     const { user } = res.json;
     assert.equal(user.username, 'carol');
     assert.equal(user.displayName, 'Carol C');
@@ -26,6 +25,12 @@ describe('register', () => {
     assert.match(user.id, /^\d+$/, 'ids are decimal strings');
     assert.match(user.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.ok(!/argon|hash|password/i.test(res.text), 'no password material in the answer');
+    assert.deepEqual(Object.keys(res.json).sort(), ['token', 'user']);
+    assert.deepEqual(Object.keys(user).sort(), ['createdAt', 'displayName', 'email', 'id', 'username']);
+    // The token is this user's.
+    const me = await api.get('/api/auth/me', { token: res.json.token });
+    assert.equal(me.status, 200);
+    assert.deepEqual(me.json.user, user);
   });
 
   test('displayName defaults to the username; usernames fold to lowercase', async () => {
@@ -80,8 +85,9 @@ describe('register', () => {
 });
 
 describe('login', () => {
+  let judyId;
   before(async () => {
-    await register({ username: 'judy', email: 'judy@example.com', password: 'judy-password' });
+    judyId = (await register({ username: 'judy', email: 'judy@example.com', password: 'judy-password' })).json.user.id;
   });
 
   test('by username or by email (any case)', async () => {
@@ -89,7 +95,8 @@ describe('login', () => {
       const res = await api.post('/api/auth/login', { ...body, password: 'judy-password' });
       assert.equal(res.status, 200, JSON.stringify(body));
       assert.equal(res.json.user.username, 'judy');
-      assert.ok(res.json.token);
+      assert.equal(res.json.user.id, judyId);
+      assert.equal((await api.get('/api/auth/me', { token: res.json.token })).json.user.id, judyId, 'a token for judy');
     }
   });
 
@@ -151,7 +158,7 @@ describe('tokens', () => {
   test('a token of a deleted user → 401', async () => {
     const res = await register({ username: 'leo', email: 'leo@example.com', password: 'leo-password' });
     assert.equal((await api.get('/api/auth/me', { token: res.json.token })).status, 200);
-    execFileSync('sqlite3', [join(server.dataDir, 'parley.db'), `PRAGMA busy_timeout=5000; DELETE FROM users WHERE id = ${res.json.user.id};`]);
+    runSql(server, `DELETE FROM users WHERE id = ${res.json.user.id}`);
     assert.equal((await api.get('/api/auth/me', { token: res.json.token })).status, 401);
   });
 });

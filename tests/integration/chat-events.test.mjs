@@ -110,15 +110,20 @@ describe('chat events', () => {
     const d = await open(dave);
     const sent = (await bob.api.post('/api/messages', { conversationId: groupId, body: 'oops', clientMsgId: newClientMsgId() })).json.message;
     const deleted = nextEvent(a, 'message_deleted', (m) => m.id === sent.id);
-    assert.equal((await bob.api.delete(`/api/messages/${sent.id}`)).status, 200);
+    const answer = await bob.api.delete(`/api/messages/${sent.id}`);
+    assert.equal(answer.status, 200);
     const tomb = await deleted;
-    assert.equal(tomb.body, '');
-    assert.ok(tomb.deletedAt);
+    assert.deepEqual(tomb, answer.json.message, 'the event carries the tombstone the REST answer shows');
+    assert.deepEqual({ ...tomb, deletedAt: null }, { ...sent, body: '' });
+    assert.notEqual(tomb.deletedAt, null);
     const renamed = nextEvent(c, 'conversation_updated', (conv) => conv.id === groupId && conv.title === 'Quartet');
     const added = nextEvent(d, 'conversation_updated', (conv) => conv.id === groupId);
     assert.equal((await alice.api.put(`/api/conversations/${groupId}`, { title: 'Quartet', addMemberIds: [dave.user.id] })).status, 200);
-    assert.equal((await renamed).members.length, 4);
-    assert.ok((await added).members.some((m) => m.id === dave.user.id));
+    const memberIds = [alice, bob, carol, dave].map((u) => u.user.id).sort();
+    assert.deepEqual((await renamed).members.map((m) => m.id).sort(), memberIds);
+    const told = await added;
+    assert.equal(told.title, 'Quartet');
+    assert.deepEqual(told.members.map((m) => m.id).sort(), memberIds);
     // Removed: told, and their connections leave the room.
     assert.equal((await d.emitWithAck('join_conversation', { conversationId: groupId })).ok, true);
     const removed = nextEvent(d, 'conversation_updated', (conv) => conv.id === groupId && !conv.members.some((m) => m.id === dave.user.id));
@@ -158,19 +163,24 @@ describe('chat events', () => {
     }
     const results = await Promise.all(sends);
     const total = results.length;
-    await waitFor(() => seen.every((list) => list.length === total), { timeoutMs: 10000, what: 'every delivery' });
-    for (const list of seen) {
-      for (let i = 1; i < list.length; i++) assert.ok(list[i] > list[i - 1], `seq ${list[i]} after ${list[i - 1]}`);
-    }
+    const ackedSeqs = results.map((r) => (r.ok === true ? r.data.seq : r.json.message.seq)).sort((x, y) => x - y);
+    assert.deepEqual(ackedSeqs, Array.from({ length: total }, (_, i) => ackedSeqs[0] + i), 'gapless seqs');
+    await waitFor(() => seen.every((list) => list.length >= total), { timeoutMs: 10000, what: 'every delivery' });
+    await sleep(100);
+    // Each connection got every message once, in seq order.
+    for (const list of seen) assert.deepEqual(list, ackedSeqs);
   });
 
   test('bad message payloads are refused and change nothing', async () => {
     const a = await open(alice);
+    const lastSeq = async (cid) => (await alice.api.get(`/api/conversations/${cid}`)).json.conversation.lastSeq;
+    const before = [await lastSeq(directId), await lastSeq(groupId)];
     for (const payload of [{ conversationId: directId, body: '', clientMsgId: 'x' }, { conversationId: directId, body: 'x'.repeat(4001), clientMsgId: 'y' },
       { conversationId: directId, clientMsgId: 'z' }, 'just a string', null, { conversationId: groupId + '1', body: 'x', clientMsgId: 'w' }]) {
       const ack = await a.emitWithAck('new_message', payload);
       assert.equal(ack.ok, false, JSON.stringify(payload)?.slice(0, 60));
     }
+    assert.deepEqual([await lastSeq(directId), await lastSeq(groupId)], before);
   });
 
   test('presence: online while connected, offline after the grace period, for users sharing a conversation', async () => {
@@ -186,9 +196,11 @@ describe('chat events', () => {
     es.close();
     const status = await offline;
     assert.ok(Date.now() - closedAt >= 900, 'not before the grace period');
-    assert.ok(status.lastSeenAt);
+    // Last seen when the connection closed, not when the grace period ended.
+    const seen = Date.parse(status.lastSeenAt);
+    assert.ok(seen >= closedAt - 50 && seen < closedAt + 900, `lastSeenAt ${status.lastSeenAt}, closed at ${new Date(closedAt).toISOString()}`);
     const rest = (await alice.api.get(`/api/users/${e.user.id}/status`)).json;
-    assert.equal(rest.online, false);
+    assert.deepEqual(rest, { userId: e.user.id, online: false, lastSeenAt: status.lastSeenAt });
   });
 
   test('a reconnect within the grace period does not flap', async () => {
@@ -299,13 +311,23 @@ describe('restarts and slow clients', () => {
       await Promise.all(writers);
       s.close();
       const stored = new Set();
+      const seqs = [];
+      const bodies = new Set();
       let after = 0;
       for (;;) {
         const page = await a.api.get(`/api/messages/${cid}?after=${after}&limit=100`);
-        for (const m of page.json.messages) { stored.add(m.id); after = m.seq; }
+        for (const m of page.json.messages) {
+          stored.add(m.id);
+          seqs.push(m.seq);
+          assert.ok(!bodies.has(m.clientMsgId), `${m.clientMsgId} stored twice`);
+          bodies.add(m.clientMsgId);
+          after = m.seq;
+        }
         if (page.json.nextCursor === null) break;
       }
       for (const id of acknowledged) assert.ok(stored.has(id), `acknowledged message ${id} is missing`);
+      // Sends without an ack may or may not be stored, but the seqs stay gapless.
+      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
     } finally {
       await server.stop();
       server.cleanup();

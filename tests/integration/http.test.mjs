@@ -15,11 +15,12 @@ function rawExchange(payload, { waitMs = 3000 } = {}) {
     const socket = net.connect(server.port, '127.0.0.1');
     let data = '';
     const started = Date.now();
+    // Cleared on close: a pending timer would keep the test process alive after the suite.
+    const timer = setTimeout(() => socket.destroy(), waitMs);
     socket.on('data', (d) => (data += d));
-    socket.on('close', () => resolve({ data, closedAfterMs: Date.now() - started }));
+    socket.on('close', () => { clearTimeout(timer); resolve({ data, closedAfterMs: Date.now() - started }); });
     socket.on('error', () => {});
     socket.on('connect', () => payload && socket.write(payload));
-    setTimeout(() => socket.destroy(), waitMs);
   });
 }
 
@@ -37,8 +38,9 @@ test('unknown routes → 404 in the JSON error shape', async () => {
     const res = await api.get(path);
     assert.equal(res.status, 404, path);
     assert.equal(res.headers.get('content-type'), 'application/json');
-    assert.equal(typeof res.json.error.code, 'string');
-    assert.equal(typeof res.json.error.message, 'string');
+    assert.deepEqual(Object.keys(res.json), ['error']);
+    assert.equal(res.json.error.code, 'not_found', path);
+    assert.ok(res.json.error.message.length > 0, path);
   }
 });
 
@@ -103,9 +105,9 @@ test('a client that dribbles its headers is cut off', async () => {
       socket.write('GET /healthz HTTP/1.1\r\n');
       timer = setInterval(() => socket.write('X-Slow: a\r\n'), 200);
     });
+    const limit = setTimeout(() => { clearInterval(timer); socket.destroy(); resolve(Infinity); }, 8000);
     socket.on('error', () => {});
-    socket.on('close', () => { clearInterval(timer); resolve(Date.now() - started); });
-    setTimeout(() => { clearInterval(timer); socket.destroy(); resolve(Infinity); }, 8000);
+    socket.on('close', () => { clearInterval(timer); clearTimeout(limit); resolve(Date.now() - started); });
   });
   assert.ok(result < 4000, `connection closed after ${result} ms (header timeout is 1 s)`);
 });
@@ -130,27 +132,44 @@ test('the server survives all of the above', async () => {
 });
 
 test('/metrics serves Prometheus text that counts requests', async () => {
-  await api.get('/healthz');
-  const res = await api.get('/metrics');
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
-  assert.match(res.text, /# TYPE parley_http_requests_total counter/);
-  const ok = Number(/parley_http_requests_total\{code="2xx"\} (\d+)/.exec(res.text)[1]);
-  assert.ok(ok >= 1);
-  assert.match(res.text, /parley_http_request_duration_seconds_count \d+/);
+  const scrape = async () => {
+    const res = await api.get('/metrics');
+    assert.equal(res.status, 200);
+    const value = (re) => Number(re.exec(res.text)[1]);
+    return { res, ok: value(/^parley_http_requests_total\{code="2xx"\} (\d+)$/m), notFound: value(/^parley_http_requests_total\{code="4xx"\} (\d+)$/m) };
+  };
+  const first = await scrape();
+  assert.match(first.res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+  assert.match(first.res.text, /# TYPE parley_http_requests_total counter/);
+  assert.match(first.res.text, /^parley_http_request_duration_seconds_count \d+$/m);
+  for (let i = 0; i < 3; i++) assert.equal((await api.get('/healthz')).status, 200);
+  assert.equal((await api.get('/api/nope')).status, 404);
+  const second = await scrape();
+  // Between two scrapes: the three health checks and one scrape (counted either
+  // before or after it renders, the same way each time), and the one 404.
+  assert.equal(second.ok - first.ok, 4);
+  assert.equal(second.notFound - first.notFound, 1);
 });
 
 test('/metrics shows the store: group commits, their time, the write queue', async () => {
-  // Registering commits at least one write transaction.
+  const scrape = async () => {
+    const res = await api.get('/metrics');
+    assert.match(res.text, /# TYPE parley_store_write_transactions_total counter/);
+    assert.match(res.text, /# TYPE parley_realtime_frames_sent_total counter/);
+    const value = (name) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(res.text)[1]);
+    return {
+      transactions: value('parley_store_write_transactions_total'), jobs: value('parley_store_write_jobs_total'),
+      commitSeconds: value('parley_store_commit_seconds_total'), queued: value('parley_store_queued_writes'),
+    };
+  };
+  const before = await scrape();
+  // One registration is one write, committed alone: nothing else writes meanwhile.
   const who = `metrics${Date.now()}`;
   const reg = await api.post('/api/auth/register', { username: who, email: `${who}@example.com`, password: 'a-long-password' });
   assert.equal(reg.status, 201);
-  const res = await api.get('/metrics');
-  assert.match(res.text, /# TYPE parley_store_write_transactions_total counter/);
-  const value = (name) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(res.text)[1]);
-  assert.ok(value('parley_store_write_transactions_total') >= 1);
-  assert.ok(value('parley_store_write_jobs_total') >= value('parley_store_write_transactions_total'));
-  assert.ok(value('parley_store_commit_seconds_total') > 0);
-  assert.equal(value('parley_store_queued_writes'), 0);
-  assert.match(res.text, /# TYPE parley_realtime_frames_sent_total counter/);
+  const after = await scrape();
+  assert.equal(after.transactions - before.transactions, 1);
+  assert.equal(after.jobs - before.jobs, 1);
+  assert.ok(after.commitSeconds > before.commitSeconds, 'the commit took some time');
+  assert.equal(after.queued, 0);
 });

@@ -1,10 +1,13 @@
 // Starts and stops a real `parley serve` process for tests: a free port (the
-// server binds port 0 and prints the URL it got), a temporary data dir, and the
-// exit code and stderr for assertions.
+// server binds port 0 and prints the URL it got), a temporary data dir (the JWT
+// secret, and the SQLite file), the store chosen by lib/store.mjs (on PostgreSQL a
+// database of its own, kept across restarts), and the exit code and stderr for
+// assertions.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { TestDatabase, onPostgres, storeArgs } from './store.mjs';
 
 export const PARLEY_BIN = resolve(process.env.PARLEY_BIN ?? new URL('../../../build/parley', import.meta.url).pathname);
 
@@ -64,14 +67,17 @@ export class ParleyServer {
     this.env = env;
     this.stderr = '';
     this.stdout = '';
+    // Created on the first start, so a restart finds the same data.
+    this.database = onPostgres ? new TestDatabase() : null;
   }
 
   get url() { return `http://127.0.0.1:${this.port}`; }
 
   // Resolves once the server prints its URL; rejects if it exits first.
   async start() {
+    await this.database?.create();
     const args = ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir,
-      '--password-cost', 'minimal', '--log-level', process.env.PARLEY_TEST_LOG_LEVEL ?? 'warn', ...this.args];
+      '--password-cost', 'minimal', '--log-level', process.env.PARLEY_TEST_LOG_LEVEL ?? 'warn', ...storeArgs(this.database), ...this.args];
     this.port = await spawnParley(this, args, this.env);
     return this;
   }
@@ -85,7 +91,9 @@ export class ParleyServer {
     return this;
   }
 
+  // Removes what start() made: the database, and the data dir unless the caller gave it.
   cleanup() {
+    this.database?.drop();
     if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
