@@ -48,7 +48,7 @@ struct AppendJob {
 struct AppenderOptions {
   std::string conninfo;
   int connect_timeout_s = 5;
-  int max_batch = 1024;
+  int max_batch = 4096;
   int max_queue = 65536;
 };
 

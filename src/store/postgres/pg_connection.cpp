@@ -1,5 +1,7 @@
 #include "store/postgres/pg_connection.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 #include <cstdlib>
 #include <utility>
@@ -148,6 +150,9 @@ Result<std::unique_ptr<Connection>> Connection::connect(const std::string& conni
     PQfinish(conn);
     return Error::unavailable(target + " unreachable: " + reason);
   }
+  // Server notices ("relation already exists, skipping") are not errors: to the debug log.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char* message) { spdlog::debug("postgres notice: {}", trimmed(message)); }, nullptr);
   // Every request is acknowledged only once durable (the default, made explicit
   // so that a server-wide `synchronous_commit = off` cannot weaken it).
   PGresult* r = PQexec(conn, "SET synchronous_commit = on");

@@ -20,8 +20,8 @@ struct PostgresOptions {
   // libpq URL (postgres://user:pass@host:port/db, postgresql://...) or key=value conninfo.
   std::string url;
   int pool_size = 8;              // connections for reads and the other writes
-  int appenders = 2;              // append threads, each with its own connection
-  int max_batch = 1024;           // appends per transaction (a cap: batches follow the queue)
+  int appenders = 3;              // append threads, each with its own connection (commits overlap)
+  int max_batch = 4096;           // appends per transaction (a cap: batches follow the queue)
   int max_queue = 65536;          // appends waiting, per appender; beyond: unavailable at once
   int acquire_timeout_ms = 2000;  // longest wait for a free pool connection
   int connect_timeout_s = 5;      // per connection attempt (libpq connect_timeout)
