@@ -46,6 +46,7 @@ Params& Params::add(std::int64_t value) {
 }
 
 Params& Params::add(std::string_view value) {
+  if (value.find('\0') != std::string_view::npos) has_nul_ = true;
   values_.emplace_back(std::string(value));
   return *this;
 }
@@ -193,6 +194,8 @@ Result<PgResult> Connection::check(PGresult* r, const char* context) {
       return Error::conflict("conflict", std::move(message));
     case ErrorKind::not_found:
       return Error::not_found(std::move(message));
+    case ErrorKind::bad_request:
+      return Error::bad_request("invalid_text", std::move(message));
     default:
       return Error::internal(std::move(message));
   }
@@ -205,6 +208,11 @@ Result<PgResult> Connection::exec(const char* sql) {
 
 Result<PgResult> Connection::run(const Statement& statement, const Params& params) {
   if (broken()) return Error::unavailable(target_ + ": connection lost");
+  if (params.has_nul()) {
+    last_sqlstate_ = "22021";
+    last_constraint_.clear();
+    return Error::bad_request("invalid_text", std::string(statement.name) + ": text contains a NUL character");
+  }
   if (!prepared_.contains(statement.name)) {
     auto prepared = check(PQprepare(conn_, statement.name, statement.sql, 0, nullptr), statement.name);
     if (!prepared) return prepared.error();
@@ -230,6 +238,7 @@ ErrorKind kind_of_sqlstate(const std::string& s) {
   // transaction (a standby after failover), 55P03 lock not available.
   if (cls == "08" || cls == "53" || cls == "57" || cls == "58" || cls == "40") return ErrorKind::unavailable;
   if (s == "25006" || s == "55P03") return ErrorKind::unavailable;
+  if (cls == "22") return ErrorKind::bad_request;  // data exception: invalid text, out of range
   return ErrorKind::internal;
 }
 

@@ -6,7 +6,8 @@
 // Error mapping (docs/storage.md, "PostgreSQL"): a lost connection, a server
 // shutting down, out of resources, a serialization failure or a deadlock is
 // ErrorKind::unavailable ("the database cannot serve now, nothing changed");
-// unique_violation is conflict, foreign_key_violation is not_found, anything
+// unique_violation is conflict, foreign_key_violation is not_found, a data
+// exception (invalid UTF-8, a NUL byte) is bad_request "invalid_text", anything
 // else internal. The SQLSTATE and constraint of the latest failure stay
 // readable so that callers can tell which uniqueness rule was hit.
 //
@@ -44,11 +45,15 @@ class Params {
   Params& add(std::optional<std::int64_t> value) { return value ? add(*value) : add_null(); }
 
   int size() const { return static_cast<int>(values_.size()); }
+  // A text value held a NUL byte: libpq passes text parameters as C strings,
+  // so it would arrive cut short. run() refuses such a call (bad_request).
+  bool has_nul() const { return has_nul_; }
   // Valid until the next add().
   std::vector<const char*> pointers() const;
 
  private:
   std::vector<std::optional<std::string>> values_;
+  bool has_nul_ = false;
 };
 
 // Array literals for `$n::bigint[]` / `$n::text[]` parameters (multi-row statements via unnest).

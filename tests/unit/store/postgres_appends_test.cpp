@@ -220,5 +220,30 @@ TEST_F(PostgresAppends, ConflictingIdIsReportedAsIdTaken) {
   EXPECT_EQ(third->message.seq, 2);
 }
 
+TEST_F(PostgresAppends, TextPostgresCannotHoldFailsOnlyItsOwnAppend) {
+  Id a = add_user("alice");
+  Id c = add_group({a});
+  Completions completions;
+  constexpr int sent = 40;
+  for (int i = 0; i < sent; ++i) {
+    MessageRow m = draft(c, a, "k" + std::to_string(i));
+    if (i == 10) m.body = std::string("nul \0 inside", 13);
+    if (i == 30) m.body = "not utf-8 \xff\xfe";
+    store_->append_message_async(std::move(m), [&](Result<AppendResult> r) { completions.add(std::move(r)); });
+  }
+  auto results = completions.wait(sent);
+  int bad = 0;
+  for (const auto& r : results) {
+    if (r.ok()) continue;
+    ++bad;
+    EXPECT_EQ(r.error().kind, ErrorKind::bad_request) << r.error().message;
+    EXPECT_EQ(r.error().code, "invalid_text");
+  }
+  EXPECT_EQ(bad, 2);
+  auto page = store_->messages(c, std::nullopt, Seq{0}, 100);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->size(), static_cast<std::size_t>(sent - 2));
+}
+
 }  // namespace
 }  // namespace parley::store::testing
