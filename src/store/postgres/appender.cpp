@@ -95,7 +95,7 @@ void Appender::run() {
 }
 
 bool Appender::ensure_connected() {
-  if (db_ && !db_->broken()) return true;
+  if (db_ && db_->probe()) return true;
   if (Clock::now() < next_connect_) return false;
   db_.reset();
   auto fresh = Connection::connect(options_.conninfo, options_.connect_timeout_s);

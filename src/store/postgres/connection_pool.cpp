@@ -47,7 +47,7 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
   if (slot < 0) return Error::unavailable(describe_target(conninfo_) + ": every connection is busy");
   Slot& s = slots_[static_cast<std::size_t>(slot)];
   std::unique_ptr<Connection> conn = std::move(s.conn);
-  if (conn && !conn->broken()) return Lease(this, slot, std::move(conn));
+  if (conn && conn->probe()) return Lease(this, slot, std::move(conn));
   if (Clock::now() < s.next_attempt) {
     s.busy = false;
     freed_.notify_one();

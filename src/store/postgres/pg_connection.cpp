@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <poll.h>
+
 #include <charconv>
 #include <cstdlib>
 #include <utility>
@@ -24,8 +26,11 @@ std::string conninfo_value(PQconninfoOption* options, const char* key) {
   return {};
 }
 
+// libpq never puts the password in its messages; this is a second guard. A
+// short password is left alone: masking it would garble ordinary words
+// ("parley" in "parley_test") and hide little.
 std::string without_password(std::string text, const std::string& password) {
-  if (password.empty()) return text;
+  if (password.size() < 8) return text;
   for (std::size_t at = text.find(password); at != std::string::npos; at = text.find(password, at)) {
     text.replace(at, password.size(), "***");
   }
@@ -170,6 +175,20 @@ Result<std::unique_ptr<Connection>> Connection::connect(const std::string& conni
 Connection::~Connection() { PQfinish(conn_); }
 
 bool Connection::broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+
+bool Connection::probe() {
+  // A terminated backend sends its FATAL message, then closes: the first read
+  // returns the message, a later one the end of the stream. A few rounds at
+  // most: an idle connection has nothing else to say (no LISTEN here).
+  for (int round = 0; round < 4 && !broken(); ++round) {
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    if (fd.fd < 0) return false;
+    if (::poll(&fd, 1, 0) <= 0) break;
+    if (PQconsumeInput(conn_) == 0) return false;
+    while (PGnotify* n = PQnotifies(conn_)) PQfreemem(n);
+  }
+  return !broken();
+}
 
 Result<PgResult> Connection::check(PGresult* r, const char* context) {
   ExecStatusType status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;

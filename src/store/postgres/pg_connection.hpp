@@ -97,6 +97,11 @@ class Connection {
 
   // The connection is gone: every call fails with unavailable until replaced.
   bool broken() const;
+  // For an idle connection: reads whatever the server sent meanwhile (a
+  // terminated backend sends a FATAL message and closes), so that a
+  // connection the server dropped is found broken before a call is sent on
+  // it. One poll() without waiting. Returns !broken().
+  bool probe();
   const std::string& target() const { return target_; }
   PGconn* handle() { return conn_; }
 

@@ -77,7 +77,7 @@ Result<std::unique_ptr<Store>> TestPostgresDatabase::open(PostgresOptions option
 }
 
 std::string TestPostgresDatabase::terminate_sessions() const {
-  return run_sql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name_ +
+  return run_sql("postgres", "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '" + name_ +
                                  "' AND pid <> pg_backend_pid()");
 }
 

@@ -48,7 +48,8 @@ class TestPostgresDatabase {
   std::string url() const { return with_database(server_, name_); }
 
   Result<std::unique_ptr<Store>> open(PostgresOptions options = {}) const;
-  // pg_terminate_backend() on every other session of this database (a dropped connection).
+  // pg_terminate_backend() on every other session of this database (a dropped
+  // connection), waiting until they are gone.
   std::string terminate_sessions() const;
 
  private:
