@@ -1,0 +1,48 @@
+#include "store/open_store.hpp"
+
+#include <string_view>
+
+#include "store/postgres/postgres_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace parley::store {
+
+Result<StoreTarget> parse_store_url(const StoreConfig& config) {
+  std::string_view url = config.url;
+  if (url.empty()) {
+    if (config.data_dir.empty()) {
+      return Error::bad_request("invalid_store", "no --store given and no data directory for the SQLite file");
+    }
+    std::string dir = config.data_dir;
+    if (dir.back() != '/') dir += '/';
+    return StoreTarget{StoreBackend::sqlite, dir + "parley.db"};
+  }
+  if (url.starts_with("sqlite:")) {
+    std::string_view path = url.substr(7);
+    if (path.empty()) return Error::bad_request("invalid_store", "--store sqlite: needs a file path (sqlite:PATH)");
+    return StoreTarget{StoreBackend::sqlite, std::string(path)};
+  }
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://") || url.find('=') != std::string_view::npos) {
+    return StoreTarget{StoreBackend::postgres, std::string(url)};
+  }
+  return Error::bad_request("invalid_store",
+                            "--store must be empty (SQLite in the data directory), sqlite:PATH, a postgres:// or "
+                            "postgresql:// URL, or a libpq key=value conninfo");
+}
+
+Result<std::unique_ptr<Store>> open_store(const StoreConfig& config) {
+  auto target = parse_store_url(config);
+  if (!target) return target.error();
+  if (target->backend == StoreBackend::sqlite) {
+    SqliteOptions options;
+    options.path = target->location;
+    return open_sqlite_store(options);
+  }
+  PostgresOptions options;
+  options.url = target->location;
+  options.pool_size = config.postgres_pool_size;
+  options.appenders = config.postgres_appenders;
+  return open_postgres_store(options);
+}
+
+}  // namespace parley::store

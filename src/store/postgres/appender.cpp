@@ -1,0 +1,264 @@
+#include "store/postgres/appender.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+
+#include "store/postgres/pg_rows.hpp"
+
+namespace parley::store::postgres {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Locked in id order: two transactions that lock overlapping sets (another
+// node's appender) cannot deadlock. NO KEY UPDATE still lets other sessions
+// insert rows referencing the conversation (members, messages' foreign keys).
+const Statement lock_sql{"append_lock",
+                         "SELECT id, last_seq FROM conversations WHERE id = ANY ($1::bigint[])"
+                         " ORDER BY id FOR NO KEY UPDATE"};
+// One row per job, in job order: is the sender a member, and the stored copy of
+// a message with the same (conversation, sender, clientMsgId) if any.
+const Statement jobs_sql{
+    "append_jobs",
+    "SELECT k.i, EXISTS (SELECT 1 FROM members mb WHERE mb.conversation_id = k.c AND mb.user_id = k.s), "
+    PARLEY_PG_MESSAGE_COLUMNS("m")
+    " FROM unnest($1::bigint[], $2::bigint[], $3::text[]) WITH ORDINALITY AS k(c, s, cm, i)"
+    " LEFT JOIN messages m ON m.conversation_id = k.c AND m.sender_id = k.s AND m.client_msg_id = k.cm"
+    " ORDER BY k.i"};
+// Every new message of the batch and each conversation's new last_seq in one statement.
+const Statement insert_sql{
+    "append_insert",
+    "WITH ins AS (INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, body)"
+    " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[],"
+    " $7::text[]))"
+    " UPDATE conversations c SET last_seq = v.s, last_activity_at = greatest(c.last_activity_at, v.a)"
+    " FROM unnest($8::bigint[], $9::bigint[], $10::bigint[]) AS v(id, s, a) WHERE c.id = v.id"};
+
+constexpr std::chrono::milliseconds min_backoff{50};
+constexpr std::chrono::milliseconds max_backoff{2000};
+
+struct Tail {
+  Seq last_seq = 0;
+  TimeMs last_activity_at = 0;
+  bool appended = false;
+};
+
+}  // namespace
+
+Appender::Appender(AppenderOptions options, std::unique_ptr<Connection> conn, WriteCounters& counters)
+    : options_(std::move(options)), counters_(counters), db_(std::move(conn)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+Appender::~Appender() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+bool Appender::submit(AppendJob& job) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() >= static_cast<std::size_t>(options_.max_queue)) return false;
+    queue_.push_back(std::move(job));
+  }
+  counters_.queued.fetch_add(1, std::memory_order_relaxed);
+  wake_.notify_one();
+  return true;
+}
+
+void Appender::run() {
+  std::vector<AppendJob> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is stored
+      std::size_t n = std::min(queue_.size(), static_cast<std::size_t>(std::max(1, options_.max_batch)));
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    counters_.queued.fetch_sub(static_cast<std::int64_t>(batch.size()), std::memory_order_relaxed);
+    process(batch);
+    batch.clear();
+  }
+}
+
+bool Appender::ensure_connected() {
+  if (db_ && db_->probe()) return true;
+  if (Clock::now() < next_connect_) return false;
+  db_.reset();
+  auto fresh = Connection::connect(options_.conninfo, options_.connect_timeout_s);
+  if (!fresh) {
+    connect_error_ = fresh.error();
+    backoff_ = std::clamp(backoff_ * 2, min_backoff, max_backoff);
+    next_connect_ = Clock::now() + backoff_;
+    return false;
+  }
+  backoff_ = std::chrono::milliseconds{0};
+  db_ = std::move(*fresh);
+  return true;
+}
+
+void Appender::fail_all(std::vector<AppendJob>& batch, const Error& error) {
+  counters_.jobs.fetch_add(batch.size(), std::memory_order_relaxed);
+  for (AppendJob& job : batch) job.done(error);
+}
+
+void Appender::process(std::vector<AppendJob>& batch) {
+  if (!ensure_connected()) {
+    Error e = Error::unavailable(connect_error_.message.empty() ? describe_target(options_.conninfo) +
+                                                                      ": connection lost; reconnecting"
+                                                                : connect_error_.message);
+    fail_all(batch, e);
+    return;
+  }
+  auto outcomes = try_batch(batch);
+  if (outcomes) {
+    counters_.jobs.fetch_add(batch.size(), std::memory_order_relaxed);
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move((*outcomes)[i]));
+    return;
+  }
+  if (db_->broken()) {
+    // Lost connection: every job's outcome is the batch's (unknown: unavailable).
+    fail_all(batch, outcomes.error());
+    return;
+  }
+  // One job's fault (a clashing id...) failed the statement: split.
+  counters_.jobs.fetch_add(batch.size(), std::memory_order_relaxed);
+  for (AppendJob& job : batch) job.done(try_alone(job));
+}
+
+Result<AppendResult> Appender::try_alone(const AppendJob& job) {
+  // Two attempts: the first may lose a race with another node storing the
+  // same (conversation, sender, clientMsgId); the second then finds its copy.
+  Error last = Error::internal("append_message: not attempted");
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!ensure_connected()) return Error::unavailable(connect_error_.message);
+    auto outcomes = try_batch(std::span<const AppendJob>(&job, 1));
+    if (outcomes) return std::move((*outcomes)[0]);
+    last = outcomes.error();
+    if (db_->broken() || db_->last_sqlstate() != "23505") break;
+    if (db_->last_constraint() == "messages_by_id") return Error::conflict("id_taken", "a message with this id exists");
+  }
+  if (last.kind == ErrorKind::not_found) return Error::not_found("unknown sender");
+  return last;
+}
+
+Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) {
+  Connection& db = *db_;
+  std::vector<Id> conversations;
+  std::vector<Id> senders;
+  std::vector<std::string_view> client_ids;
+  for (const AppendJob& job : jobs) {
+    conversations.push_back(job.draft.conversation_id);
+    senders.push_back(job.draft.sender_id);
+    client_ids.emplace_back(job.draft.client_msg_id);
+  }
+  std::vector<Id> distinct = conversations;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+
+  auto fail = [&](Error e) -> Result<Outcomes> {
+    db.rollback();
+    counters_.failed_transactions.fetch_add(1, std::memory_order_relaxed);
+    return e;
+  };
+  if (auto r = db.exec("BEGIN"); !r) return fail(r.error());
+  auto locked = db.run(lock_sql, Params{}.add(int_array(distinct)));
+  if (!locked) return fail(locked.error());
+  std::unordered_map<Id, Tail> tails;
+  for (int i = 0; i < locked->rows(); ++i) tails[locked->i64(i, 0)].last_seq = locked->i64(i, 1);
+  auto found = db.run(jobs_sql, Params{}.add(int_array(conversations)).add(int_array(senders)).add(text_array(client_ids)));
+  if (!found) return fail(found.error());
+  if (found->rows() != static_cast<int>(jobs.size())) return fail(Error::internal("append: one row per job expected"));
+
+  Outcomes outcomes;
+  outcomes.reserve(jobs.size());
+  std::vector<MessageRow> fresh;  // the rows this batch inserts
+  std::vector<std::size_t> fresh_of_job(jobs.size(), SIZE_MAX);
+  std::vector<char> creates(jobs.size(), 0);  // the job whose row it is (not a repeat within the batch)
+  std::map<std::tuple<Id, Id, std::string_view>, std::size_t> fresh_by_key;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const MessageRow& draft = jobs[i].draft;
+    const int row = static_cast<int>(i);
+    auto tail = tails.find(draft.conversation_id);
+    if (tail == tails.end() || !found->boolean(row, 1)) {
+      outcomes.emplace_back(Error::not_found("no such conversation"));
+      continue;
+    }
+    if (!found->is_null(row, 2)) {
+      outcomes.emplace_back(AppendResult{read_message(*found, row, 2), false});
+      continue;
+    }
+    auto key = std::make_tuple(draft.conversation_id, draft.sender_id, std::string_view(draft.client_msg_id));
+    if (auto same = fresh_by_key.find(key); same != fresh_by_key.end()) {
+      // A repeat within this batch: answered with the copy this batch stores.
+      fresh_of_job[i] = same->second;
+      outcomes.emplace_back(Error::internal("pending"));
+      continue;
+    }
+    MessageRow m = draft;
+    m.seq = ++tail->second.last_seq;
+    m.deleted_at.reset();
+    tail->second.last_activity_at = std::max(tail->second.last_activity_at, m.created_at);
+    tail->second.appended = true;
+    fresh_by_key.emplace(key, fresh.size());
+    fresh_of_job[i] = fresh.size();
+    creates[i] = 1;
+    fresh.push_back(std::move(m));
+    outcomes.emplace_back(Error::internal("pending"));
+  }
+
+  if (!fresh.empty()) {
+    std::vector<std::int64_t> c, s, id, sender, at;
+    std::vector<std::string_view> cm, body;
+    for (const MessageRow& m : fresh) {
+      c.push_back(m.conversation_id);
+      s.push_back(m.seq);
+      id.push_back(m.id);
+      sender.push_back(m.sender_id);
+      cm.emplace_back(m.client_msg_id);
+      at.push_back(m.created_at);
+      body.emplace_back(m.body);
+    }
+    std::vector<std::int64_t> tc, ts, ta;
+    for (const auto& [conversation, tail] : tails) {
+      if (!tail.appended) continue;
+      tc.push_back(conversation);
+      ts.push_back(tail.last_seq);
+      ta.push_back(tail.last_activity_at);
+    }
+    Params p;
+    p.add(int_array(c)).add(int_array(s)).add(int_array(id)).add(int_array(sender)).add(text_array(cm));
+    p.add(int_array(at)).add(text_array(body)).add(int_array(tc)).add(int_array(ts)).add(int_array(ta));
+    if (auto r = db.run(insert_sql, p); !r) return fail(r.error());
+  }
+  auto started = Clock::now();
+  if (auto r = db.exec("COMMIT"); !r) {
+    // The connection dropped during COMMIT: the outcome is unknown.
+    counters_.failed_transactions.fetch_add(1, std::memory_order_relaxed);
+    return r.error();
+  }
+  counters_.committed(jobs.size(),
+                      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                     Clock::now() - started)
+                                                     .count()));
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (fresh_of_job[i] == SIZE_MAX) continue;
+    outcomes[i] = AppendResult{fresh[fresh_of_job[i]], creates[i] != 0};
+  }
+  return outcomes;
+}
+
+}  // namespace parley::store::postgres

@@ -1,0 +1,30 @@
+#pragma once
+// The PostgreSQL schema as versioned steps, applied at start-up. Every node
+// runs them; a transaction-scoped advisory lock serializes nodes that start at
+// once, so each step runs exactly once and a node never sees half a schema.
+// docs/storage.md ("PostgreSQL") lists the tables and indexes.
+//
+// Thread-safety: pure functions over a Connection the caller holds.
+
+#include <span>
+
+#include "common/result.hpp"
+#include "store/postgres/pg_connection.hpp"
+
+namespace parley::store::postgres {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;  // several statements, run in the migration's transaction
+};
+
+std::span<const Migration> migrations();
+int latest_schema_version();
+
+// Brings the database to latest_schema_version() in one transaction. A
+// database whose schema is newer than this build is refused with Error code
+// schema_too_new (the message names the database) and left untouched.
+Status apply_migrations(Connection& db);
+
+}  // namespace parley::store::postgres

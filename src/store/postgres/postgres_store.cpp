@@ -1,0 +1,177 @@
+#include "store/postgres/postgres_store_impl.hpp"
+
+#include <future>
+
+#include "store/postgres/conversation_queries.hpp"
+#include "store/postgres/message_queries.hpp"
+#include "store/postgres/user_queries.hpp"
+
+namespace parley::store::postgres {
+
+namespace {
+const Statement ping_sql{"ping", "SELECT 1"};
+}  // namespace
+
+PostgresStore::PostgresStore(std::unique_ptr<ConnectionPool> pool, const AppenderOptions& appender_options,
+                             int appenders)
+    : pool_(std::move(pool)) {
+  for (int i = 0; i < std::max(1, appenders); ++i) {
+    appenders_.push_back(std::make_unique<Appender>(appender_options, nullptr, counters_));
+  }
+}
+
+PostgresStore::~PostgresStore() {
+  appenders_.clear();  // stores what is queued, joins the threads
+  pool_.reset();
+}
+
+template <class Fn>
+auto PostgresStore::with_db(Fn fn, bool retry) -> decltype(fn(std::declval<Connection&>())) {
+  for (int attempt = 0;; ++attempt) {
+    auto lease = pool_->acquire();
+    if (!lease) return lease.error();
+    auto out = fn(**lease);
+    if (out.ok() || !retry || attempt > 0 || !(*lease)->broken()) return out;
+  }
+}
+
+template <class T>
+Result<T> PostgresStore::write_done(Result<T> r) {
+  counters_.jobs.fetch_add(1, std::memory_order_relaxed);
+  if (r.ok()) {
+    counters_.transactions.fetch_add(1, std::memory_order_relaxed);
+  } else if (r.error().kind == ErrorKind::unavailable || r.error().kind == ErrorKind::internal) {
+    counters_.failed_transactions.fetch_add(1, std::memory_order_relaxed);
+  }
+  return r;
+}
+
+Status PostgresStore::write_done(Status s) {
+  counters_.jobs.fetch_add(1, std::memory_order_relaxed);
+  if (s.ok()) {
+    counters_.transactions.fetch_add(1, std::memory_order_relaxed);
+  } else if (s.error().kind == ErrorKind::unavailable || s.error().kind == ErrorKind::internal) {
+    counters_.failed_transactions.fetch_add(1, std::memory_order_relaxed);
+  }
+  return s;
+}
+
+Appender& PostgresStore::appender_for(Id conversation) {
+  // Snowflake ids end in a per-node sequence: mix the bits before reducing.
+  auto x = static_cast<std::uint64_t>(conversation);
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return *appenders_[x % appenders_.size()];
+}
+
+Status PostgresStore::ping() {
+  return with_db(
+      [](Connection& db) -> Status {
+        auto r = db.run(ping_sql, Params{});
+        if (!r) return r.error();
+        return Status::success();
+      },
+      true);
+}
+
+Status PostgresStore::insert_user(const UserRow& user) {
+  return write_done(with_db([&](Connection& db) { return postgres::insert_user(db, user); }, false));
+}
+
+Result<std::optional<UserRow>> PostgresStore::user_by_id(Id id) {
+  return with_db([&](Connection& db) { return postgres::user_by_id(db, id); }, true);
+}
+
+Result<std::optional<UserRow>> PostgresStore::user_by_login(std::string_view username_or_email) {
+  return with_db([&](Connection& db) { return postgres::user_by_login(db, username_or_email); }, true);
+}
+
+Result<std::vector<UserRow>> PostgresStore::users_by_ids(const std::vector<Id>& ids) {
+  return with_db([&](Connection& db) { return postgres::users_by_ids(db, ids); }, true);
+}
+
+Result<std::vector<UserRow>> PostgresStore::search_users(std::string_view query, Id exclude, int limit) {
+  return with_db([&](Connection& db) { return postgres::search_users(db, query, exclude, limit); }, true);
+}
+
+Status PostgresStore::set_last_seen(Id user, TimeMs at) {
+  // Idempotent (keeps the later time): safe to retry on a fresh connection.
+  return write_done(with_db([&](Connection& db) { return postgres::set_last_seen(db, user, at); }, true));
+}
+
+Result<std::vector<Id>> PostgresStore::contacts_of(Id user) {
+  return with_db([&](Connection& db) { return postgres::contacts_of(db, user); }, true);
+}
+
+Result<CreatedConversation> PostgresStore::create_conversation(const ConversationRow& row,
+                                                               const std::vector<MemberRow>& members) {
+  return write_done(with_db([&](Connection& db) { return postgres::create_conversation(db, row, members); }, false));
+}
+
+Result<std::optional<ConversationRow>> PostgresStore::conversation_by_id(Id id) {
+  return with_db([&](Connection& db) { return postgres::conversation_by_id(db, id); }, true);
+}
+
+Result<std::optional<MemberRow>> PostgresStore::membership(Id conversation, Id user) {
+  return with_db([&](Connection& db) { return postgres::membership(db, conversation, user); }, true);
+}
+
+Result<std::vector<MemberView>> PostgresStore::members_of(Id conversation) {
+  return with_db([&](Connection& db) { return postgres::members_of(db, conversation); }, true);
+}
+
+Result<std::vector<ConversationSummary>> PostgresStore::conversations_of(Id user,
+                                                                         std::optional<ActivityCursor> cursor,
+                                                                         int limit) {
+  return with_db([&](Connection& db) { return postgres::conversations_of(db, user, cursor, limit); }, true);
+}
+
+Result<std::optional<ConversationSummary>> PostgresStore::conversation_summary(Id conversation, Id user) {
+  return with_db([&](Connection& db) { return postgres::conversation_summary(db, conversation, user); }, true);
+}
+
+Status PostgresStore::update_conversation(Id conversation, const ConversationChange& change) {
+  return write_done(
+      with_db([&](Connection& db) { return postgres::update_conversation(db, conversation, change); }, false));
+}
+
+Result<AppendResult> PostgresStore::append_message(const MessageRow& draft) {
+  std::promise<Result<AppendResult>> promise;
+  auto future = promise.get_future();
+  append_message_async(draft, [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+void PostgresStore::append_message_async(MessageRow draft, std::function<void(Result<AppendResult>)> done) {
+  Appender& appender = appender_for(draft.conversation_id);
+  AppendJob job{std::move(draft), std::move(done)};
+  if (!appender.submit(job)) {
+    job.done(Error::unavailable("postgres store: the append queue is full or the store is closing"));
+  }
+}
+
+Result<std::optional<MessageRow>> PostgresStore::message_by_id(Id id) {
+  return with_db([&](Connection& db) { return postgres::message_by_id(db, id); }, true);
+}
+
+Result<std::vector<MessageRow>> PostgresStore::messages(Id conversation, std::optional<Seq> before,
+                                                        std::optional<Seq> after, int limit) {
+  return with_db([&](Connection& db) { return postgres::messages(db, conversation, before, after, limit); }, true);
+}
+
+Result<MessageRow> PostgresStore::soft_delete_message(Id message, TimeMs at) {
+  // Idempotent (deleted_at is kept once set): safe to retry.
+  return write_done(with_db([&](Connection& db) { return postgres::soft_delete_message(db, message, at); }, true));
+}
+
+Result<ReadState> PostgresStore::advance_read(Id conversation, Id user, Seq seq) {
+  // Idempotent (the watermark only moves forward): safe to retry.
+  return write_done(with_db([&](Connection& db) { return postgres::advance_read(db, conversation, user, seq); }, true));
+}
+
+Result<std::int64_t> PostgresStore::unread_count(Id conversation, Id user) {
+  return with_db([&](Connection& db) { return postgres::unread_count(db, conversation, user); }, true);
+}
+
+}  // namespace parley::store::postgres

@@ -1,0 +1,71 @@
+#pragma once
+// PostgresStore: sends each append to the appender that owns its conversation
+// (appender.hpp) and every other call to a pooled connection
+// (connection_pool.hpp). open_postgres_store() builds it.
+//
+// Thread-safety: as Store (store.hpp). Ownership: owns the pool and the
+// appenders; the destructor stops the appenders (they store what is queued)
+// before the pool closes.
+
+#include <memory>
+#include <vector>
+
+#include "store/postgres/appender.hpp"
+#include "store/postgres/connection_pool.hpp"
+#include "store/postgres/write_counters.hpp"
+#include "store/store.hpp"
+
+namespace parley::store::postgres {
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(std::unique_ptr<ConnectionPool> pool, const AppenderOptions& appender_options, int appenders);
+  ~PostgresStore() override;
+
+  Status ping() override;
+  StoreStats stats() const override { return counters_.snapshot(); }
+
+  Status insert_user(const UserRow& user) override;
+  Result<std::optional<UserRow>> user_by_id(Id id) override;
+  Result<std::optional<UserRow>> user_by_login(std::string_view username_or_email) override;
+  Result<std::vector<UserRow>> users_by_ids(const std::vector<Id>& ids) override;
+  Result<std::vector<UserRow>> search_users(std::string_view query, Id exclude, int limit) override;
+  Status set_last_seen(Id user, TimeMs at) override;
+  Result<std::vector<Id>> contacts_of(Id user) override;
+
+  Result<CreatedConversation> create_conversation(const ConversationRow& row,
+                                                  const std::vector<MemberRow>& members) override;
+  Result<std::optional<ConversationRow>> conversation_by_id(Id id) override;
+  Result<std::optional<MemberRow>> membership(Id conversation, Id user) override;
+  Result<std::vector<MemberView>> members_of(Id conversation) override;
+  Result<std::vector<ConversationSummary>> conversations_of(Id user, std::optional<ActivityCursor> cursor,
+                                                            int limit) override;
+  Result<std::optional<ConversationSummary>> conversation_summary(Id conversation, Id user) override;
+  Status update_conversation(Id conversation, const ConversationChange& change) override;
+
+  Result<AppendResult> append_message(const MessageRow& draft) override;
+  void append_message_async(MessageRow draft, std::function<void(Result<AppendResult>)> done) override;
+  Result<std::optional<MessageRow>> message_by_id(Id id) override;
+  Result<std::vector<MessageRow>> messages(Id conversation, std::optional<Seq> before, std::optional<Seq> after,
+                                           int limit) override;
+  Result<MessageRow> soft_delete_message(Id message, TimeMs at) override;
+  Result<ReadState> advance_read(Id conversation, Id user, Seq seq) override;
+  Result<std::int64_t> unread_count(Id conversation, Id user) override;
+
+ private:
+  // Runs `fn(Connection&)` on a pooled connection. A read (`retry` true) that
+  // met a connection which had silently died (server restart) is tried once
+  // more on a fresh one; a write never is (it may have happened).
+  template <class Fn>
+  auto with_db(Fn fn, bool retry) -> decltype(fn(std::declval<Connection&>()));
+  template <class T>
+  Result<T> write_done(Result<T> r);
+  Status write_done(Status s);
+  Appender& appender_for(Id conversation);
+
+  mutable WriteCounters counters_;
+  std::unique_ptr<ConnectionPool> pool_;
+  std::vector<std::unique_ptr<Appender>> appenders_;
+};
+
+}  // namespace parley::store::postgres
