@@ -28,7 +28,7 @@
 #include "realtime/engineio/options.hpp"
 #include "realtime/engineio/request_check.hpp"
 #include "realtime/engineio/session.hpp"
-#include "realtime/io/out_frame.hpp"
+#include "realtime/websocket/out_frame.hpp"
 #include "realtime/io/thread_context.hpp"
 
 namespace parley::engineio {

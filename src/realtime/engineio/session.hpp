@@ -34,7 +34,7 @@
 #include "http/request.hpp"
 #include "realtime/engineio/handler.hpp"
 #include "realtime/engineio/packet.hpp"
-#include "realtime/io/out_frame.hpp"
+#include "realtime/websocket/out_frame.hpp"
 #include "realtime/io/thread_context.hpp"
 #include "realtime/websocket/connection.hpp"
 

@@ -34,7 +34,7 @@
 #include <string_view>
 #include <vector>
 
-#include "realtime/io/out_frame.hpp"
+#include "realtime/websocket/out_frame.hpp"
 #include "realtime/io/thread_context.hpp"
 #include "realtime/websocket/message_reader.hpp"
 
