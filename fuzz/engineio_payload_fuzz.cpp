@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "realtime/engineio/base64.hpp"
+#include "common/base64.hpp"
 #include "realtime/engineio/packet.hpp"
-#include "realtime/engineio/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace eio = parley::engineio;
 
@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A polling body: decode, re-encode, compare.
   auto packets = eio::decode_payload(input, 1 << 20);
   if (packets) {
-    check(eio::is_valid_utf8(input));
+    check(parley::is_valid_utf8(input));
     check(eio::encode_payload(*packets) == input);
     std::string rebuilt;
     for (const auto& packet : *packets) {
@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const eio::Frame frame = eio::encode_frame(*packet);
     if (packet->binary) {
       check(frame.binary);
-      check("b" + eio::base64_encode(frame.bytes) == input);
+      check("b" + parley::base64_encode(frame.bytes) == input);
     } else {
       check(!frame.binary && frame.bytes == input);
     }
@@ -53,8 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(eio::decode_binary(input).data == input);
 
   // Base64 both ways.
-  auto decoded = eio::base64_decode(input);
-  if (decoded) check(eio::base64_encode(*decoded) == input);
-  check(eio::base64_decode(eio::base64_encode(input)) == std::string(input));
+  auto decoded = parley::base64_decode(input);
+  if (decoded) check(parley::base64_encode(*decoded) == input);
+  check(parley::base64_decode(parley::base64_encode(input)) == std::string(input));
   return 0;
 }

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "realtime/engineio/utf8.hpp"
+#include "common/utf8.hpp"
 #include "realtime/socketio/packet.hpp"
 
 namespace sio = parley::socketio;
@@ -23,7 +23,7 @@ void check(bool condition) {
 
 void check_round_trip(const sio::Packet& packet) {
   const std::string text = sio::encode(packet);
-  check(parley::engineio::is_valid_utf8(text));
+  check(parley::is_valid_utf8(text));
   check(text.find('\x1e') == std::string::npos);
   auto again = sio::decode_text(text);
   check(again.ok());

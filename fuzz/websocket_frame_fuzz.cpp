@@ -10,7 +10,7 @@
 #include <span>
 #include <string>
 
-#include "realtime/engineio/utf8.hpp"
+#include "common/utf8.hpp"
 #include "realtime/websocket/frame_codec.hpp"
 #include "realtime/websocket/message_reader.hpp"
 
@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       switch (event.kind) {
         case Kind::text:
-          check(parley::engineio::is_valid_utf8(event.payload));
+          check(parley::is_valid_utf8(event.payload));
           check(event.payload.size() <= kMaxMessage);
           break;
         case Kind::binary:
@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           break;
         case Kind::close:
           check(event.code == ws::close_code::no_status || ws::is_valid_close_code(event.code));
-          check(parley::engineio::is_valid_utf8(event.payload));
+          check(parley::is_valid_utf8(event.payload));
           break;
         case Kind::error: {
           check(event.code == ws::close_code::protocol_error || event.code == ws::close_code::invalid_payload ||

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every suite, in order of cost. Unit tests (optimized build), the
-# same unit tests under ASan+UBSan, a short run of every fuzz target,
-# integration tests against live servers, and the browser end-to-end tests.
+# same unit tests under ASan+UBSan and under ThreadSanitizer, a short run of every
+# fuzz target, integration tests against live servers (the optimized one, then a
+# ThreadSanitizer build), and the browser end-to-end tests.
 # Needs the packages of `scripts/deps.sh test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,12 +29,36 @@ cmake --build build/asan --target unit_tests -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan --output-on-failure -j "$jobs"
 
+section "unit tests under ThreadSanitizer"
+cmake --preset tsan >/dev/null
+cmake --build build/tsan --target parley unit_tests -j "$jobs"
+# A report fails the test that caused it (exit code 66); the report is in its output.
+TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1 \
+  ctest --test-dir build/tsan --output-on-failure -j "$jobs"
+
 section "fuzz targets (a short run each)"
 scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 
 section "integration tests"
 (cd tests/integration && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/integration && PARLEY_BIN="$root/build/parley" node --test --test-concurrency=1 ./*.test.mjs)
+
+section "integration tests against a ThreadSanitizer server"
+# Every server the suites start is the TSan build. Its reports go to files, not stderr (the
+# suites read stderr), and one stops the server (exit code 66, which fails the test that
+# needed it). A report file fails the stage even when no test noticed.
+tsan_logs="$PARLEY_TEST_TMP/tsan-reports"
+mkdir -p "$tsan_logs"
+tsan_status=0
+(cd tests/integration && PARLEY_BIN="$root/build/tsan/src/app/parley" \
+  TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:log_path=$tsan_logs/report" \
+  node --test --test-concurrency=1 ./*.test.mjs) || tsan_status=$?
+if compgen -G "$tsan_logs/report*" >/dev/null; then
+  cat "$tsan_logs"/report*
+  echo "ThreadSanitizer reported a data race in the server (reports above)"
+  exit 1
+fi
+[ "$tsan_status" -eq 0 ] || exit "$tsan_status"
 
 if [ -f tests/e2e/package.json ] && [ -d web/out ]; then
   section "end-to-end tests in Chromium"

@@ -95,10 +95,14 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     state_ = State::handling;
     stream_.expires_never();
     auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
+    // `respond` may run on another thread: it hands its reference over with the answer
+    // (see dispatch() below for why it must not keep one).
     realtime->handle_request(
         std::move(request),
-        [self = shared_from_this(), home](Response response) {
-          asio::post(home, [self, response = std::move(response)]() mutable { self->on_handled(std::move(response)); });
+        [self = shared_from_this(), home](Response response) mutable {
+          asio::post(home, [self = std::move(self), response = std::move(response)]() mutable {
+            self->on_handled(std::move(response));
+          });
         },
         context_.thread_index);
     return;
@@ -125,6 +129,12 @@ void HttpSession::dispatch(Request request) {
     }
     // A tracked executor keeps the IO thread's run() alive while the handler
     // runs elsewhere, so a graceful shutdown waits for the answer.
+    //
+    // The worker moves its reference to the session into the answer it posts home, so it
+    // never holds the last one: were it to keep `self` until its lambda is destroyed, the
+    // IO thread could finish the response and drop its own references first, and the
+    // session would be destroyed here, on the worker, erasing itself from its thread's
+    // `sessions` set while that thread inserts new ones (a data race ThreadSanitizer found).
     auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
     asio::post(*context_.services.workers,
                [self = shared_from_this(), home, handler = match.handler, request = std::move(request)]() mutable {
@@ -135,8 +145,9 @@ void HttpSession::dispatch(Request request) {
                    spdlog::error("handler for {} {} failed: {}", request.method, request.path, e.what());
                    response = error_response(Error::internal("internal error"));
                  }
-                 asio::post(home,
-                            [self, response = std::move(response)]() mutable { self->on_handled(std::move(response)); });
+                 asio::post(home, [self = std::move(self), response = std::move(response)]() mutable {
+                   self->on_handled(std::move(response));
+                 });
                });
     return;
   }

@@ -5,9 +5,14 @@
 // Bounds: header bytes, body bytes (413), and a deadline for every request read
 // (a client that dribbles bytes is cut off).
 //
-// Thread-safety: lives on the IO thread that accepted it; the worker pool
-// reaches it only by posting to that thread. Owned by shared_ptr held by its
-// pending async operations.
+// Thread-safety: lives on the IO thread that accepted it; the worker pool and
+// the real-time layer reach it only by posting to that thread.
+// Ownership: shared_ptr held by its pending async operations, and by an answer
+// on its way back (a worker's handler, a real-time `respond`), which hands its
+// reference over with the answer instead of keeping a copy.
+// Destruction: only on its IO thread, since the destructor unregisters from that
+// thread's SessionContext::sessions; or, once that thread has stopped, on the
+// thread that destroys the Server (handlers still queued then are dropped).
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>

@@ -64,46 +64,52 @@ class PortGuard {
 
 struct IoThread {
   IoThread(const ServerOptions& options, const ServerServices& services, int index)
-      : work(io.get_executor()), acceptor(io), context{options, services, io, index, {}, false} {}
+      : work(io.get_executor()), acceptor(io) {
+    context = std::make_unique<SessionContext>(SessionContext{options, services, io, index, {}, false});
+  }
 
   void do_accept() {
     acceptor.async_accept(io, [this](boost::system::error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
   }
 
   void on_accept(boost::system::error_code ec, tcp::socket socket) {
-    if (context.stopping || ec == asio::error::operation_aborted) return;
+    if (context->stopping || ec == asio::error::operation_aborted) return;
     if (ec) {
       // Out of file descriptors or similar: back off instead of spinning.
       spdlog::warn("accept failed: {}", ec.message());
       backoff.expires_after(std::chrono::milliseconds(50));
       backoff.async_wait([this](boost::system::error_code wait_ec) {
-        if (!wait_ec && !context.stopping) do_accept();
+        if (!wait_ec && !context->stopping) do_accept();
       });
       return;
     }
     prepare_accepted(socket);  // TCP_NODELAY comes from the listener (listener.hpp)
-    std::make_shared<HttpSession>(std::move(socket), context)->start();
+    std::make_shared<HttpSession>(std::move(socket), *context)->start();
     do_accept();
   }
 
   // On this thread: stop accepting, close idle sessions, let busy ones finish.
   void begin_shutdown() {
-    context.stopping = true;
+    context->stopping = true;
     boost::system::error_code ec;
     acceptor.close(ec);
     backoff.cancel();
     // shutdown() may destroy a session (erasing it from the set): iterate a copy.
-    std::vector<HttpSession*> sessions(context.sessions.begin(), context.sessions.end());
+    std::vector<HttpSession*> sessions(context->sessions.begin(), context->sessions.end());
     for (auto* session : sessions)
-      if (context.sessions.count(session)) session->shutdown();
+      if (context->sessions.count(session)) session->shutdown();
     work.reset();
   }
 
+  // `context` is declared before `io` so that it is destroyed after it: handlers still
+  // queued when the io_context goes away (a shutdown that timed out) hold sessions, whose
+  // destructors unregister from the context. The thread has stopped by then, so they die
+  // on the destroying thread without racing anyone.
+  std::unique_ptr<SessionContext> context;  // set by the constructor, never null
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work;
   tcp::acceptor acceptor;
   asio::steady_timer backoff{io};
-  SessionContext context;
   std::thread thread;
 };
 

@@ -4,8 +4,8 @@
 
 #include <boost/json.hpp>
 
-#include "realtime/engineio/base64.hpp"
-#include "realtime/engineio/utf8.hpp"
+#include "common/base64.hpp"
+#include "common/utf8.hpp"
 
 namespace parley::engineio {
 namespace {

@@ -12,6 +12,8 @@
 // Thread-safety: handle_request/handle_upgrade are called on the IO thread `thread_index`;
 // find() on the thread it names; shutdown() from any thread.
 // Ownership: borrows the IoThreads (which must outlive it); owns the sessions.
+// Destruction: on the main thread, after the IO threads have stopped (it destroys the
+// sessions left, which belong to those threads).
 
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
@@ -26,7 +28,7 @@
 #include "realtime/engineio/options.hpp"
 #include "realtime/engineio/request_check.hpp"
 #include "realtime/engineio/session.hpp"
-#include "realtime/io/out_frame.hpp"
+#include "realtime/websocket/out_frame.hpp"
 #include "realtime/io/thread_context.hpp"
 
 namespace parley::engineio {

@@ -17,7 +17,11 @@
 // key (Server::find), because it may be gone by then.
 // Ownership: the Server's per-thread registry owns it; after close() it is removed and
 // destroyed at the end of the batch (ThreadContext::dispose), so `this` stays valid until
-// the current handler returns.
+// the current handler returns. Nothing on another thread holds it: they hold its key.
+// Destruction: on its IO thread only (the end of a batch there); or, after the IO threads
+// have stopped, on the thread that destroys the Server. The `Respond` of a waiting GET it
+// holds carries the HTTP connection's reference, which calling it hands back to that
+// connection's thread (http_session.hpp), so the session never ends another thread's object.
 
 #include <cstdint>
 #include <functional>
@@ -30,7 +34,7 @@
 #include "http/request.hpp"
 #include "realtime/engineio/handler.hpp"
 #include "realtime/engineio/packet.hpp"
-#include "realtime/io/out_frame.hpp"
+#include "realtime/websocket/out_frame.hpp"
 #include "realtime/io/thread_context.hpp"
 #include "realtime/websocket/connection.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <cassert>
 
-#include "realtime/engineio/base64.hpp"
+#include "common/base64.hpp"
 
 namespace parley::engineio {
 namespace {

@@ -15,6 +15,9 @@
 // set by every entry point of the real-time layer (enter()).
 // Ownership: IoThreads owns the contexts; contexts own disposed objects until the batch
 // ends and lingering connections until they close or expire.
+// Destruction: a Disposable handed to dispose() and a Lingering handed to linger() are
+// destroyed on this context's thread. The contexts themselves (IoThreads) are destroyed
+// on the main thread after the IO threads have stopped.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>

@@ -9,7 +9,8 @@
 //
 // Thread-safety: none; a wheel and its nodes belong to one thread. Time is passed in by
 // the caller (advance(now)), so tests drive it without a clock.
-// Ownership: the wheel does not own nodes; a node unlinks itself when destroyed.
+// Ownership: the wheel does not own nodes; a node unlinks itself when destroyed, so a
+// scheduled node must be destroyed on its wheel's thread (the unlink writes the wheel).
 
 #include <chrono>
 #include <cstddef>

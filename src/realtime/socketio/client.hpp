@@ -8,7 +8,9 @@
 // the client is not connected to are ignored, as in the reference server.
 //
 // Thread-safety: the session's IO thread only. Ownership: owned by its Engine.IO session;
-// owns its sockets.
+// owns its sockets. Other threads name it by (thread, session key) and post.
+// Destruction: with its session, on the session's IO thread (or, after the IO threads
+// have stopped, on the thread that destroys the servers).
 
 #include <cstdint>
 #include <memory>

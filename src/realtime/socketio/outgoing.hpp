@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "realtime/io/out_frame.hpp"
+#include "realtime/websocket/out_frame.hpp"
 #include "realtime/socketio/packet.hpp"
 
 namespace parley::socketio {

@@ -7,7 +7,7 @@
 #include <boost/json/serializer.hpp>
 #include <boost/json/value.hpp>
 
-#include "realtime/engineio/utf8.hpp"
+#include "common/utf8.hpp"
 #include "realtime/socketio/json_parse.hpp"
 
 namespace parley::socketio {
@@ -66,7 +66,7 @@ bool is_valid_namespace(std::string_view nsp) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7F) return false;
   }
-  return engineio::is_valid_utf8(nsp);
+  return is_valid_utf8(nsp);
 }
 
 Status check_shape(PacketType type, const std::optional<json::value>& data, bool has_id) {

@@ -9,6 +9,8 @@
 // Ownership: owned by its connection's Client; destroyed at the end of the batch after it
 // disconnects, so a reference stays valid until the current handler returns (check
 // connected()).
+// Destruction: on its connection's IO thread only (or, after the IO threads have stopped,
+// on the thread that destroys the servers). SocketData::app is destroyed with it, there.
 
 #include <boost/json/array.hpp>
 #include <cstdint>

@@ -18,6 +18,12 @@
 // Thread-safety: lives on one IO thread; every method must be called there.
 // Ownership: shared_ptr; pending asynchronous operations hold a reference, and the owner
 // (an Engine.IO session) holds one while it uses the connection.
+// Destruction: on its IO thread. Every reference lives there (the session, the pending
+// operations, the scheduled flush, the thread's lingering list), so the last one is
+// dropped there; never give a shared_ptr<Connection> to another thread (a socket that
+// changes threads for an upgrade does so as a bare descriptor, before any Connection
+// exists). After the IO threads have stopped, the thread that destroys the io_context
+// drops what its queued handlers held.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <cstddef>
@@ -28,7 +34,7 @@
 #include <string_view>
 #include <vector>
 
-#include "realtime/io/out_frame.hpp"
+#include "realtime/websocket/out_frame.hpp"
 #include "realtime/io/thread_context.hpp"
 #include "realtime/websocket/message_reader.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "realtime/engineio/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace parley::websocket {
 
@@ -132,7 +132,7 @@ CloseParse parse_close_payload(std::string_view payload, CloseFrame& out) noexce
   if (!is_valid_close_code(code)) return CloseParse::bad_code;
   out.code = code;
   out.reason = payload.substr(2);
-  if (!engineio::is_valid_utf8(out.reason)) return CloseParse::bad_reason;
+  if (!is_valid_utf8(out.reason)) return CloseParse::bad_reason;
   return CloseParse::ok;
 }
 

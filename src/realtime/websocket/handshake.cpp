@@ -2,7 +2,7 @@
 
 #include <openssl/sha.h>
 
-#include "realtime/engineio/base64.hpp"
+#include "common/base64.hpp"
 
 namespace parley::websocket {
 namespace {
@@ -18,12 +18,12 @@ std::string accept_key(std::string_view client_key) {
   input.append(kGuid);
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  return engineio::base64_encode({reinterpret_cast<const char*>(digest), sizeof digest});
+  return base64_encode({reinterpret_cast<const char*>(digest), sizeof digest});
 }
 
 HandshakeCheck check_handshake(std::string_view version, std::string_view key) {
   if (version != "13") return HandshakeCheck::bad_version;
-  const auto decoded = engineio::base64_decode(key);
+  const auto decoded = base64_decode(key);
   if (!decoded || decoded->size() != 16) return HandshakeCheck::bad_key;
   return HandshakeCheck::ok;
 }

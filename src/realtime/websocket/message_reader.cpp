@@ -1,6 +1,6 @@
 #include "realtime/websocket/message_reader.hpp"
 
-#include "realtime/engineio/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace parley::websocket {
 namespace {
@@ -74,7 +74,7 @@ ReadEvent MessageReader::finish_message(Opcode opcode, std::string_view payload)
   in_frame_ = false;
   message_opcode_ = Opcode::continuation;
   if (opcode == Opcode::text) {
-    if (!engineio::is_valid_utf8(payload)) return fail(close_code::invalid_payload);
+    if (!is_valid_utf8(payload)) return fail(close_code::invalid_payload);
     return ReadEvent{ReadEvent::Kind::text, payload, 0};
   }
   return ReadEvent{ReadEvent::Kind::binary, payload, 0};

@@ -4,7 +4,7 @@
 
 #include <boost/json.hpp>
 
-#include "realtime/io/out_frame.hpp"
+#include "realtime/websocket/out_frame.hpp"
 #include "realtime/socketio/outgoing.hpp"
 #include "realtime/websocket/frame_codec.hpp"
 

@@ -1,9 +1,9 @@
-#include "realtime/engineio/base64.hpp"
+#include "common/base64.hpp"
 
 #include <array>
 #include <cstdint>
 
-namespace parley::engineio {
+namespace parley {
 namespace {
 
 constexpr char kAlphabet[] =
@@ -108,4 +108,4 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace parley::engineio
+}  // namespace parley

@@ -1,9 +1,9 @@
-#include "realtime/io/out_frame.hpp"
+#include "realtime/websocket/out_frame.hpp"
 
 #include <cassert>
 #include <cstring>
 
-#include "realtime/engineio/base64.hpp"
+#include "common/base64.hpp"
 
 namespace parley::realtime {
 
@@ -51,9 +51,9 @@ FrameRef make_binary_frame(std::string_view bytes) {
   frame->storage_.append(bytes);
   frame->kind_ = OutFrame::Kind::binary;
   FrameFactory::seal(*frame, websocket::Opcode::binary);
-  frame->polling_.reserve(1 + engineio::base64_encoded_size(bytes.size()));
+  frame->polling_.reserve(1 + base64_encoded_size(bytes.size()));
   frame->polling_.push_back('b');
-  engineio::base64_encode_to(frame->polling_, bytes);
+  base64_encode_to(frame->polling_, bytes);
   return FrameRef(frame);
 }
 

@@ -1,14 +1,15 @@
-// Base64 as Engine.IO uses it in polling payloads: RFC 4648 vectors and strictness.
+// Base64 as Engine.IO uses it in polling payloads (and WebSocket handshakes): RFC 4648
+// vectors and strictness.
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "realtime/engineio/base64.hpp"
+#include "common/base64.hpp"
 
-namespace parley::engineio {
+namespace parley {
 namespace {
 
-TEST(EngineioBase64, Rfc4648Vectors) {
+TEST(Base64, Rfc4648Vectors) {
   const std::pair<std::string, std::string> vectors[] = {
       {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
       {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
@@ -22,7 +23,7 @@ TEST(EngineioBase64, Rfc4648Vectors) {
   }
 }
 
-TEST(EngineioBase64, AllByteValuesRoundTrip) {
+TEST(Base64, AllByteValuesRoundTrip) {
   std::string bytes;
   for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
   for (std::size_t len = 0; len <= bytes.size(); ++len) {
@@ -33,14 +34,14 @@ TEST(EngineioBase64, AllByteValuesRoundTrip) {
   }
 }
 
-TEST(EngineioBase64, ProtocolExample) {
+TEST(Base64, ProtocolExample) {
   // The engine.io test suite's binary packet: "bAQIDBA==" carries bytes 1, 2, 3, 4.
   EXPECT_EQ(base64_decode("AQIDBA=="), std::string("\x01\x02\x03\x04"));
   EXPECT_EQ(base64_encode(std::string("\x01\x02\x03\x04")), "AQIDBA==");
   EXPECT_EQ(base64_encode(std::string("\xff\xfe\xfd", 3)), "//79");
 }
 
-TEST(EngineioBase64, RejectsMalformed) {
+TEST(Base64, RejectsMalformed) {
   const char* bad[] = {
       "Zg",        // missing padding
       "Zg=",       // short padding
@@ -64,7 +65,7 @@ TEST(EngineioBase64, RejectsMalformed) {
   EXPECT_FALSE(base64_decode(std::string("Zm9\x80", 4)));
 }
 
-TEST(EngineioBase64, DecodeToLeavesOutputUntouchedOnFailure) {
+TEST(Base64, DecodeToLeavesOutputUntouchedOnFailure) {
   std::string out = "keep";
   EXPECT_FALSE(base64_decode_to(out, "Zm9vYg=*"));
   EXPECT_EQ(out, "keep");
@@ -75,4 +76,4 @@ TEST(EngineioBase64, DecodeToLeavesOutputUntouchedOnFailure) {
 }
 
 }  // namespace
-}  // namespace parley::engineio
+}  // namespace parley

@@ -8,6 +8,11 @@
 // A "raw" frame holds bytes written verbatim on a WebSocket connection (the HTTP 101
 // answer, control frames); it has no polling form.
 //
+// Why in websocket/: a frame is built around the WebSocket header (frame_codec.hpp) and is
+// what Connection writes; the layers above (engineio, socketio) build and queue frames, so
+// the type sits at the lowest layer that needs it and every include points down. It stays
+// in namespace realtime: it is the real-time layers' shared output type.
+//
 // Thread-safety: immutable after construction; the reference count is atomic, so FrameRef
 // may be copied and dropped on any thread. Ownership: reference counted (FrameRef).
 

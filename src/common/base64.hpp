@@ -1,6 +1,8 @@
 #pragma once
-// Base64 (RFC 4648 §4, standard alphabet, with '=' padding) as Engine.IO uses it to carry
-// binary packets inside a text HTTP long-polling payload ("b" + base64).
+// Base64 (RFC 4648 §4, standard alphabet, with '=' padding): Engine.IO carries binary
+// packets inside a text HTTP long-polling payload as "b" + base64, the WebSocket opening
+// handshake encodes its keys with it, and session ids are built from it. Here, below the
+// real-time layers, so that each of them can use it without pointing up (docs/protocol.md).
 //
 // The decoder is strict: it accepts exactly what a conforming encoder produces (what
 // browsers' btoa/FileReader and Node's Buffer#toString("base64") emit), so a decoded value
@@ -15,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-namespace parley::engineio {
+namespace parley {
 
 // Length of the base64 text for `byte_count` bytes (with padding).
 constexpr std::size_t base64_encoded_size(std::size_t byte_count) noexcept {
@@ -34,4 +36,4 @@ bool base64_decode_to(std::string& out, std::string_view text);
 // The decoded bytes of `text`, or nullopt when `text` is not canonical padded base64.
 std::optional<std::string> base64_decode(std::string_view text);
 
-}  // namespace parley::engineio
+}  // namespace parley

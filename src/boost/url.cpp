@@ -1,2 +1,0 @@
-// The one translation unit that compiles Boost.URL.
-#include <boost/url/src.hpp>
