@@ -1,0 +1,80 @@
+#include "chat/delivery_sequencer.hpp"
+
+#include <cassert>
+#include <utility>
+
+namespace parley::chat {
+
+DeliverySequencer::DeliverySequencer(Release release) : release_(std::move(release)) {}
+
+void DeliverySequencer::begin(Id conversation) {
+  auto& s = shard(conversation);
+  std::lock_guard lock(s.mutex);
+  ++s.states[conversation].in_flight;
+}
+
+void DeliverySequencer::collect(State& state) {
+  auto& held = state.held;
+  if (state.last_released) {
+    while (!held.empty() && held.begin()->first <= *state.last_released + 1) {
+      // Below or at the last released seq can only be a seq released before
+      // (a bug elsewhere): it goes out at once rather than never.
+      const store::Seq seq = held.begin()->first;
+      if (seq > *state.last_released) state.last_released = seq;
+      state.ready.push_back(std::move(held.begin()->second));
+      held.erase(held.begin());
+    }
+  }
+  if (state.in_flight == 0 && !held.empty()) {
+    for (auto& [seq, completion] : held) state.ready.push_back(std::move(completion));
+    const store::Seq highest = held.rbegin()->first;
+    if (!state.last_released || highest > *state.last_released) state.last_released = highest;
+    held.clear();
+  }
+}
+
+void DeliverySequencer::complete(Id conversation, std::optional<Completion> completion) {
+  auto& s = shard(conversation);
+  std::unique_lock lock(s.mutex);
+  auto it = s.states.find(conversation);
+  assert(it != s.states.end() && it->second.in_flight > 0);
+  if (it == s.states.end()) it = s.states.try_emplace(conversation).first;
+  State& state = it->second;
+  if (state.in_flight > 0) --state.in_flight;
+  if (completion) {
+    assert(completion->delivery.seq > 0);
+    const store::Seq seq = completion->delivery.seq;
+    state.held.insert_or_assign(seq, std::move(*completion));
+  }
+  collect(state);
+  // Another thread releasing this conversation takes what was just made ready.
+  if (!state.draining && !state.ready.empty()) {
+    state.draining = true;
+    while (!state.ready.empty()) {
+      std::deque<Completion> batch;
+      batch.swap(state.ready);
+      lock.unlock();
+      for (auto& item : batch) {
+        release_(std::move(item.delivery));
+        if (item.after) item.after();
+      }
+      lock.lock();
+    }
+    state.draining = false;
+  }
+  // `state` stays valid across the unlocks above: an entry is erased only here,
+  // under the lock, and never while a thread drains it.
+  if (state.in_flight == 0 && state.held.empty() && state.ready.empty() && !state.draining)
+    s.states.erase(conversation);
+}
+
+std::size_t DeliverySequencer::tracked() const {
+  std::size_t n = 0;
+  for (const auto& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    n += s.states.size();
+  }
+  return n;
+}
+
+}  // namespace parley::chat
