@@ -1,16 +1,23 @@
 #include "chat/delivery_sequencer.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
 namespace parley::chat {
 
-DeliverySequencer::DeliverySequencer(Release release) : release_(std::move(release)) {}
+DeliverySequencer::DeliverySequencer(Release release, std::size_t max_entries)
+    : release_(std::move(release)), max_per_shard_(std::max<std::size_t>(1, max_entries / kShards)) {}
 
 void DeliverySequencer::begin(Id conversation) {
   auto& s = shard(conversation);
   std::lock_guard lock(s.mutex);
-  ++s.states[conversation].in_flight;
+  auto it = s.states.find(conversation);
+  if (it == s.states.end()) {
+    if (s.states.size() >= max_per_shard_) std::erase_if(s.states, [](const auto& entry) { return entry.second.idle(); });
+    it = s.states.try_emplace(conversation).first;
+  }
+  ++it->second.in_flight;
 }
 
 void DeliverySequencer::collect(State& state) {
@@ -62,10 +69,17 @@ void DeliverySequencer::complete(Id conversation, std::optional<Completion> comp
     }
     state.draining = false;
   }
-  // `state` stays valid across the unlocks above: an entry is erased only here,
-  // under the lock, and never while a thread drains it.
-  if (state.in_flight == 0 && state.held.empty() && state.ready.empty() && !state.draining)
-    s.states.erase(conversation);
+  // `state` stayed valid across the unlocks above: only begin() erases
+  // entries, under the lock, and only idle ones (never one being drained).
+}
+
+std::size_t DeliverySequencer::busy() const {
+  std::size_t n = 0;
+  for (const auto& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    for (const auto& [id, state] : s.states) n += state.idle() ? 0 : 1;
+  }
+  return n;
 }
 
 std::size_t DeliverySequencer::tracked() const {

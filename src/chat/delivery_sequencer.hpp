@@ -13,8 +13,9 @@
 //   - A completed delivery is released when every lower seq of the
 //     conversation was released. Once the conversation's last released seq is
 //     known, contiguous runs are released (last + 1, last + 2, ...).
-//   - When it is not known (the first appends after start, or after the entry
-//     was dropped as idle), completed deliveries are held until the
+//   - When it is not known (the first appends after start, or after the
+//     conversation's idle entry was dropped), completed deliveries are held
+//     until the
 //     conversation has no append in flight; then they are released in seq
 //     order and the highest becomes the last released. With nothing in flight
 //     no lower seq can still come from this process, so the same applies when
@@ -23,9 +24,11 @@
 //     completion's `after` (the sender's ack), so a sender never sees its ack
 //     before the broadcast order is fixed. A conversation's releases never
 //     overlap: one thread at a time drains its ready deliveries, in order.
-// State is bounded: an entry with nothing in flight and nothing held is
-// dropped (its last released seq is forgotten, which is safe by the second
-// rule). Across nodes a networked bus repairs gaps from the store on the
+// An idle entry (nothing in flight, nothing held) keeps only its last released
+// seq, so that the next send of a busy conversation goes out at once. State is
+// bounded: when a shard is full, its idle entries are dropped (their last
+// released seq is forgotten, which the rule above makes safe); entries with
+// appends in flight are bounded by the store's write queue. Across nodes a networked bus repairs gaps from the store on the
 // receiving side; this class only orders what this process appends.
 //
 // Thread-safety: begin() and complete() from any thread, concurrently
@@ -54,14 +57,17 @@ class DeliverySequencer {
     std::function<void()> after;  // optional: runs right after the release
   };
 
-  explicit DeliverySequencer(Release release);
+  // `max_entries`: idle entries kept (across all shards) before dropping them.
+  explicit DeliverySequencer(Release release, std::size_t max_entries = 65'536);
 
   void begin(Id conversation);
   // REQUIRES: a begin() of the same conversation not yet completed.
   void complete(Id conversation, std::optional<Completion> completion);
 
-  // Conversations with state (in flight or held), for tests and metrics.
+  // Conversations with an entry, idle ones included (tests, metrics).
   std::size_t tracked() const;
+  // Conversations with appends in flight or deliveries held.
+  std::size_t busy() const;
 
  private:
   struct State {
@@ -70,6 +76,7 @@ class DeliverySequencer {
     std::map<store::Seq, Completion> held;  // completed, waiting for lower seqs
     std::deque<Completion> ready;           // released in this order by the draining thread
     bool draining = false;
+    bool idle() const { return in_flight == 0 && held.empty() && ready.empty() && !draining; }
   };
   static constexpr std::size_t kShards = 64;
   struct Shard {
@@ -81,6 +88,7 @@ class DeliverySequencer {
   static void collect(State& state);
 
   const Release release_;
+  const std::size_t max_per_shard_;
   Shard shards_[kShards];
 };
 
