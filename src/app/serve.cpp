@@ -246,6 +246,7 @@ int serve(const ServeConfig& config) {
   live.stop();
   server.stop();
   worker_pool.join();
+  gateway.close();  // the store's last completions deliver to nobody
   store.reset();  // finishes queued writes, checkpoints, closes
   spdlog::info("stopped cleanly");
   return 0;

@@ -15,9 +15,8 @@
 //     known, contiguous runs are released (last + 1, last + 2, ...).
 //   - When it is not known (the first appends after start, or after the
 //     conversation's idle entry was dropped), completed deliveries are held
-//     until the
-//     conversation has no append in flight; then they are released in seq
-//     order and the highest becomes the last released. With nothing in flight
+//     until the conversation has no append in flight; then they are released
+//     in seq order and the highest becomes the last released. With nothing in flight
 //     no lower seq can still come from this process, so the same applies when
 //     a known run has a gap that no append in flight can fill.
 //   - Releasing a delivery means calling `release` (the bus) and then the
@@ -28,8 +27,9 @@
 // seq, so that the next send of a busy conversation goes out at once. State is
 // bounded: when a shard is full, its idle entries are dropped (their last
 // released seq is forgotten, which the rule above makes safe); entries with
-// appends in flight are bounded by the store's write queue. Across nodes a networked bus repairs gaps from the store on the
-// receiving side; this class only orders what this process appends.
+// appends in flight are bounded by the store's write queue. Across nodes a
+// networked bus repairs gaps from the store on the receiving side; this class
+// only orders what this process appends.
 //
 // Thread-safety: begin() and complete() from any thread, concurrently
 // (sharded mutexes; `release` and `after` run outside them). Ownership: owns

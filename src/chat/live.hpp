@@ -16,9 +16,11 @@
 // It also runs the clocks of the real-time features on a thread of its own:
 // typing expiry (stop_typing) and the presence grace period (user_status).
 //
-// Thread-safety: every method from any thread, concurrently; start() and
-// stop() from the thread that owns the Live. Ownership: borrows the services
-// and the bus; owns the sweep thread (stopped by stop() or the destructor).
+// Thread-safety: every method from any thread, concurrently; start(), stop()
+// and the destructor from the thread that owns the Live (never from the sweep
+// thread or a callback: they join it). Ownership: borrows the services and the
+// bus; owns the sweep thread (stopped by stop() or the destructor). Offloaded
+// jobs capture `this`: destroy the Live only after the worker pool is joined.
 
 #include <chrono>
 #include <condition_variable>

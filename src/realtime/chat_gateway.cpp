@@ -248,7 +248,7 @@ ChatGateway::RoomList ChatGateway::member_rooms(const cluster::Delivery& deliver
 }
 
 void ChatGateway::on_delivery(const cluster::Delivery& delivery) {
-  if (!nsp_) return;
+  if (!nsp_ || !open_.load(std::memory_order_acquire)) return;
   const auto except = parse_connection_id(delivery.except_connection);
   if (delivery.audience == cluster::Delivery::Audience::room) {
     auto packet = socketio::share(socketio::encode_event_raw(nsp_->name(), delivery.event, *delivery.payload));

@@ -14,8 +14,11 @@
 // what reads the store, and its answers come back through Ack /
 // ConnectRequest / run_on_socket, which post to the socket's thread).
 // on_delivery() may be called from any thread.
-// Ownership: borrows the Socket.IO server and Live, which outlive it.
+// Ownership: borrows the Socket.IO server and Live, which outlive it. Destroy
+// it on the main thread after the server stopped and the bus has no more
+// publishers (acks and deliveries in flight capture `this`).
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -38,6 +41,9 @@ class ChatGateway final : public cluster::BusSubscriber {
   void install();
 
   void on_delivery(const cluster::Delivery& delivery) override;
+  // From now on deliveries are dropped: for shutdown, once the IO threads have
+  // stopped, while the store completes its last writes.
+  void close() { open_.store(false, std::memory_order_release); }
 
   // The opaque connection id a Delivery names in except_connection, and back
   // (nullopt-like empty ref for anything else).
@@ -60,6 +66,7 @@ class ChatGateway final : public cluster::BusSubscriber {
   socketio::Server& io_;
   socketio::Namespace* nsp_ = nullptr;
   chat::Live& live_;
+  std::atomic<bool> open_{true};
 
   // The rooms ("u:<id>") of each conversation's member list, built once per
   // list (keyed by the delivery's members_digest) instead of once per message;
