@@ -16,15 +16,18 @@
 //   - When it is not known (the first appends after start, or after the
 //     conversation's idle entry was dropped), completed deliveries are held
 //     until the conversation has no append in flight; then they are released
-//     in seq order and the highest becomes the last released. With nothing in flight
-//     no lower seq can still come from this process, so the same applies when
-//     a known run has a gap that no append in flight can fill.
+//     in seq order and the highest becomes the last released. With nothing in
+//     flight no lower seq can still come from this process, so the same
+//     applies when a known run has a gap that no append in flight can fill
+//     (a seq written by another node).
 //   - Releasing a delivery means calling `release` (the bus) and then the
 //     completion's `after` (the sender's ack), so a sender never sees its ack
 //     before the broadcast order is fixed. A conversation's releases never
 //     overlap: one thread at a time drains its ready deliveries, in order.
 // An idle entry (nothing in flight, nothing held) keeps only its last released
-// seq, so that the next send of a busy conversation goes out at once. State is
+// seq, so that the next send of a busy conversation goes out at once (every
+// append of this process passes here, so the next seq it sees is last + 1
+// unless another node wrote one, which the gap rule above covers). State is
 // bounded: when a shard is full, its idle entries are dropped (their last
 // released seq is forgotten, which the rule above makes safe); entries with
 // appends in flight are bounded by the store's write queue. Across nodes a
