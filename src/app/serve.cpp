@@ -5,7 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <atomic>
+#include <boost/asio/post.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
@@ -19,13 +19,18 @@
 #include "auth/secret.hpp"
 #include "auth/tokens.hpp"
 #include "chat/accounts.hpp"
+#include "chat/cache_invalidations.hpp"
 #include "chat/conversations.hpp"
-#include "chat/events.hpp"
+#include "chat/known_users.hpp"
+#include "chat/live.hpp"
+#include "chat/member_cache.hpp"
 #include "chat/messages.hpp"
-#include "chat/presence.hpp"
-#include "chat/typing.hpp"
+#include "chat/page_cache.hpp"
 #include "chat/users.hpp"
-#include "cluster/rate_limiter.hpp"
+#include "cluster/local_bus.hpp"
+#include "cluster/local_presence.hpp"
+#include "cluster/local_rate_limiter.hpp"
+#include "cluster/local_typing.hpp"
 #include "realtime/chat_gateway.hpp"
 #include "realtime/endpoint.hpp"
 #include "realtime/io/rlimit.hpp"
@@ -46,14 +51,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Forwards the chat layer's events to the real-time gateway once it exists.
-class ForwardingEventSink final : public chat::EventSink {
- public:
-  void publish(chat::Event event) override {
-    if (auto* sink = target.load()) sink->publish(std::move(event));
-  }
-  std::atomic<chat::EventSink*> target{nullptr};
-};
+std::unique_ptr<cluster::RateLimiter> rate_limiter(const ServeConfig& config, const Clock& clock) {
+  if (!config.rate_limit) return std::make_unique<cluster::UnlimitedRateLimiter>();
+  return std::make_unique<cluster::LocalRateLimiter>(config.rate_burst, config.rate_per_second, clock);
+}
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "parley: %s\n", message.c_str());
@@ -142,19 +143,55 @@ int serve(const ServeConfig& config) {
   IdGenerator ids(config.node_id);
   auth::TokenService tokens(secret, config.token_ttl, clock);
   const auto cost = config.password_cost == "minimal" ? auth::PasswordCost::minimal() : auth::PasswordCost::interactive();
-  chat::Accounts accounts(*store, tokens, ids, clock, cost);
-  // The chat services publish into the real-time gateway, created below once
-  // the Socket.IO server exists.
-  ForwardingEventSink events;
-  chat::Presence presence(clock);
-  chat::TypingTracker typing(clock, config.typing_timeout);
-  std::unique_ptr<cluster::RateLimiter> rate_limiter;
-  if (config.rate_limit) rate_limiter = std::make_unique<cluster::LocalRateLimiter>(config.rate_burst, config.rate_per_second, clock);
-  else rate_limiter = std::make_unique<cluster::UnlimitedRateLimiter>();
+  // Everything for other connections and every cache invalidation goes through
+  // the bus; in one process it calls its subscribers at once.
+  cluster::LocalBus bus;
+  cluster::LocalPresence presence(clock);
+  cluster::LocalTyping typing(clock, config.typing_timeout);
+  // Sends and read receipts have a bucket each: one does not starve the other.
+  auto send_limits = rate_limiter(config, clock);
+  auto read_limits = rate_limiter(config, clock);
+  const chat::Offload offload = [&worker_pool](std::function<void()> job) {
+    boost::asio::post(worker_pool, [job = std::move(job)] {
+      try {
+        job();
+      } catch (const std::exception& e) {
+        spdlog::error("worker job failed: {}", e.what());
+      }
+    });
+  };
+  chat::KnownUsers known_users;
   chat::MemberCache member_cache(*store);
-  chat::Conversations conversations(*store, member_cache, ids, clock, events, config.max_group_size);
-  chat::Messages messages(*store, conversations, member_cache, ids, clock, events);
+  chat::PageCache page_cache;
+  chat::CacheInvalidations invalidations(page_cache, member_cache, known_users);
+  bus.subscribe(invalidations);
+  chat::Accounts accounts(*store, tokens, ids, clock, cost, known_users);
+  chat::Conversations conversations(*store, ids, clock, bus, config.max_group_size);
+  chat::MessagesDeps message_deps;
+  message_deps.store = store.get();
+  message_deps.conversations = &conversations;
+  message_deps.members = &member_cache;
+  message_deps.pages = &page_cache;
+  message_deps.ids = &ids;
+  message_deps.clock = &clock;
+  message_deps.bus = &bus;
+  message_deps.send_limits = send_limits.get();
+  message_deps.read_limits = read_limits.get();
+  message_deps.offload = offload;
+  chat::Messages messages(std::move(message_deps));
   chat::Users users(*store, presence);
+  chat::LiveDeps live_deps;
+  live_deps.accounts = &accounts;
+  live_deps.conversations = &conversations;
+  live_deps.messages = &messages;
+  live_deps.presence = &presence;
+  live_deps.typing = &typing;
+  live_deps.bus = &bus;
+  live_deps.store = store.get();
+  live_deps.offload = offload;
+  chat::LiveOptions live_options;
+  live_options.presence_grace = config.presence_grace;
+  chat::Live live(std::move(live_deps), live_options);
 
   http::api::ApiContext api;
   api.accounts = &accounts;
@@ -179,21 +216,9 @@ int serve(const ServeConfig& config) {
   io_options.engine.cors = engineio::CorsPolicy::parse(config.cors_origins);
   io_options.max_rooms_per_socket = static_cast<std::size_t>(config.max_rooms_per_socket);
   socketio::Server io(io_options, io_threads);
-  realtime::ChatServices chat_services;
-  chat_services.accounts = &accounts;
-  chat_services.conversations = &conversations;
-  chat_services.messages = &messages;
-  chat_services.members = &member_cache;
-  chat_services.presence = &presence;
-  chat_services.typing = &typing;
-  chat_services.rate_limiter = rate_limiter.get();
-  chat_services.store = store.get();
-  chat_services.clock = &clock;
-  realtime::ChatGatewayOptions gateway_options;
-  gateway_options.presence_grace = config.presence_grace;
-  realtime::ChatGateway gateway(io, worker_pool, chat_services, gateway_options);
+  realtime::ChatGateway gateway(io, live);
   gateway.install();
-  events.target = &gateway;
+  bus.subscribe(gateway);  // before the server starts: nothing is published yet
   realtime::Endpoint endpoint(io_threads);
   endpoint.add(io.engine());
   server.services().realtime = &endpoint;
@@ -206,7 +231,7 @@ int serve(const ServeConfig& config) {
   std::signal(SIGPIPE, SIG_IGN);
 
   if (auto status = server.start(); !status) return fail(status.error().message);
-  gateway.start();
+  live.start();
   spdlog::info("parley {} listening on http://{}:{} ({} IO threads, {} workers, data in {}, {})", PARLEY_VERSION,
                config.listen_host, server.port(), config.threads, workers, config.data_dir, allocator);
   std::printf("parley is running at http://%s:%u/\n", config.listen_host.c_str(), server.port());
@@ -218,10 +243,10 @@ int serve(const ServeConfig& config) {
   });
   main_io.run();
 
-  gateway.stop();
+  live.stop();
   server.stop();
   worker_pool.join();
-  events.target = nullptr;
+  gateway.close();  // the store's last completions deliver to nobody
   store.reset();  // finishes queued writes, checkpoints, closes
   spdlog::info("stopped cleanly");
   return 0;

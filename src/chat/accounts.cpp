@@ -5,10 +5,10 @@
 namespace parley::chat {
 
 Accounts::Accounts(store::Store& store, const auth::TokenService& tokens, IdGenerator& ids, const Clock& clock,
-                   auth::PasswordCost cost)
-    : store_(store), tokens_(tokens), ids_(ids), clock_(clock), cost_(cost) {}
+                   auth::PasswordCost cost, KnownUsers& known)
+    : store_(store), tokens_(tokens), ids_(ids), clock_(clock), cost_(cost), known_(known) {}
 
-Result<Session> Accounts::register_user(RegisterInput input) {
+Result<LoginResult> Accounts::register_user(RegisterInput input) {
   auto username = normalize_username(input.username);
   if (!username) return username.error();
   auto email = normalize_email(input.email);
@@ -22,9 +22,12 @@ Result<Session> Accounts::register_user(RegisterInput input) {
   }
   // Cheap duplicate check before the expensive hash; the store's unique
   // indexes still decide races.
-  if (store_.user_by_login(*username))
-    return Error::conflict("username_taken", "that username is already taken");
-  if (store_.user_by_login(*email)) return Error::conflict("email_taken", "that email is already registered");
+  auto by_name = store_.user_by_login(*username);
+  if (!by_name) return by_name.error();
+  if (by_name->has_value()) return Error::conflict("username_taken", "that username is already taken");
+  auto by_email = store_.user_by_login(*email);
+  if (!by_email) return by_email.error();
+  if (by_email->has_value()) return Error::conflict("email_taken", "that email is already registered");
 
   store::UserRow user;
   user.id = ids_.next();
@@ -36,24 +39,26 @@ Result<Session> Accounts::register_user(RegisterInput input) {
   if (auto status = store_.insert_user(user); !status) return status.error();
   known_.remember(user.id);
   user.password_hash.clear();
-  return Session{tokens_.issue(user.id), std::move(user)};
+  return LoginResult{tokens_.issue(user.id), std::move(user)};
 }
 
-Result<Session> Accounts::login(std::string_view login, std::string_view password) {
+Result<LoginResult> Accounts::login(std::string_view login, std::string_view password) {
   const Error denied{ErrorKind::unauthorized, "invalid_credentials", "wrong username, email or password"};
   if (login.empty() || login.size() > 254 || password.size() > kMaxPasswordBytes) {
     auth::burn_verification_time(cost_);
     return denied;
   }
-  auto user = store_.user_by_login(login);
-  if (!user) {
+  auto found = store_.user_by_login(login);
+  if (!found) return found.error();
+  if (!found->has_value()) {
     auth::burn_verification_time(cost_);
     return denied;
   }
-  if (!auth::verify_password(password, user->password_hash)) return denied;
-  known_.remember(user->id);
-  user->password_hash.clear();
-  return Session{tokens_.issue(user->id), std::move(*user)};
+  store::UserRow& user = **found;
+  if (!auth::verify_password(password, user.password_hash)) return denied;
+  known_.remember(user.id);
+  user.password_hash.clear();
+  return LoginResult{tokens_.issue(user.id), std::move(user)};
 }
 
 namespace {
@@ -80,11 +85,13 @@ Result<store::UserRow> Accounts::authenticate(std::string_view header) const {
 Result<store::UserRow> Accounts::authenticate_token(std::string_view token) const {
   auto claims = tokens_.verify(token);
   if (!claims) return claims.error();
-  auto user = store_.user_by_id(claims->user_id);
-  if (!user) return Error::unauthorized("invalid token");
-  known_.remember(user->id);
-  user->password_hash.clear();
-  return std::move(*user);
+  auto found = store_.user_by_id(claims->user_id);
+  if (!found) return found.error();
+  if (!found->has_value()) return Error::unauthorized("invalid token");
+  store::UserRow& user = **found;
+  known_.remember(user.id);
+  user.password_hash.clear();
+  return std::move(user);
 }
 
 std::optional<Id> Accounts::authenticate_in_memory(std::string_view header) const {

@@ -1,10 +1,15 @@
 #pragma once
 // Registration, login and token authentication.
 //
+// A store that cannot answer is never mistaken for bad credentials: a failed
+// read during registration, login or authentication is its error
+// (unavailable → 503, or an "unavailable" refusal of a socket), not a 401.
+//
 // Thread-safety: all methods may be called concurrently from worker threads
 // (they block on the store and on argon2id). Never call them on an IO thread,
 // except the *_in_memory ones, which never block.
-// Ownership: borrows the store, token service and clock, which outlive it.
+// Ownership: borrows the store, token service, clock and known users, which
+// outlive it.
 
 #include <optional>
 #include <string>
@@ -26,7 +31,9 @@ struct RegisterInput {
   std::string display_name;  // empty: the username
 };
 
-struct Session {
+// What registering or logging in yields: a fresh token and the user (without
+// the password hash).
+struct LoginResult {
   std::string token;
   store::UserRow user;
 };
@@ -34,15 +41,15 @@ struct Session {
 class Accounts {
  public:
   Accounts(store::Store& store, const auth::TokenService& tokens, IdGenerator& ids, const Clock& clock,
-           auth::PasswordCost cost);
+           auth::PasswordCost cost, KnownUsers& known);
 
   // 400 for a broken rule, 409 username_taken / email_taken.
-  Result<Session> register_user(RegisterInput input);
+  Result<LoginResult> register_user(RegisterInput input);
   // `login` is a username or an email. 401 invalid_credentials, the same answer
   // (and about the same time) whether the user exists or not.
-  Result<Session> login(std::string_view login, std::string_view password);
+  Result<LoginResult> login(std::string_view login, std::string_view password);
   // The user behind "Bearer <token>"; 401 for a missing, bad or expired token, or
-  // a user that no longer exists.
+  // a user that no longer exists; unavailable when the store cannot say.
   Result<store::UserRow> authenticate(std::string_view authorization_header) const;
   // Same, for a bare token (the Socket.IO CONNECT auth payload).
   Result<store::UserRow> authenticate_token(std::string_view token) const;
@@ -60,7 +67,7 @@ class Accounts {
   IdGenerator& ids_;
   const Clock& clock_;
   auth::PasswordCost cost_;
-  mutable KnownUsers known_;
+  KnownUsers& known_;
 };
 
 }  // namespace parley::chat

@@ -2,19 +2,24 @@
 
 #include <algorithm>
 
+#include "cluster/bus.hpp"
+
 namespace parley::chat {
+
+bool MemberList::contains(Id user) const { return ids && std::binary_search(ids->begin(), ids->end(), user); }
 
 MemberCache::MemberCache(store::Store& store, std::size_t max_entries)
     : store_(store), max_per_shard_(std::max<std::size_t>(1, max_entries / kShards)) {}
 
-MemberList MemberCache::peek(Id conversation) const {
+std::optional<MemberList> MemberCache::peek(Id conversation) const {
   auto& s = shard(conversation);
   std::lock_guard lock(s.mutex);
   auto it = s.entries.find(conversation);
-  return it == s.entries.end() ? nullptr : it->second;
+  if (it == s.entries.end()) return std::nullopt;
+  return it->second;
 }
 
-MemberList MemberCache::get(Id conversation) {
+Result<MemberList> MemberCache::get(Id conversation) {
   auto& s = shard(conversation);
   std::uint64_t generation;
   {
@@ -22,11 +27,17 @@ MemberList MemberCache::get(Id conversation) {
     if (auto it = s.entries.find(conversation); it != s.entries.end()) return it->second;
     generation = s.generation;
   }
-  if (!store_.conversation_by_id(conversation)) return nullptr;
+  auto row = store_.conversation_by_id(conversation);
+  if (!row) return row.error();
+  if (!row->has_value()) return MemberList{};
+  auto members = store_.members_of(conversation);
+  if (!members) return members.error();
   auto ids = std::make_shared<std::vector<Id>>();
-  for (const auto& m : store_.members_of(conversation)) ids->push_back(m.user.id);
+  ids->reserve(members->size());
+  for (const auto& m : *members) ids->push_back(m.user.id);
   std::sort(ids->begin(), ids->end());
-  MemberList list = std::move(ids);
+  MemberList list{std::move(ids), 0};
+  list.digest = cluster::members_digest(*list.ids);
   std::lock_guard lock(s.mutex);
   // A change that raced with this load makes the loaded list suspect: use it
   // for this call, but do not keep it.
@@ -42,10 +53,6 @@ void MemberCache::invalidate(Id conversation) {
   std::lock_guard lock(s.mutex);
   s.entries.erase(conversation);
   ++s.generation;
-}
-
-bool MemberCache::contains(const MemberList& members, Id user) {
-  return members && std::binary_search(members->begin(), members->end(), user);
 }
 
 }  // namespace parley::chat

@@ -2,11 +2,17 @@
 // Who is in each conversation, kept in memory: every send and every broadcast
 // needs the member list, and reading it from the database each time costs more
 // than the send itself. Entries are loaded on first use and dropped whenever the
-// conversation's membership changes (Conversations calls invalidate()).
+// conversation's membership changes (a members Invalidation on the bus, applied
+// by CacheInvalidations).
+//
+// Only successful reads are kept: a store failure is returned as the error it
+// is and leaves the cache as it was, so an outage never turns into "nobody is
+// a member".
 //
 // Thread-safety: every method may be called from any thread (sharded mutexes).
 // get() may read the store: never call it on an IO thread; peek() never does.
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,23 +20,32 @@
 #include <vector>
 
 #include "common/ids.hpp"
+#include "common/result.hpp"
 #include "store/store.hpp"
 
 namespace parley::chat {
 
-using MemberList = std::shared_ptr<const std::vector<Id>>;
+// A conversation's member ids, ascending, with their digest (the list's
+// explicit id on the bus, cluster::members_digest). `ids` null: the
+// conversation does not exist.
+struct MemberList {
+  std::shared_ptr<const std::vector<Id>> ids;
+  std::uint64_t digest = 0;
+
+  bool exists() const { return ids != nullptr; }
+  bool contains(Id user) const;
+};
 
 class MemberCache {
  public:
   explicit MemberCache(store::Store& store, std::size_t max_entries = 200'000);
 
-  // The member ids, loading them on a miss. Null if the conversation does not exist.
-  MemberList get(Id conversation);
-  // The cached member ids, or null on a miss. Never touches the store.
-  MemberList peek(Id conversation) const;
+  // The members, loading them on a miss. A missing conversation is a MemberList
+  // without ids (not cached); a store failure is its error (not cached).
+  Result<MemberList> get(Id conversation);
+  // The cached members, or nullopt on a miss. Never touches the store.
+  std::optional<MemberList> peek(Id conversation) const;
   void invalidate(Id conversation);
-
-  static bool contains(const MemberList& members, Id user);
 
  private:
   static constexpr std::size_t kShards = 16;

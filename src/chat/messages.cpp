@@ -17,73 +17,123 @@ Result<std::optional<store::Seq>> parse_seq(const std::optional<std::string>& te
   return std::optional<store::Seq>(std::stoll(*text));
 }
 
+Error conversation_not_found() { return Error::not_found("conversation not found"); }
+
 }  // namespace
 
-Messages::Messages(store::Store& store, Conversations& conversations, MemberCache& members, IdGenerator& ids,
-                   const Clock& clock, EventSink& events)
-    : store_(store), conversations_(conversations), members_(members), ids_(ids), clock_(clock), events_(events) {}
-
-void Messages::publish_to_members(const char* name, Id conversation, std::string json) {
-  auto members = members_.get(conversation);
-  if (!members) return;
-  Event event;
-  event.name = name;
-  event.json = std::make_shared<const std::string>(std::move(json));
-  event.audience = Event::Audience::members;
-  event.conversation_id = conversation;
-  event.members = std::move(members);
-  events_.publish(std::move(event));
+Error rate_limited(std::string message, std::int64_t retry_after_ms) {
+  Error error{ErrorKind::rate_limited, "rate_limited", std::move(message)};
+  error.retry_after_ms = retry_after_ms;
+  return error;
 }
 
-void Messages::send_async(Id sender, const SendInput& input, MemberList members, SendDone done) {
-  static const std::string kNone;
-  if (auto status = check_message_body(input.body); !status) return done(status.error(), kNone);
-  if (auto status = check_client_msg_id(input.client_msg_id); !status) return done(status.error(), kNone);
+cluster::RateDecision acquire_blocking(cluster::RateLimiter& limiter, Id key) {
+  std::promise<cluster::RateDecision> promise;
+  auto decided = promise.get_future();
+  limiter.acquire(key, [&promise](cluster::RateDecision decision) { promise.set_value(decision); });
+  return decided.get();
+}
+
+Messages::Messages(MessagesDeps deps)
+    : deps_(std::move(deps)),
+      store_(*deps_.store),
+      members_(*deps_.members),
+      pages_(*deps_.pages),
+      sequencer_([bus = deps_.bus](cluster::Delivery delivery) { bus->publish(std::move(delivery)); }) {}
+
+// ---- sending
+
+Result<Messages::Checked> Messages::check(const SendInput& input) {
+  if (auto status = check_message_body(input.body); !status) return status.error();
+  if (auto status = check_client_msg_id(input.client_msg_id); !status) return status.error();
   auto conversation = parse_id(input.conversation_id);
-  if (!conversation || !MemberCache::contains(members, sender))
-    return done(Error::not_found("conversation not found"), kNone);
-  store::MessageRow draft;
-  draft.id = ids_.next();
-  draft.conversation_id = *conversation;
-  draft.sender_id = sender;
-  draft.body = input.body;
-  draft.client_msg_id = input.client_msg_id;
-  draft.created_at = clock_.now_ms();
-  store_.append_message_async(
-      std::move(draft), [this, members = std::move(members), done = std::move(done)](Result<store::AppendResult> appended) {
-        if (!appended) {
-          if (appended.error().kind == ErrorKind::not_found)
-            return done(Error::not_found("conversation not found"), kNone);
-          return done(std::move(appended), kNone);
-        }
-        // Rendered once, on the store's completion thread: the broadcast and the ack share it.
-        auto json = std::make_shared<const std::string>(message_json(appended->message));
-        if (appended->created) {
-          pages_.invalidate(appended->message.conversation_id);
-          // Here, on the completion thread in commit order: broadcasts leave in seq order.
-          Event event;
-          event.name = "new_message";
-          event.json = json;
-          event.audience = Event::Audience::members;
-          event.conversation_id = appended->message.conversation_id;
-          event.members = members;
-          events_.publish(std::move(event));
-        }
-        done(std::move(appended), *json);
+  if (!conversation) return conversation_not_found();
+  return Checked{*conversation};
+}
+
+void Messages::send_async(Id sender, SendInput input, SendDone done) {
+  auto checked = check(input);
+  if (!checked) return done(checked.error());
+  const Id conversation = checked->conversation;
+  // The limit counts attempts with a well-formed input, whatever their outcome.
+  deps_.send_limits->acquire(
+      sender, [this, sender, conversation, input = std::move(input), done = std::move(done)](
+                  cluster::RateDecision decision) mutable {
+        if (!decision.allowed)
+          return done(rate_limited("too many messages; slow down", decision.retry_after_ms));
+        send_allowed(sender, conversation, std::move(input), std::move(done));
       });
 }
 
-Result<store::AppendResult> Messages::send(const store::UserRow& caller, const SendInput& input) {
-  auto conversation = parse_id(input.conversation_id);
-  MemberList members = conversation ? members_.get(*conversation) : nullptr;
-  std::promise<Result<store::AppendResult>> promise;
+void Messages::send_allowed(Id sender, Id conversation, SendInput input, SendDone done) {
+  // The member list decides who gets the delivery; when it is cached the send
+  // goes to the store from this thread, else the list is loaded on a worker.
+  if (auto members = members_.peek(conversation))
+    return append(sender, conversation, std::move(input), *members, std::move(done));
+  auto job = [this, sender, conversation, input = std::move(input), done = std::move(done)]() mutable {
+    auto members = members_.get(conversation);
+    if (!members) return done(members.error());
+    append(sender, conversation, std::move(input), *members, std::move(done));
+  };
+  deps_.offload(std::move(job));
+}
+
+void Messages::append(Id sender, Id conversation, SendInput input, const MemberList& members, SendDone done) {
+  if (!members.contains(sender)) return done(conversation_not_found());
+  store::MessageRow draft;
+  draft.id = deps_.ids->next();
+  draft.conversation_id = conversation;
+  draft.sender_id = sender;
+  draft.body = std::move(input.body);
+  draft.client_msg_id = std::move(input.client_msg_id);
+  draft.created_at = deps_.clock->now_ms();
+  sequencer_.begin(conversation);
+  store_.append_message_async(
+      std::move(draft), [this, conversation, members, done = std::move(done)](Result<store::AppendResult> appended) {
+        if (!appended) {
+          sequencer_.complete(conversation, std::nullopt);
+          if (appended.error().kind == ErrorKind::not_found) return done(conversation_not_found());
+          return done(appended.error());
+        }
+        // Rendered once: the delivery and the ack share it.
+        auto sent = std::make_shared<Sent>(
+            Sent{std::move(appended->message), appended->created, nullptr});
+        sent->json = std::make_shared<const std::string>(message_json(sent->message));
+        if (!sent->created) {
+          sequencer_.complete(conversation, std::nullopt);
+          return done(std::move(*sent));
+        }
+        // Before the ack, so that the sender's next history read sees the message.
+        deps_.bus->invalidate({cluster::Invalidation::Cache::history_pages, conversation});
+        DeliverySequencer::Completion completion;
+        completion.delivery.event = "new_message";
+        completion.delivery.payload = sent->json;
+        completion.delivery.audience = cluster::Delivery::Audience::members;
+        completion.delivery.conversation_id = conversation;
+        completion.delivery.seq = sent->message.seq;
+        completion.delivery.user_ids = members.ids;
+        completion.delivery.members_digest = members.digest;
+        completion.after = [sent, done = std::move(done)]() mutable { done(std::move(*sent)); };
+        sequencer_.complete(conversation, std::move(completion));
+      });
+}
+
+Result<Sent> Messages::send(Id sender, const SendInput& input) {
+  auto checked = check(input);
+  if (!checked) return checked.error();
+  const auto decision = acquire_blocking(*deps_.send_limits, sender);
+  if (!decision.allowed) return rate_limited("too many messages; slow down", decision.retry_after_ms);
+  // On a worker already: the member list is loaded here, not offloaded.
+  auto members = members_.get(checked->conversation);
+  if (!members) return members.error();
+  std::promise<Result<Sent>> promise;
   auto future = promise.get_future();
-  send_async(caller.id, input, std::move(members),
-             [&promise](Result<store::AppendResult> result, const std::string&) {
-               promise.set_value(std::move(result));
-             });
+  append(sender, checked->conversation, input, *members,
+         [&promise](Result<Sent> result) { promise.set_value(std::move(result)); });
   return future.get();
 }
+
+// ---- history
 
 Result<PageKey> Messages::page_key(const PageQuery& query) {
   auto before = parse_seq(query.before, "before");
@@ -103,17 +153,25 @@ Result<PageKey> Messages::page_key(const PageQuery& query) {
   return key;
 }
 
-MessagePage Messages::read_page(Id conversation, const PageKey& key) {
+Result<MessagePage> Messages::read_page(Id conversation, const PageKey& key) {
   const std::optional<store::Seq> before = key.before >= 0 ? std::optional(key.before) : std::nullopt;
   const std::optional<store::Seq> after = key.after >= 0 ? std::optional(key.after) : std::nullopt;
+  auto rows = store_.messages(conversation, before, after, key.limit);
+  if (!rows) return rows.error();
   MessagePage page;
-  page.messages = store_.messages(conversation, before, after, key.limit);
+  page.messages = std::move(*rows);
   if (static_cast<int>(page.messages.size()) == key.limit) {
     // Forward pages continue after the newest; backward pages before the oldest.
     if (after) {
-      const auto row = store_.conversation_by_id(conversation);
       const store::Seq newest = page.messages.back().seq;
-      const store::Seq bound = before ? *before - 1 : (row ? row->last_seq : newest);
+      store::Seq bound = newest;
+      if (before) {
+        bound = *before - 1;
+      } else {
+        auto row = store_.conversation_by_id(conversation);
+        if (!row) return row.error();
+        if (row->has_value()) bound = (*row)->last_seq;
+      }
       if (newest < bound) page.next_cursor = newest;
     } else if (page.messages.front().seq > 1) {
       page.next_cursor = page.messages.front().seq;
@@ -122,9 +180,8 @@ MessagePage Messages::read_page(Id conversation, const PageKey& key) {
   return page;
 }
 
-Result<MessagePage> Messages::page(const store::UserRow& caller, std::string_view conversation_id,
-                                   const PageQuery& query) {
-  auto member = conversations_.require_member(caller.id, conversation_id);
+Result<MessagePage> Messages::page(Id caller, std::string_view conversation_id, const PageQuery& query) {
+  auto member = deps_.conversations->require_member(caller, conversation_id);
   if (!member) return member.error();
   auto key = page_key(query);
   if (!key) return key.error();
@@ -133,7 +190,10 @@ Result<MessagePage> Messages::page(const store::UserRow& caller, std::string_vie
 
 Result<PageCache::Page> Messages::page_json(Id caller, std::string_view conversation_id, const PageQuery& query) {
   auto id = parse_id(conversation_id);
-  if (!id || !MemberCache::contains(members_.get(*id), caller)) return Error::not_found("conversation not found");
+  if (!id) return conversation_not_found();
+  auto members = members_.get(*id);
+  if (!members) return members.error();
+  if (!members->contains(caller)) return conversation_not_found();
   auto key = page_key(query);
   if (!key) return key.error();
   const Id conversation = *id;
@@ -141,71 +201,103 @@ Result<PageCache::Page> Messages::page_json(Id caller, std::string_view conversa
   // Taken before the read: a change committed after it voids this page (see page_cache.hpp).
   const auto generation = pages_.generation(conversation);
   auto page = read_page(conversation, *key);
-  auto json = std::make_shared<const std::string>(message_page_json(page.messages, page.next_cursor));
+  if (!page) return page.error();  // nothing cached from a failed read
+  auto json = std::make_shared<const std::string>(message_page_json(page->messages, page->next_cursor));
   pages_.put(conversation, generation, *key, json);
   return json;
 }
 
 PageCache::Page Messages::cached_page_json(Id caller, std::string_view conversation_id, const PageQuery& query) const {
   auto conversation = parse_id(conversation_id);
-  if (!conversation || !MemberCache::contains(members_.peek(*conversation), caller)) return nullptr;
+  if (!conversation) return nullptr;
+  auto members = members_.peek(*conversation);
+  if (!members || !members->contains(caller)) return nullptr;
   auto key = page_key(query);
   if (!key) return nullptr;
   return pages_.find(*conversation, *key);
 }
 
+// ---- read receipts and deletion
+
 Result<store::MessageRow> Messages::visible_message(Id user, std::string_view message_id) {
   auto id = parse_id(message_id);
   if (!id) return Error::not_found("message not found");
   auto message = store_.message_by_id(*id);
-  if (!message || !store_.membership(message->conversation_id, user)) return Error::not_found("message not found");
-  return std::move(*message);
+  if (!message) return message.error();
+  if (!message->has_value()) return Error::not_found("message not found");
+  auto member = store_.membership((*message)->conversation_id, user);
+  if (!member) return member.error();
+  if (!member->has_value()) return Error::not_found("message not found");
+  return std::move(**message);
 }
 
-Result<store::ReadState> Messages::mark_read(const store::UserRow& caller, std::string_view message_id) {
-  auto message = visible_message(caller.id, message_id);
-  if (!message) return message.error();
-  auto before = store_.membership(message->conversation_id, caller.id);
-  auto state = store_.advance_read(message->conversation_id, caller.id, message->seq);
+Result<store::ReadState> Messages::mark_read_message(Id caller, const store::MessageRow& message) {
+  const auto decision = acquire_blocking(*deps_.read_limits, caller);
+  if (!decision.allowed) return rate_limited("too many read receipts; slow down", decision.retry_after_ms);
+  auto before = store_.membership(message.conversation_id, caller);
+  if (!before) return before.error();
+  if (!before->has_value()) return Error::not_found("message not found");
+  auto state = store_.advance_read(message.conversation_id, caller, message.seq);
   if (!state) return state.error();
-  if (before && state->last_read_seq > before->last_read_seq) {
-    Event event;
-    event.name = "message_read";
-    boost::json::object payload{{"conversationId", id_to_string(message->conversation_id)},
-                                {"userId", id_to_string(caller.id)},
+  if (state->last_read_seq > (*before)->last_read_seq) {
+    boost::json::object payload{{"conversationId", id_to_string(message.conversation_id)},
+                                {"userId", id_to_string(caller)},
                                 {"seq", state->last_read_seq}};
-    event.json = std::make_shared<const std::string>(boost::json::serialize(payload));
-    event.audience = Event::Audience::room;
-    event.conversation_id = message->conversation_id;
-    events_.publish(std::move(event));
+    cluster::Delivery delivery;
+    delivery.event = "message_read";
+    delivery.payload = std::make_shared<const std::string>(boost::json::serialize(payload));
+    delivery.audience = cluster::Delivery::Audience::room;
+    delivery.conversation_id = message.conversation_id;
+    deps_.bus->publish(std::move(delivery));
   }
   return state;
 }
 
-Result<store::ReadState> Messages::mark_read_in(const store::UserRow& caller, std::string_view conversation_id,
-                                                std::string_view message_id) {
-  auto message = visible_message(caller.id, message_id);
+Result<store::ReadState> Messages::mark_read(Id caller, std::string_view message_id) {
+  auto message = visible_message(caller, message_id);
   if (!message) return message.error();
-  if (id_to_string(message->conversation_id) != conversation_id) return Error::not_found("message not found");
-  return mark_read(caller, message_id);
+  return mark_read_message(caller, *message);
 }
 
-Result<store::MessageRow> Messages::remove(const store::UserRow& caller, std::string_view message_id) {
-  auto message = visible_message(caller.id, message_id);
+Result<store::ReadState> Messages::mark_read_in(Id caller, std::string_view conversation_id,
+                                                std::string_view message_id) {
+  auto message = visible_message(caller, message_id);
   if (!message) return message.error();
-  if (message->sender_id != caller.id) {
-    auto conversation = store_.conversation_by_id(message->conversation_id);
-    auto member = store_.membership(message->conversation_id, caller.id);
-    const bool group_admin = conversation && conversation->type == store::ConversationType::group && member &&
-                             member->role == store::MemberRole::admin;
+  if (id_to_string(message->conversation_id) != conversation_id) return Error::not_found("message not found");
+  return mark_read_message(caller, *message);
+}
+
+Result<store::MessageRow> Messages::remove(Id caller, std::string_view message_id) {
+  auto message = visible_message(caller, message_id);
+  if (!message) return message.error();
+  const Id conversation = message->conversation_id;
+  if (message->sender_id != caller) {
+    auto row = store_.conversation_by_id(conversation);
+    if (!row) return row.error();
+    auto member = store_.membership(conversation, caller);
+    if (!member) return member.error();
+    const bool group_admin = row->has_value() && (*row)->type == store::ConversationType::group &&
+                             member->has_value() && (*member)->role == store::MemberRole::admin;
     if (!group_admin) return Error::forbidden("only the sender or a group admin may delete a message");
   }
+  // The recipients before the change: a deletion that could not be announced
+  // is not made.
+  auto members = members_.get(conversation);
+  if (!members) return members.error();
   const bool already_deleted = message->deleted_at.has_value();
-  auto tombstone = store_.soft_delete_message(message->id, clock_.now_ms());
+  auto tombstone = store_.soft_delete_message(message->id, deps_.clock->now_ms());
   if (!tombstone) return tombstone.error();
-  pages_.invalidate(tombstone->conversation_id);
-  if (!already_deleted)
-    publish_to_members("message_deleted", tombstone->conversation_id, message_json(*tombstone));
+  deps_.bus->invalidate({cluster::Invalidation::Cache::history_pages, conversation});
+  if (!already_deleted && members->exists()) {
+    cluster::Delivery delivery;
+    delivery.event = "message_deleted";
+    delivery.payload = std::make_shared<const std::string>(message_json(*tombstone));
+    delivery.audience = cluster::Delivery::Audience::members;
+    delivery.conversation_id = conversation;
+    delivery.user_ids = members->ids;
+    delivery.members_digest = members->digest;
+    deps_.bus->publish(std::move(delivery));
+  }
   return tombstone;
 }
 

@@ -1,20 +1,32 @@
 #pragma once
-// Messages: send (idempotent by clientMsgId), history pages, read watermarks,
-// soft delete. One path whether a message comes over REST or the socket: both
-// call send(), which acknowledges only after the commit and then publishes.
+// Messages: send (idempotent by clientMsgId, rate limited per user), history
+// pages, read watermarks (throttled per user), soft delete. One path whether a
+// message comes over REST or the socket: both end in the same append, which
+// acknowledges only after the commit and after the new_message delivery was
+// released in seq order (DeliverySequencer) onto the bus.
 //
-// Thread-safety: methods may be called concurrently from worker threads; they
-// block on the store (except send_async and cached_page_json, which never do). Ownership: borrows everything it is given.
+// Store failures are values: a read that failed answers its error
+// (unavailable → 503 / an {ok:false} ack), never "not found".
+//
+// Thread-safety: methods may be called concurrently from any thread. The
+// blocking ones (send, page, page_json, mark_read*, remove) read the store:
+// worker threads only. send_async and cached_page_json never block and may run
+// on an IO thread. Ownership: borrows everything it is given; owns the
+// sequencer.
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "chat/conversations.hpp"
-#include "chat/events.hpp"
+#include "chat/delivery_sequencer.hpp"
 #include "chat/member_cache.hpp"
+#include "chat/offload.hpp"
 #include "chat/page_cache.hpp"
-#include <functional>
+#include "cluster/bus.hpp"
+#include "cluster/rate_limiter.hpp"
 #include "common/result.hpp"
 #include "store/store.hpp"
 
@@ -37,28 +49,46 @@ struct PageQuery {
   std::optional<std::string> limit;
 };
 
+// What a send produced: the message (new or stored before) and its rendering
+// (message_json), shared with the new_message delivery.
+struct Sent {
+  store::MessageRow message;
+  bool created = false;  // false: a repeat of (sender, clientMsgId); nothing new
+  std::shared_ptr<const std::string> json;
+};
+
+struct MessagesDeps {
+  store::Store* store = nullptr;
+  Conversations* conversations = nullptr;
+  MemberCache* members = nullptr;
+  PageCache* pages = nullptr;
+  IdGenerator* ids = nullptr;
+  const Clock* clock = nullptr;
+  cluster::Bus* bus = nullptr;
+  cluster::RateLimiter* send_limits = nullptr;  // one token per send attempt
+  cluster::RateLimiter* read_limits = nullptr;  // one token per read receipt
+  Offload offload;                              // where a member-list miss is loaded
+};
+
 class Messages {
  public:
   static constexpr int kDefaultPage = 50;
   static constexpr int kMaxPage = 100;
 
-  Messages(store::Store& store, Conversations& conversations, MemberCache& members, IdGenerator& ids,
-           const Clock& clock, EventSink& events);
+  explicit Messages(MessagesDeps deps);
 
-  // `json` is the stored message as rendered for the new_message broadcast
-  // (message_json), empty on failure: the ack reuses it instead of rendering again.
-  using SendDone = std::function<void(Result<store::AppendResult>, const std::string& json)>;
+  using SendDone = std::function<void(Result<Sent>)>;
 
-  // created = false for a repeat of (caller, clientMsgId): nothing new stored
-  // or broadcast. Blocks until the commit (worker threads only).
-  Result<store::AppendResult> send(const store::UserRow& caller, const SendInput& input);
-  // The same without blocking: `members` is the conversation's member list
-  // (MemberCache). `done` runs after the commit on the store's completion thread, in
-  // commit order, right after new_message was published, so that every
-  // connection sees messages in seq order. Invalid input calls `done` at once,
-  // on the calling thread. Never reads the store: safe on an IO thread.
-  void send_async(Id sender, const SendInput& input, MemberList members, SendDone done);
-  Result<MessagePage> page(const store::UserRow& caller, std::string_view conversation_id, const PageQuery& query);
+  // Blocks until the ack is due (worker threads only). rate_limited with
+  // retry_after_ms when the sender is over the limit.
+  Result<Sent> send(Id sender, const SendInput& input);
+  // The same without blocking: safe on an IO thread. `done` runs exactly once,
+  // on whatever thread decides: at once for invalid input or a refusal by a
+  // local limiter; after the member list was loaded on a worker on a cache
+  // miss; after the commit and the release of new_message otherwise.
+  void send_async(Id sender, SendInput input, SendDone done);
+
+  Result<MessagePage> page(Id caller, std::string_view conversation_id, const PageQuery& query);
   // The same page rendered (message_page_json), through the page cache; the
   // membership comes from MemberCache (loaded from the store on a miss).
   Result<PageCache::Page> page_json(Id caller, std::string_view conversation_id, const PageQuery& query);
@@ -68,25 +98,36 @@ class Messages {
   // reads the store: safe on an IO thread.
   PageCache::Page cached_page_json(Id caller, std::string_view conversation_id, const PageQuery& query) const;
   // Moves the caller's watermark to the message's seq (never backwards).
-  Result<store::ReadState> mark_read(const store::UserRow& caller, std::string_view message_id);
+  Result<store::ReadState> mark_read(Id caller, std::string_view message_id);
   // Same, addressed by conversation and message (the socket event's shape).
-  Result<store::ReadState> mark_read_in(const store::UserRow& caller, std::string_view conversation_id,
-                                        std::string_view message_id);
-  Result<store::MessageRow> remove(const store::UserRow& caller, std::string_view message_id);
+  Result<store::ReadState> mark_read_in(Id caller, std::string_view conversation_id, std::string_view message_id);
+  Result<store::MessageRow> remove(Id caller, std::string_view message_id);
 
  private:
+  struct Checked {
+    Id conversation = 0;
+  };
+  static Result<Checked> check(const SendInput& input);
+  // After the limit: the member list (cached, or loaded on a worker), then append.
+  void send_allowed(Id sender, Id conversation, SendInput input, SendDone done);
+  void append(Id sender, Id conversation, SendInput input, const MemberList& members, SendDone done);
   Result<store::MessageRow> visible_message(Id user, std::string_view message_id);
   static Result<PageKey> page_key(const PageQuery& query);
-  MessagePage read_page(Id conversation, const PageKey& key);
-  void publish_to_members(const char* name, Id conversation, std::string json);
+  Result<MessagePage> read_page(Id conversation, const PageKey& key);
+  Result<store::ReadState> mark_read_message(Id caller, const store::MessageRow& message);
 
+  MessagesDeps deps_;
   store::Store& store_;
-  Conversations& conversations_;
   MemberCache& members_;
-  IdGenerator& ids_;
-  const Clock& clock_;
-  EventSink& events_;
-  PageCache pages_;
+  PageCache& pages_;
+  DeliverySequencer sequencer_;
 };
+
+// The refusal for a limit: ErrorKind::rate_limited with the decision's wait.
+Error rate_limited(std::string message, std::int64_t retry_after_ms);
+
+// Waits for a limiter's decision (worker threads only: a networked limiter
+// answers from its own thread).
+cluster::RateDecision acquire_blocking(cluster::RateLimiter& limiter, Id key);
 
 }  // namespace parley::chat

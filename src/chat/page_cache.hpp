@@ -6,8 +6,9 @@
 //
 // Correctness: a page depends only on the conversation's messages (and its
 // last seq), never on who asks, so an entry is valid until the next message,
-// deletion or edit in that conversation, which must call invalidate() after it
-// commits. A page computed from a snapshot taken before such a change must not
+// deletion or edit in that conversation, which must invalidate it after it
+// commits (a history_pages Invalidation on the bus, applied here by
+// CacheInvalidations). Only pages read successfully are ever put(). A page computed from a snapshot taken before such a change must not
 // be stored after invalidate() ran: callers take generation() before reading
 // the store and pass it to put(), which stores nothing if an invalidation of
 // that shard happened in between (a few needless misses, never a stale page).
@@ -63,7 +64,7 @@ class PageCache {
     mutable std::mutex mutex;
     std::unordered_map<Id, Entry> entries;  // GUARDED_BY(mutex)
     // Insertion order, for eviction. Erasing an entry leaves its place here (an
-    // invalidation must be O(1): the store's completion thread calls it for every message);
+    // invalidation must be O(1): every committed message causes one);
     // a place whose stamp no longer matches is skipped, and the deque is
     // compacted when such places outnumber the live ones.
     std::deque<std::pair<Id, std::uint64_t>> order;  // GUARDED_BY(mutex)

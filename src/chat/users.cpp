@@ -4,9 +4,9 @@
 
 namespace parley::chat {
 
-Users::Users(store::Store& store, Presence& presence) : store_(store), presence_(presence) {}
+Users::Users(store::Store& store, const cluster::PresenceService& presence) : store_(store), presence_(presence) {}
 
-Result<std::vector<store::UserRow>> Users::search(const store::UserRow& caller, std::string_view query,
+Result<std::vector<store::UserRow>> Users::search(Id caller, std::string_view query,
                                                   std::optional<std::string_view> limit_text) {
   while (!query.empty() && query.front() == ' ') query.remove_prefix(1);
   while (!query.empty() && query.back() == ' ') query.remove_suffix(1);
@@ -18,8 +18,9 @@ Result<std::vector<store::UserRow>> Users::search(const store::UserRow& caller, 
     if (!parsed || *parsed < 1 || *parsed > 50) return Error::bad_request("invalid_limit", "limit must be between 1 and 50");
     limit = static_cast<int>(*parsed);
   }
-  auto users = store_.search_users(query, caller.id, limit);
-  for (auto& user : users) {
+  auto users = store_.search_users(query, caller, limit);
+  if (!users) return users.error();
+  for (auto& user : *users) {
     user.password_hash.clear();
     user.email.clear();
   }
@@ -30,10 +31,11 @@ Result<UserStatus> Users::status(std::string_view user_id) {
   auto id = parse_id(user_id);
   if (!id) return Error::not_found("user not found");
   auto user = store_.user_by_id(*id);
-  if (!user) return Error::not_found("user not found");
+  if (!user) return user.error();
+  if (!user->has_value()) return Error::not_found("user not found");
   const auto state = presence_.state(*id);
   UserStatus status{*id, state.online, state.last_seen_at};
-  if (!status.last_seen_at && user->last_seen_at > 0) status.last_seen_at = user->last_seen_at;
+  if (!status.last_seen_at && (*user)->last_seen_at > 0) status.last_seen_at = (*user)->last_seen_at;
   return status;
 }
 

@@ -1,6 +1,7 @@
 #include "chat/views.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 
 #include "common/clock.hpp"
 #include "common/ids.hpp"
@@ -28,20 +29,6 @@ json::object user_view(const store::UserRow& user) {
 json::object self_view(const store::UserRow& user) {
   json::object out = user_view(user);
   out["email"] = user.email;
-  return out;
-}
-
-json::object message_view(const store::MessageRow& message) {
-  json::object out;
-  out["id"] = id_to_string(message.id);
-  out["conversationId"] = id_to_string(message.conversation_id);
-  out["seq"] = message.seq;
-  out["senderId"] = id_to_string(message.sender_id);
-  out["body"] = message.deleted_at ? std::string() : message.body;
-  out["clientMsgId"] = message.client_msg_id;
-  out["createdAt"] = format_iso8601(message.created_at);
-  if (message.deleted_at) out["deletedAt"] = format_iso8601(*message.deleted_at);
-  else out["deletedAt"] = nullptr;
   return out;
 }
 
@@ -73,17 +60,23 @@ std::string message_json(const store::MessageRow& message) {
   return out;
 }
 
+void append_messages_json(std::string& out, const std::vector<store::MessageRow>& messages) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (i) out.push_back(',');
+    append_message_json(out, messages[i]);
+  }
+  out.push_back(']');
+}
+
 std::string message_page_json(const std::vector<store::MessageRow>& messages, std::optional<store::Seq> next_cursor) {
   std::string out;
   std::size_t size = 40;
   for (const auto& m : messages) size += 220 + m.body.size();
   out.reserve(size);
-  out += "{\"messages\":[";
-  for (std::size_t i = 0; i < messages.size(); ++i) {
-    if (i) out.push_back(',');
-    append_message_json(out, messages[i]);
-  }
-  out += "],\"nextCursor\":";
+  out += "{\"messages\":";
+  append_messages_json(out, messages);
+  out += ",\"nextCursor\":";
   if (next_cursor) json_text::append_int(out, *next_cursor);
   else out += "null";
   out.push_back('}');
@@ -111,7 +104,10 @@ json::object conversation_view(const store::ConversationSummary& summary,
   out["members"] = std::move(list);
   out["createdAt"] = format_iso8601(c.created_at);
   out["lastActivityAt"] = format_iso8601(c.last_activity_at);
-  if (summary.last_message) out["lastMessage"] = message_view(*summary.last_message);
+  // Parsed back from the one renderer of the message shape: a conversation
+  // view is built as a value, and one small parse per conversation keeps a
+  // second renderer (that could disagree) out of the code.
+  if (summary.last_message) out["lastMessage"] = json::parse(message_json(*summary.last_message));
   else out["lastMessage"] = nullptr;
   out["lastSeq"] = c.last_seq;
   out["lastReadSeq"] = summary.self.last_read_seq;

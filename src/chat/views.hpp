@@ -1,6 +1,8 @@
 #pragma once
-// The JSON shapes of DESIGN.md §2, rendered once for REST answers and socket
-// events alike. Ids are strings; times ISO 8601 UTC with milliseconds.
+// The JSON shapes of the API (docs/api.md), rendered once for REST answers and
+// socket events alike. Ids are strings; times ISO 8601 UTC with milliseconds.
+// The message shape has one renderer, the text one below (the hot path:
+// history pages, broadcasts, acks); every answer that embeds a message uses it.
 //
 // Thread-safety: pure functions.
 
@@ -19,12 +21,12 @@ namespace parley::chat {
 boost::json::object user_view(const store::UserRow& user);
 // user_view + email: only for the caller's own profile.
 boost::json::object self_view(const store::UserRow& user);
-// {id, conversationId, seq, senderId, body, clientMsgId, createdAt, deletedAt}
-boost::json::object message_view(const store::MessageRow& message);
-// The same as message_view, written straight to text (the hot path: history
-// pages and broadcasts). Appends to `out`.
+// {id, conversationId, seq, senderId, body, clientMsgId, createdAt, deletedAt},
+// written straight to text; appends to `out`. A deleted message has body "".
 void append_message_json(std::string& out, const store::MessageRow& message);
 std::string message_json(const store::MessageRow& message);
+// [message, ...]
+void append_messages_json(std::string& out, const std::vector<store::MessageRow>& messages);
 // {"messages":[...],"nextCursor":N|null}
 std::string message_page_json(const std::vector<store::MessageRow>& messages, std::optional<store::Seq> next_cursor);
 // user_view + {role, lastReadSeq}

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "cluster/rate_limiter.hpp"
+#include "cluster/local_rate_limiter.hpp"
 
 namespace parley::cluster {
 

@@ -1,16 +1,19 @@
 #pragma once
-// Per-user rate limits: a token bucket per key (bursts of `burst`, refilled at
-// `per_second`). The interface is shared by the in-process limiter (embedded
-// mode) and a Redis-backed one (cluster mode).
+// Per-key rate limits (a key is a user id; each limit has its own limiter):
+// a token bucket per key, bursts of `burst`, refilled at `per_second`.
 //
-// Thread-safety: try_acquire() may be called from any thread.
+// Asynchronous by design: acquire() hands the decision to `done` instead of
+// returning it, so that a limiter shared by the nodes of a cluster (a Redis
+// round trip) never makes the caller wait, and an IO thread may call it. The
+// local limiter decides at once and calls `done` inline, on the caller's
+// thread, before acquire() returns; a networked one calls it later from its
+// own thread. Either way `done` runs exactly once and must not block.
+//
+// Thread-safety: acquire() from any thread, concurrently.
 
 #include <cstdint>
-#include <memory>
-#include <mutex>
-#include <unordered_map>
+#include <functional>
 
-#include "common/clock.hpp"
 #include "common/ids.hpp"
 
 namespace parley::cluster {
@@ -22,36 +25,15 @@ struct RateDecision {
 
 class RateLimiter {
  public:
+  using Done = std::function<void(RateDecision)>;
   virtual ~RateLimiter() = default;
-  virtual RateDecision try_acquire(Id key) = 0;
+  virtual void acquire(Id key, Done done) = 0;
 };
 
+// Allows everything (--rate-limit off, tools, tests).
 class UnlimitedRateLimiter final : public RateLimiter {
  public:
-  RateDecision try_acquire(Id) override { return {}; }
-};
-
-class LocalRateLimiter final : public RateLimiter {
- public:
-  // REQUIRES: burst >= 1, per_second > 0.
-  LocalRateLimiter(int burst, double per_second, const Clock& clock);
-  RateDecision try_acquire(Id key) override;
-
- private:
-  struct Bucket {
-    double tokens;
-    TimeMs updated_at;
-  };
-  static constexpr int kShards = 16;  // spreads the lock across users
-  struct Shard {
-    std::mutex mutex;
-    std::unordered_map<Id, Bucket> buckets;  // GUARDED_BY(mutex)
-  };
-
-  const double burst_;
-  const double per_ms_;
-  const Clock& clock_;
-  Shard shards_[kShards];
+  void acquire(Id, Done done) override { done(RateDecision{}); }
 };
 
 }  // namespace parley::cluster

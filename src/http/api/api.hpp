@@ -1,6 +1,9 @@
 #pragma once
-// The REST API of the seed under /api, plus /healthz and /readyz: thin handlers
-// that parse JSON, call the chat services and render their answers. No Beast here.
+// The REST API under /api (docs/api.md), plus /healthz and /readyz: thin
+// handlers that parse JSON, call the chat services and render their answers;
+// a service's error becomes its status and {"error":{code,message}} body
+// (json_io.hpp: unavailable → 503, rate_limited → 429 with Retry-After). No
+// Beast here.
 //
 // Thread-safety: handlers run on worker threads, concurrently; the services
 // they borrow are thread-safe. Ownership: ApiContext members outlive the router.
@@ -12,8 +15,10 @@ class Accounts;
 class Conversations;
 class Messages;
 class Users;
-class Presence;
 }  // namespace parley::chat
+namespace parley::cluster {
+class PresenceService;
+}
 namespace parley::store {
 class Store;
 }
@@ -28,7 +33,7 @@ struct ApiContext {
   chat::Conversations* conversations = nullptr;
   chat::Messages* messages = nullptr;
   chat::Users* users = nullptr;
-  chat::Presence* presence = nullptr;  // optional: refreshed on every authenticated request
+  cluster::PresenceService* presence = nullptr;  // optional: refreshed on every authenticated request
   store::Store* store = nullptr;
   const metrics::Registry* metrics = nullptr;  // optional: /metrics answers 404 without it
 };

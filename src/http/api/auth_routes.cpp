@@ -11,7 +11,7 @@ namespace json = boost::json;
 
 namespace {
 
-json::value session_body(const chat::Session& session) {
+json::value session_body(const chat::LoginResult& session) {
   return json::object{{"token", session.token}, {"user", chat::self_view(session.user)}};
 }
 

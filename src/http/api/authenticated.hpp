@@ -1,6 +1,7 @@
 #pragma once
 // Wraps a handler so that it runs only for a valid bearer token, with the
-// caller's user row. 401 otherwise. Also refreshes the caller's lastSeenAt.
+// caller's user row. 401 otherwise, but 503 when the store cannot tell (an
+// outage is not bad credentials). Also refreshes the caller's lastSeenAt.
 //
 // Thread-safety: authenticated() runs on worker threads like any handler;
 // authenticated_in_memory() on IO threads, so it must never block.
@@ -8,7 +9,7 @@
 #include <utility>
 
 #include "chat/accounts.hpp"
-#include "chat/presence.hpp"
+#include "cluster/presence.hpp"
 #include "http/api/api.hpp"
 #include "http/json_io.hpp"
 

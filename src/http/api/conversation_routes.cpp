@@ -1,5 +1,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "chat/conversations.hpp"
 #include "chat/messages.hpp"
@@ -29,13 +30,6 @@ json::object render(const chat::ConversationDetail& detail) {
   return chat::conversation_view(detail.summary, detail.members);
 }
 
-json::array render_messages(const std::vector<store::MessageRow>& messages) {
-  json::array out;
-  out.reserve(messages.size());
-  for (const auto& m : messages) out.push_back(chat::message_view(m));
-  return out;
-}
-
 Response create(const ApiContext& context, Request& request, const store::UserRow& caller) {
   auto body = parse_json_object(request);
   if (!body) return error_response(body.error());
@@ -45,7 +39,7 @@ Response create(const ApiContext& context, Request& request, const store::UserRo
   if (!members) return error_response(members.error());
   auto title = optional_string(*body, "title");
   if (!title) return error_response(title.error());
-  auto created = context.conversations->create(caller, {std::move(*type), std::move(*members), std::move(*title)});
+  auto created = context.conversations->create(caller.id, {std::move(*type), std::move(*members), std::move(*title)});
   if (!created) return error_response(created.error());
   return json_response(created->second ? 201 : 200, json::object{{"conversation", render(created->first)}});
 }
@@ -58,7 +52,7 @@ Response list(const ApiContext& context, Request& request, const store::UserRow&
       return error_response(Error::bad_request("invalid_limit", "limit must be between 1 and 100"));
     limit = static_cast<int>(*parsed);
   }
-  auto page = context.conversations->list(caller, request.query_param("cursor"), limit);
+  auto page = context.conversations->list(caller.id, request.query_param("cursor"), limit);
   if (!page) return error_response(page.error());
   json::array items;
   for (const auto& detail : page->conversations) items.push_back(render(detail));
@@ -69,17 +63,22 @@ Response list(const ApiContext& context, Request& request, const store::UserRow&
 }
 
 Response get(const ApiContext& context, Request& request, const store::UserRow& caller) {
-  auto detail = context.conversations->get(caller, request.param("id"));
+  auto detail = context.conversations->get(caller.id, request.param("id"));
   if (!detail) return error_response(detail.error());
   chat::PageQuery query;
   if (auto limit = request.query_param("limit")) query.limit = std::string(*limit);
   if (auto before = request.query_param("before")) query.before = std::string(*before);
-  auto page = context.messages->page(caller, request.param("id"), query);
+  auto page = context.messages->page(caller.id, request.param("id"), query);
   if (!page) return error_response(page.error());
-  json::object out{{"conversation", render(*detail)}, {"messages", render_messages(page->messages)}};
-  if (page->next_cursor) out["nextCursor"] = *page->next_cursor;
-  else out["nextCursor"] = nullptr;
-  return json_response(200, out);
+  // The messages in the one rendering of the message shape (chat/views.hpp).
+  std::string out = "{\"conversation\":";
+  out += json::serialize(render(*detail));
+  out += ",\"messages\":";
+  chat::append_messages_json(out, page->messages);
+  out += ",\"nextCursor\":";
+  out += page->next_cursor ? std::to_string(*page->next_cursor) : std::string("null");
+  out += '}';
+  return json_text_response(200, std::move(out));
 }
 
 Response update(const ApiContext& context, Request& request, const store::UserRow& caller) {
@@ -91,7 +90,7 @@ Response update(const ApiContext& context, Request& request, const store::UserRo
   if (!add) return error_response(add.error());
   auto remove = string_array(*body, "removeMemberIds");
   if (!remove) return error_response(remove.error());
-  auto detail = context.conversations->update(caller, request.param("id"),
+  auto detail = context.conversations->update(caller.id, request.param("id"),
                                               {std::move(*title), std::move(*add), std::move(*remove)});
   if (!detail) return error_response(detail.error());
   return json_response(200, json::object{{"conversation", render(*detail)}});

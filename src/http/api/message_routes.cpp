@@ -11,7 +11,7 @@ namespace json = boost::json;
 
 namespace {
 
-Response send(const ApiContext& context, Request& request, const store::UserRow& caller) {
+Response send(const ApiContext& context, Request& request, Id caller) {
   auto body = parse_json_object(request);
   if (!body) return error_response(body.error());
   auto conversation = required_string(*body, "conversationId");
@@ -22,7 +22,7 @@ Response send(const ApiContext& context, Request& request, const store::UserRow&
   if (!client_msg_id) return error_response(client_msg_id.error());
   auto sent = context.messages->send(caller, {std::move(*conversation), std::move(*text), std::move(*client_msg_id)});
   if (!sent) return error_response(sent.error());
-  return json_text_response(sent->created ? 201 : 200, "{\"message\":" + chat::message_json(sent->message) + "}");
+  return json_text_response(sent->created ? 201 : 200, "{\"message\":" + *sent->json + "}");
 }
 
 chat::PageQuery page_query(const Request& request) {
@@ -51,7 +51,7 @@ std::optional<Response> cached_history(const ApiContext& context, Request& reque
   return response;
 }
 
-Response read(const ApiContext& context, Request& request, const store::UserRow& caller) {
+Response read(const ApiContext& context, Request& request, Id caller) {
   auto state = context.messages->mark_read(caller, request.param("id"));
   if (!state) return error_response(state.error());
   return json_response(200, json::object{{"conversationId", id_to_string(state->conversation_id)},
@@ -59,24 +59,24 @@ Response read(const ApiContext& context, Request& request, const store::UserRow&
                                          {"unreadCount", state->unread_count}});
 }
 
-Response remove(const ApiContext& context, Request& request, const store::UserRow& caller) {
+Response remove(const ApiContext& context, Request& request, Id caller) {
   auto tombstone = context.messages->remove(caller, request.param("id"));
   if (!tombstone) return error_response(tombstone.error());
-  return json_response(200, json::object{{"message", chat::message_view(*tombstone)}});
+  return json_text_response(200, "{\"message\":" + chat::message_json(*tombstone) + "}");
 }
 
 }  // namespace
 
 void add_message_routes(Router& router, const ApiContext& context) {
   router.add("POST", "/api/messages",
-             authenticated(context, [context](Request& r, const store::UserRow& u) { return send(context, r, u); }));
+             authenticated_id(context, [context](Request& r, Id u) { return send(context, r, u); }));
   router.add("GET", "/api/messages/:conversationId",
              authenticated_id(context, [context](Request& r, Id u) { return history(context, r, u); }),
              authenticated_in_memory(context, [context](Request& r, Id u) { return cached_history(context, r, u); }));
   router.add("PUT", "/api/messages/:id/read",
-             authenticated(context, [context](Request& r, const store::UserRow& u) { return read(context, r, u); }));
+             authenticated_id(context, [context](Request& r, Id u) { return read(context, r, u); }));
   router.add("DELETE", "/api/messages/:id",
-             authenticated(context, [context](Request& r, const store::UserRow& u) { return remove(context, r, u); }));
+             authenticated_id(context, [context](Request& r, Id u) { return remove(context, r, u); }));
 }
 
 }  // namespace parley::http::api

@@ -11,7 +11,7 @@ namespace json = boost::json;
 
 void add_user_routes(Router& router, const ApiContext& context) {
   router.add("GET", "/api/users/search", authenticated(context, [context](Request& r, const store::UserRow& caller) {
-               auto users = context.users->search(caller, r.query_param("q").value_or(""), r.query_param("limit"));
+               auto users = context.users->search(caller.id, r.query_param("q").value_or(""), r.query_param("limit"));
                if (!users) return error_response(users.error());
                json::array items;
                for (const auto& user : *users) items.push_back(chat::user_view(user));

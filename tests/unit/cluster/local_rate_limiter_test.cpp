@@ -1,6 +1,8 @@
+#include <optional>
+
 #include <gtest/gtest.h>
 
-#include "cluster/rate_limiter.hpp"
+#include "cluster/local_rate_limiter.hpp"
 
 namespace parley::cluster {
 namespace {
@@ -34,6 +36,34 @@ TEST(LocalRateLimiter, RefillNeverExceedsTheBurst) {
   clock.advance(60'000);
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.try_acquire(9).allowed);
   EXPECT_FALSE(limiter.try_acquire(9).allowed);
+}
+
+}  // namespace
+}  // namespace parley::cluster
+
+namespace parley::cluster {
+namespace {
+
+TEST(LocalRateLimiter, AcquireDecidesInlineOnTheCallersThread) {
+  FakeClock clock;
+  LocalRateLimiter limiter(1, 1.0, clock);
+  RateLimiter& shared = limiter;
+  std::optional<RateDecision> first;
+  shared.acquire(7, [&](RateDecision d) { first = d; });
+  ASSERT_TRUE(first) << "decided before acquire() returned";
+  EXPECT_TRUE(first->allowed);
+  std::optional<RateDecision> second;
+  shared.acquire(7, [&](RateDecision d) { second = d; });
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(second->allowed);
+  EXPECT_EQ(second->retry_after_ms, 1000);
+}
+
+TEST(UnlimitedRateLimiter, AllowsEverything) {
+  UnlimitedRateLimiter limiter;
+  int allowed = 0;
+  for (int i = 0; i < 1000; ++i) limiter.acquire(1, [&](RateDecision d) { allowed += d.allowed; });
+  EXPECT_EQ(allowed, 1000);
 }
 
 }  // namespace

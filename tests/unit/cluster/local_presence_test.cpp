@@ -1,13 +1,13 @@
-#include "chat/presence.hpp"
+#include "cluster/local_presence.hpp"
 
 #include <gtest/gtest.h>
 
-namespace parley::chat {
+namespace parley::cluster {
 namespace {
 
-TEST(Presence, OnlineWhileAnyConnectionThenAfterAGracePeriod) {
+TEST(LocalPresence, OnlineWhileAnyConnectionThenAfterAGracePeriod) {
   FakeClock clock;
-  Presence presence(clock);
+  LocalPresence presence(clock);
   EXPECT_FALSE(presence.state(1).online);
   EXPECT_TRUE(presence.connected(1)) << "came online";
   EXPECT_FALSE(presence.connected(1)) << "second device";
@@ -23,9 +23,9 @@ TEST(Presence, OnlineWhileAnyConnectionThenAfterAGracePeriod) {
   EXPECT_EQ(presence.state(1).last_seen_at, clock.now_ms() - 10000);
 }
 
-TEST(Presence, AReconnectWithinTheGraceDoesNotFlap) {
+TEST(LocalPresence, AReconnectWithinTheGraceDoesNotFlap) {
   FakeClock clock;
-  Presence presence(clock);
+  LocalPresence presence(clock);
   presence.connected(2);
   presence.disconnected(2);
   clock.advance(3000);
@@ -34,23 +34,23 @@ TEST(Presence, AReconnectWithinTheGraceDoesNotFlap) {
   EXPECT_TRUE(presence.expire_offline(10000).empty());
 }
 
-TEST(Presence, TouchRecordsLastSeen) {
+TEST(LocalPresence, TouchRecordsLastSeen) {
   FakeClock clock(5000);
-  Presence presence(clock);
+  LocalPresence presence(clock);
   presence.touch(3);
   EXPECT_FALSE(presence.state(3).online);
   EXPECT_EQ(presence.state(3).last_seen_at, 5000);
 }
 
 }  // namespace
-}  // namespace parley::chat
+}  // namespace parley::cluster
 
-namespace parley::chat {
+namespace parley::cluster {
 namespace {
 
-TEST(Presence, OnlyTheLatestDropOfAUserCounts) {
+TEST(LocalPresence, OnlyTheLatestDropOfAUserCounts) {
   FakeClock clock;
-  Presence presence(clock);
+  LocalPresence presence(clock);
   presence.connected(4);
   presence.disconnected(4);  // drop at t0
   clock.advance(5000);
@@ -63,9 +63,9 @@ TEST(Presence, OnlyTheLatestDropOfAUserCounts) {
   EXPECT_TRUE(presence.expire_offline(10000).empty()) << "announced once";
 }
 
-TEST(Presence, StillConnectedUsersNeverExpire) {
+TEST(LocalPresence, StillConnectedUsersNeverExpire) {
   FakeClock clock;
-  Presence presence(clock);
+  LocalPresence presence(clock);
   presence.connected(5);
   presence.connected(5);
   presence.disconnected(5);
@@ -74,9 +74,9 @@ TEST(Presence, StillConnectedUsersNeverExpire) {
   EXPECT_TRUE(presence.state(5).online);
 }
 
-TEST(Presence, ManyUsersExpireInTheOrderTheyLeft) {
+TEST(LocalPresence, ManyUsersExpireInTheOrderTheyLeft) {
   FakeClock clock;
-  Presence presence(clock);
+  LocalPresence presence(clock);
   for (Id user = 1; user <= 100; ++user) presence.connected(user);
   for (Id user = 1; user <= 100; ++user) {
     presence.disconnected(user);
@@ -92,4 +92,4 @@ TEST(Presence, ManyUsersExpireInTheOrderTheyLeft) {
 }
 
 }  // namespace
-}  // namespace parley::chat
+}  // namespace parley::cluster

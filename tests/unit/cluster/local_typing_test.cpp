@@ -1,13 +1,13 @@
-#include "chat/typing.hpp"
+#include "cluster/local_typing.hpp"
 
 #include <gtest/gtest.h>
 
-namespace parley::chat {
+namespace parley::cluster {
 namespace {
 
-TEST(TypingTracker, StartRefreshStop) {
+TEST(LocalTyping, StartRefreshStop) {
   FakeClock clock;
-  TypingTracker typing(clock, std::chrono::milliseconds(5000));
+  LocalTyping typing(clock, std::chrono::milliseconds(5000));
   EXPECT_TRUE(typing.started({1, 10}));
   EXPECT_FALSE(typing.started({1, 10})) << "a refresh is not a new signal";
   EXPECT_TRUE(typing.started({2, 10})) << "another conversation";
@@ -15,9 +15,9 @@ TEST(TypingTracker, StartRefreshStop) {
   EXPECT_FALSE(typing.stopped({1, 10}));
 }
 
-TEST(TypingTracker, ExpiresAfterTheTimeoutUnlessRefreshed) {
+TEST(LocalTyping, ExpiresAfterTheTimeoutUnlessRefreshed) {
   FakeClock clock;
-  TypingTracker typing(clock, std::chrono::milliseconds(5000));
+  LocalTyping typing(clock, std::chrono::milliseconds(5000));
   typing.started({1, 10});
   typing.started({1, 11});
   clock.advance(3000);
@@ -32,4 +32,4 @@ TEST(TypingTracker, ExpiresAfterTheTimeoutUnlessRefreshed) {
 }
 
 }  // namespace
-}  // namespace parley::chat
+}  // namespace parley::cluster

@@ -1,23 +1,23 @@
-#include "chat/typing.hpp"
+#include "cluster/local_typing.hpp"
 
-namespace parley::chat {
+namespace parley::cluster {
 
-TypingTracker::TypingTracker(const Clock& clock, std::chrono::milliseconds timeout)
+LocalTyping::LocalTyping(const Clock& clock, std::chrono::milliseconds timeout)
     : clock_(clock), timeout_ms_(timeout.count()) {}
 
-bool TypingTracker::started(TypingKey key) {
+bool LocalTyping::started(TypingKey key) {
   const TimeMs deadline = clock_.now_ms() + timeout_ms_;
   std::lock_guard lock(mutex_);
   auto [it, inserted] = deadlines_.insert_or_assign(key, deadline);
   return inserted;
 }
 
-bool TypingTracker::stopped(TypingKey key) {
+bool LocalTyping::stopped(TypingKey key) {
   std::lock_guard lock(mutex_);
   return deadlines_.erase(key) > 0;
 }
 
-std::vector<TypingKey> TypingTracker::expire() {
+std::vector<TypingKey> LocalTyping::expire() {
   const TimeMs now = clock_.now_ms();
   std::vector<TypingKey> expired;
   std::lock_guard lock(mutex_);
@@ -32,4 +32,4 @@ std::vector<TypingKey> TypingTracker::expire() {
   return expired;
 }
 
-}  // namespace parley::chat
+}  // namespace parley::cluster

@@ -1,16 +1,16 @@
-#include "chat/presence.hpp"
+#include "cluster/local_presence.hpp"
 
-namespace parley::chat {
+namespace parley::cluster {
 
-Presence::Presence(const Clock& clock) : clock_(clock) {}
+LocalPresence::LocalPresence(const Clock& clock) : clock_(clock) {}
 
-void Presence::touch(Id user) {
+void LocalPresence::touch(Id user) {
   const TimeMs now = clock_.now_ms();
   std::lock_guard lock(mutex_);
   users_[user].last_seen_at = now;
 }
 
-bool Presence::connected(Id user) {
+bool LocalPresence::connected(Id user) {
   const TimeMs now = clock_.now_ms();
   std::lock_guard lock(mutex_);
   auto& entry = users_[user];
@@ -21,7 +21,7 @@ bool Presence::connected(Id user) {
   return came_online;
 }
 
-void Presence::disconnected(Id user) {
+void LocalPresence::disconnected(Id user) {
   const TimeMs now = clock_.now_ms();
   std::lock_guard lock(mutex_);
   auto it = users_.find(user);
@@ -33,7 +33,7 @@ void Presence::disconnected(Id user) {
   }
 }
 
-std::vector<Id> Presence::expire_offline(TimeMs grace) {
+std::vector<Id> LocalPresence::expire_offline(TimeMs grace) {
   const TimeMs now = clock_.now_ms();
   std::vector<Id> gone;
   std::lock_guard lock(mutex_);
@@ -52,11 +52,11 @@ std::vector<Id> Presence::expire_offline(TimeMs grace) {
   return gone;
 }
 
-PresenceState Presence::state(Id user) const {
+PresenceState LocalPresence::state(Id user) const {
   std::lock_guard lock(mutex_);
   auto it = users_.find(user);
   if (it == users_.end()) return {};
   return {it->second.online, it->second.last_seen_at};
 }
 
-}  // namespace parley::chat
+}  // namespace parley::cluster

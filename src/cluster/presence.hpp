@@ -1,0 +1,47 @@
+#pragma once
+// Who is online. A user is online while any of their connections is; they go
+// offline a grace period after the last one closes, so that a reconnect does
+// not flap. lastSeenAt is the last time the user was seen (a request, a
+// connection, a disconnect).
+//
+// Non-blocking by design: every method answers from memory at once and may be
+// called on an IO thread. LocalPresence (local_presence.hpp) is the whole
+// truth for one process. A networked implementation keeps the same local view
+// of this node's connections, answers from it, and syncs with the other nodes
+// in the background (publishing this node's counts, merging theirs into
+// state()); a method never waits for that round trip.
+//
+// Thread-safety: every method from any thread, concurrently.
+
+#include <optional>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/ids.hpp"
+
+namespace parley::cluster {
+
+struct PresenceState {
+  bool online = false;
+  std::optional<TimeMs> last_seen_at;
+};
+
+class PresenceService {
+ public:
+  virtual ~PresenceService() = default;
+
+  // A request or event from the user: refreshes lastSeenAt.
+  virtual void touch(Id user) = 0;
+  // A real-time connection opened; true if the user just came online (an
+  // announcement is due).
+  virtual bool connected(Id user) = 0;
+  // A connection closed; the user goes offline when expire_offline() finds no
+  // connection left after the grace period.
+  virtual void disconnected(Id user) = 0;
+  // Users whose last connection closed at or before `now - grace`: marks them
+  // offline and returns them (the caller announces it).
+  virtual std::vector<Id> expire_offline(TimeMs grace) = 0;
+  virtual PresenceState state(Id user) const = 0;
+};
+
+}  // namespace parley::cluster

@@ -1,0 +1,89 @@
+#include "chat/views.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace parley::chat {
+namespace {
+
+namespace json = boost::json;
+
+store::MessageRow message(std::string body) {
+  store::MessageRow m;
+  m.id = 1234567890123;
+  m.conversation_id = 42;
+  m.seq = 7;
+  m.sender_id = 99;
+  m.body = std::move(body);
+  m.client_msg_id = "c\"1\\";
+  m.created_at = 1767225600123;
+  return m;
+}
+
+// The message shape, field by field, as the API documents it.
+void expect_shape(const json::value& value, const store::MessageRow& m) {
+  const auto& o = value.as_object();
+  EXPECT_EQ(o.size(), 8u);
+  EXPECT_EQ(o.at("id").as_string(), id_to_string(m.id));
+  EXPECT_EQ(o.at("conversationId").as_string(), id_to_string(m.conversation_id));
+  EXPECT_EQ(o.at("seq").as_int64(), m.seq);
+  EXPECT_EQ(o.at("senderId").as_string(), id_to_string(m.sender_id));
+  EXPECT_EQ(o.at("body").as_string(), m.deleted_at ? "" : m.body);
+  EXPECT_EQ(o.at("clientMsgId").as_string(), m.client_msg_id);
+  EXPECT_EQ(o.at("createdAt").as_string(), format_iso8601(m.created_at));
+  if (m.deleted_at) EXPECT_EQ(o.at("deletedAt").as_string(), format_iso8601(*m.deleted_at));
+  else EXPECT_TRUE(o.at("deletedAt").is_null());
+}
+
+TEST(Views, TheMessageTextIsValidJsonOfTheDocumentedShapeForTrickyBodies) {
+  const std::vector<std::string> bodies = {
+      "plain",
+      "quotes \" and \\ backslashes \\\"",
+      "controls \x01\x02\x1f and \t\n\r\b\f",
+      "unicode é 中文 🎉 \xe2\x80\xa8 \xe2\x80\xa9",
+      "</script><script>alert(1)</script>",
+      std::string("\x7f del"),
+      "{\"looks\":\"like json\"}",
+  };
+  for (const auto& body : bodies) {
+    const auto m = message(body);
+    const std::string text = message_json(m);
+    json::value parsed;
+    ASSERT_NO_THROW(parsed = json::parse(text)) << text;
+    expect_shape(parsed, m);
+  }
+}
+
+TEST(Views, ADeletedMessageIsATombstone) {
+  auto m = message("secret");
+  m.deleted_at = 1767225601000;
+  expect_shape(json::parse(message_json(m)), m);
+  EXPECT_EQ(json::parse(message_json(m)).at("body").as_string(), "");
+}
+
+TEST(Views, PagesAndConversationsEmbedTheSameMessageRendering) {
+  auto first = message("one \"1\"");
+  auto second = message("two");
+  second.seq = 8;
+  second.deleted_at = 1767225602000;
+  const auto page = json::parse(message_page_json({first, second}, 7));
+  ASSERT_EQ(page.at("messages").as_array().size(), 2u);
+  expect_shape(page.at("messages").as_array()[0], first);
+  expect_shape(page.at("messages").as_array()[1], second);
+  EXPECT_EQ(page.at("nextCursor").as_int64(), 7);
+  EXPECT_TRUE(json::parse(message_page_json({}, std::nullopt)).at("nextCursor").is_null());
+
+  store::ConversationSummary summary;
+  summary.conversation.id = 42;
+  summary.conversation.type = store::ConversationType::group;
+  summary.conversation.title = "T";
+  summary.last_message = first;
+  const auto view = conversation_view(summary, {});
+  expect_shape(view.at("lastMessage"), first);
+  EXPECT_EQ(json::serialize(view.at("lastMessage")), message_json(first)) << "the very same text";
+}
+
+}  // namespace
+}  // namespace parley::chat
