@@ -103,15 +103,12 @@ Result<T> SqliteStore::write(Work work) {
   return future.get();
 }
 
-template <class T, class Work>
-T SqliteStore::read(const char* what, Work work, T fallback) {
+template <class Work>
+std::invoke_result_t<Work&, Connection&> SqliteStore::read(const char* what, Work work) {
   ReaderPool::Lease db = readers_->acquire();
-  auto result = work(*db);
-  if (!result) {
-    spdlog::error("sqlite: {} failed: {}", what, result.error().message);
-    return fallback;
-  }
-  return std::move(result).value();
+  std::invoke_result_t<Work&, Connection&> result = work(*db);  // returned as is: no copy (NRVO)
+  if (!result) spdlog::error("sqlite: {} failed: {}", what, result.error().message);
+  return result;
 }
 
 Status SqliteStore::ping() {
@@ -128,27 +125,24 @@ Status SqliteStore::insert_user(const UserRow& user) {
   return to_status(write<std::monostate>([&](Connection& db) { return sqlite::insert_user(db, user); }));
 }
 
-std::optional<UserRow> SqliteStore::user_by_id(Id id) {
-  return read<std::optional<UserRow>>("user_by_id", [&](Connection& db) { return sqlite::user_by_id(db, id); }, {});
+Result<std::optional<UserRow>> SqliteStore::user_by_id(Id id) {
+  return read("user_by_id", [&](Connection& db) { return sqlite::user_by_id(db, id); });
 }
 
-std::optional<UserRow> SqliteStore::user_by_login(std::string_view username_or_email) {
-  return read<std::optional<UserRow>>(
-      "user_by_login", [&](Connection& db) { return sqlite::user_by_login(db, username_or_email); }, {});
+Result<std::optional<UserRow>> SqliteStore::user_by_login(std::string_view username_or_email) {
+  return read("user_by_login", [&](Connection& db) { return sqlite::user_by_login(db, username_or_email); });
 }
 
-std::vector<UserRow> SqliteStore::users_by_ids(const std::vector<Id>& ids) {
-  return read<std::vector<UserRow>>("users_by_ids", [&](Connection& db) { return sqlite::users_by_ids(db, ids); },
-                                    {});
+Result<std::vector<UserRow>> SqliteStore::users_by_ids(const std::vector<Id>& ids) {
+  return read("users_by_ids", [&](Connection& db) { return sqlite::users_by_ids(db, ids); });
 }
 
-std::vector<Id> SqliteStore::contacts_of(Id user) {
-  return read<std::vector<Id>>("contacts_of", [&](Connection& db) { return sqlite::contacts_of(db, user); }, {});
+Result<std::vector<Id>> SqliteStore::contacts_of(Id user) {
+  return read("contacts_of", [&](Connection& db) { return sqlite::contacts_of(db, user); });
 }
 
-std::vector<UserRow> SqliteStore::search_users(std::string_view query, Id exclude, int limit) {
-  return read<std::vector<UserRow>>(
-      "search_users", [&](Connection& db) { return sqlite::search_users(db, query, exclude, limit); }, {});
+Result<std::vector<UserRow>> SqliteStore::search_users(std::string_view query, Id exclude, int limit) {
+  return read("search_users", [&](Connection& db) { return sqlite::search_users(db, query, exclude, limit); });
 }
 
 Status SqliteStore::set_last_seen(Id user, TimeMs at) {
@@ -163,31 +157,28 @@ Result<CreatedConversation> SqliteStore::create_conversation(const ConversationR
       [&](Connection& db) { return sqlite::create_conversation(db, row, members); });
 }
 
-std::optional<ConversationRow> SqliteStore::conversation_by_id(Id id) {
-  return read<std::optional<ConversationRow>>(
-      "conversation_by_id", [&](Connection& db) { return sqlite::conversation_by_id(db, id); }, {});
+Result<std::optional<ConversationRow>> SqliteStore::conversation_by_id(Id id) {
+  return read("conversation_by_id", [&](Connection& db) { return sqlite::conversation_by_id(db, id); });
 }
 
-std::optional<MemberRow> SqliteStore::membership(Id conversation, Id user) {
-  return read<std::optional<MemberRow>>(
-      "membership", [&](Connection& db) { return sqlite::membership(db, conversation, user); }, {});
+Result<std::optional<MemberRow>> SqliteStore::membership(Id conversation, Id user) {
+  return read("membership", [&](Connection& db) { return sqlite::membership(db, conversation, user); });
 }
 
-std::vector<MemberView> SqliteStore::members_of(Id conversation) {
-  return read<std::vector<MemberView>>(
-      "members_of", [&](Connection& db) { return sqlite::members_of(db, conversation); }, {});
+Result<std::vector<MemberView>> SqliteStore::members_of(Id conversation) {
+  return read("members_of", [&](Connection& db) { return sqlite::members_of(db, conversation); });
 }
 
-std::vector<ConversationSummary> SqliteStore::conversations_of(Id user, std::optional<ActivityCursor> cursor,
-                                                               int limit) {
-  return read<std::vector<ConversationSummary>>(
-      "conversations_of", [&](Connection& db) { return sqlite::conversations_of(db, user, cursor, limit); }, {});
+Result<std::vector<ConversationSummary>> SqliteStore::conversations_of(Id user,
+                                                                       std::optional<ActivityCursor> cursor,
+                                                                       int limit) {
+  return read("conversations_of",
+              [&](Connection& db) { return sqlite::conversations_of(db, user, cursor, limit); });
 }
 
-std::optional<ConversationSummary> SqliteStore::conversation_summary(Id conversation, Id user) {
-  return read<std::optional<ConversationSummary>>(
-      "conversation_summary", [&](Connection& db) { return sqlite::conversation_summary(db, conversation, user); },
-      {});
+Result<std::optional<ConversationSummary>> SqliteStore::conversation_summary(Id conversation, Id user) {
+  return read("conversation_summary",
+              [&](Connection& db) { return sqlite::conversation_summary(db, conversation, user); });
 }
 
 Status SqliteStore::update_conversation(Id conversation, const ConversationChange& change) {
@@ -206,15 +197,13 @@ void SqliteStore::append_message_async(MessageRow draft, std::function<void(Resu
   if (!writer_->submit(std::move(job), false)) job->complete(nullptr);  // refused: never ran
 }
 
-std::optional<MessageRow> SqliteStore::message_by_id(Id id) {
-  return read<std::optional<MessageRow>>(
-      "message_by_id", [&](Connection& db) { return sqlite::message_by_id(db, id); }, {});
+Result<std::optional<MessageRow>> SqliteStore::message_by_id(Id id) {
+  return read("message_by_id", [&](Connection& db) { return sqlite::message_by_id(db, id); });
 }
 
-std::vector<MessageRow> SqliteStore::messages(Id conversation, std::optional<Seq> before, std::optional<Seq> after,
-                                              int limit) {
-  return read<std::vector<MessageRow>>(
-      "messages", [&](Connection& db) { return sqlite::messages(db, conversation, before, after, limit); }, {});
+Result<std::vector<MessageRow>> SqliteStore::messages(Id conversation, std::optional<Seq> before,
+                                                      std::optional<Seq> after, int limit) {
+  return read("messages", [&](Connection& db) { return sqlite::messages(db, conversation, before, after, limit); });
 }
 
 Result<MessageRow> SqliteStore::soft_delete_message(Id message, TimeMs at) {
@@ -225,9 +214,8 @@ Result<ReadState> SqliteStore::advance_read(Id conversation, Id user, Seq seq) {
   return write<ReadState>([&](Connection& db) { return sqlite::advance_read(db, *seqs_, conversation, user, seq); });
 }
 
-std::int64_t SqliteStore::unread_count(Id conversation, Id user) {
-  return read<std::int64_t>(
-      "unread_count", [&](Connection& db) { return sqlite::unread_count(db, conversation, user); }, 0);
+Result<std::int64_t> SqliteStore::unread_count(Id conversation, Id user) {
+  return read("unread_count", [&](Connection& db) { return sqlite::unread_count(db, conversation, user); });
 }
 
 }  // namespace parley::store::sqlite

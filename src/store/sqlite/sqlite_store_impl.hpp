@@ -3,8 +3,10 @@
 // (all reads). Each method is one query function (user_queries.hpp,
 // conversation_queries.hpp, message_queries.hpp) run on the right connection.
 //
-// Read failures (I/O errors, corruption) are logged and read as "nothing"
-// (nullopt, empty, 0), because the read methods of Store return no error.
+// Reads return their failures (store.hpp): an I/O error, a busy or locked
+// database, corruption or a full disk is ErrorKind::unavailable, a misuse of
+// SQLite (a bug) internal (errors.hpp has the mapping). A failed read is also
+// logged, naming the method, since the caller may only see a 503.
 //
 // append_message_async: when the write queue is full or the store is closing,
 // `done` runs at once, on the caller's thread, with ErrorKind::unavailable.
@@ -14,6 +16,7 @@
 // ConversationSeqs (the Writer was built with it).
 
 #include <memory>
+#include <type_traits>
 
 #include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/conversation_seqs.hpp"
@@ -34,31 +37,31 @@ class SqliteStore final : public Store {
   StoreStats stats() const override;
 
   Status insert_user(const UserRow& user) override;
-  std::optional<UserRow> user_by_id(Id id) override;
-  std::optional<UserRow> user_by_login(std::string_view username_or_email) override;
-  std::vector<UserRow> users_by_ids(const std::vector<Id>& ids) override;
-  std::vector<Id> contacts_of(Id user) override;
-  std::vector<UserRow> search_users(std::string_view query, Id exclude, int limit) override;
+  Result<std::optional<UserRow>> user_by_id(Id id) override;
+  Result<std::optional<UserRow>> user_by_login(std::string_view username_or_email) override;
+  Result<std::vector<UserRow>> users_by_ids(const std::vector<Id>& ids) override;
+  Result<std::vector<Id>> contacts_of(Id user) override;
+  Result<std::vector<UserRow>> search_users(std::string_view query, Id exclude, int limit) override;
   Status set_last_seen(Id user, TimeMs at) override;
 
   Result<CreatedConversation> create_conversation(const ConversationRow& row,
                                                   const std::vector<MemberRow>& members) override;
-  std::optional<ConversationRow> conversation_by_id(Id id) override;
-  std::optional<MemberRow> membership(Id conversation, Id user) override;
-  std::vector<MemberView> members_of(Id conversation) override;
-  std::vector<ConversationSummary> conversations_of(Id user, std::optional<ActivityCursor> cursor,
-                                                    int limit) override;
-  std::optional<ConversationSummary> conversation_summary(Id conversation, Id user) override;
+  Result<std::optional<ConversationRow>> conversation_by_id(Id id) override;
+  Result<std::optional<MemberRow>> membership(Id conversation, Id user) override;
+  Result<std::vector<MemberView>> members_of(Id conversation) override;
+  Result<std::vector<ConversationSummary>> conversations_of(Id user, std::optional<ActivityCursor> cursor,
+                                                            int limit) override;
+  Result<std::optional<ConversationSummary>> conversation_summary(Id conversation, Id user) override;
   Status update_conversation(Id conversation, const ConversationChange& change) override;
 
   Result<AppendResult> append_message(const MessageRow& draft) override;
   void append_message_async(MessageRow draft, std::function<void(Result<AppendResult>)> done) override;
-  std::optional<MessageRow> message_by_id(Id id) override;
-  std::vector<MessageRow> messages(Id conversation, std::optional<Seq> before, std::optional<Seq> after,
-                                   int limit) override;
+  Result<std::optional<MessageRow>> message_by_id(Id id) override;
+  Result<std::vector<MessageRow>> messages(Id conversation, std::optional<Seq> before,
+                                           std::optional<Seq> after, int limit) override;
   Result<MessageRow> soft_delete_message(Id message, TimeMs at) override;
   Result<ReadState> advance_read(Id conversation, Id user, Seq seq) override;
-  std::int64_t unread_count(Id conversation, Id user) override;
+  Result<std::int64_t> unread_count(Id conversation, Id user) override;
 
   // For tests and metrics.
   WriterStats writer_stats() const { return writer_->stats(); }
@@ -73,9 +76,10 @@ class SqliteStore final : public Store {
   // Runs `work` in the writer's next transaction and waits for the outcome.
   template <class T, class Work>
   Result<T> write(Work work);
-  // Runs `work` on a reader; a failure is logged and `fallback` returned.
-  template <class T, class Work>
-  T read(const char* what, Work work, T fallback);
+  // Runs `work` on a reader and returns its Result as is (a failure is also
+  // logged with `what`).
+  template <class Work>
+  std::invoke_result_t<Work&, Connection&> read(const char* what, Work work);
 
   SqliteOptions options_;
   std::unique_ptr<ConversationSeqs> seqs_;  // writer thread only; outlives writer_

@@ -90,8 +90,8 @@ TEST_F(CheckpointTest, CheckpointsCopyTheWalAndItStartsAgain) {
   EXPECT_GT(s.wal_restarts, 0u);
 
   reopen();
-  EXPECT_EQ(store_->conversation_by_id(g_)->last_seq, sent);
-  EXPECT_EQ(store_->messages(g_, std::nullopt, std::nullopt, 100).back().seq, sent);
+  EXPECT_EQ(must_find(store_->conversation_by_id(g_)).last_seq, sent);
+  EXPECT_EQ(must(store_->messages(g_, std::nullopt, std::nullopt, 100)).back().seq, sent);
 }
 
 TEST_F(CheckpointTest, AReaderPinningTheWalIsWaitedForPastTheRestartThreshold) {
@@ -134,7 +134,7 @@ TEST_F(CheckpointTest, ClosingLeavesNoWal) {
   store_.reset();
   EXPECT_FALSE(std::filesystem::exists(path() + "-wal"));
   open(options());
-  EXPECT_EQ(store_->conversation_by_id(g_)->last_seq, 500);
+  EXPECT_EQ(must_find(store_->conversation_by_id(g_)).last_seq, 500);
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ TEST_F(ConversationsTest, GroupWithMembersAndRoles) {
   UserRow cat = add_user("cat");
   Id g = add_group(ann.id, {ben.id, cat.id}, "Book club");
 
-  auto c = store_->conversation_by_id(g);
+  auto c = must(store_->conversation_by_id(g));
   ASSERT_TRUE(c);
   EXPECT_EQ(c->type, ConversationType::group);
   EXPECT_EQ(c->title, "Book club");
@@ -21,15 +21,15 @@ TEST_F(ConversationsTest, GroupWithMembersAndRoles) {
   EXPECT_EQ(c->last_seq, 0);
   EXPECT_EQ(c->last_activity_at, c->created_at);
 
-  auto m = store_->membership(g, ann.id);
+  auto m = must(store_->membership(g, ann.id));
   ASSERT_TRUE(m);
   EXPECT_EQ(m->role, MemberRole::admin);
-  EXPECT_EQ(store_->membership(g, ben.id)->role, MemberRole::member);
+  EXPECT_EQ(must_find(store_->membership(g, ben.id)).role, MemberRole::member);
   UserRow outsider = add_user("dan");
-  EXPECT_FALSE(store_->membership(g, outsider.id));
-  EXPECT_FALSE(store_->conversation_by_id(g + 12345));
+  EXPECT_FALSE(must(store_->membership(g, outsider.id)));
+  EXPECT_FALSE(must(store_->conversation_by_id(g + 12345)));
 
-  auto members = store_->members_of(g);
+  auto members = must(store_->members_of(g));
   ASSERT_EQ(members.size(), 3u);
   EXPECT_EQ(members[0].user.id, ann.id);  // admins first
   for (const auto& mv : members) {
@@ -55,8 +55,8 @@ TEST_F(ConversationsTest, DirectConversationIsUniquePerPair) {
   ASSERT_TRUE(other.ok());
   EXPECT_TRUE(other->created);
   EXPECT_NE(other->id, first->id);
-  EXPECT_EQ(store_->conversation_by_id(first->id)->type, ConversationType::direct);
-  EXPECT_EQ(store_->members_of(first->id).size(), 2u);
+  EXPECT_EQ(must_find(store_->conversation_by_id(first->id)).type, ConversationType::direct);
+  EXPECT_EQ(must(store_->members_of(first->id)).size(), 2u);
 }
 
 TEST_F(ConversationsTest, UnknownMemberRollsBackTheWholeCreate) {
@@ -65,8 +65,8 @@ TEST_F(ConversationsTest, UnknownMemberRollsBackTheWholeCreate) {
   auto r = store_->create_conversation(c, {{c.id, a.id, MemberRole::admin, 0, 1}, {c.id, 777, MemberRole::member, 0, 1}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::not_found);
-  EXPECT_FALSE(store_->conversation_by_id(c.id));
-  EXPECT_FALSE(store_->membership(c.id, a.id));
+  EXPECT_FALSE(must(store_->conversation_by_id(c.id)));
+  EXPECT_FALSE(must(store_->membership(c.id, a.id)));
 }
 
 TEST_F(ConversationsTest, UpdateTitleAddAndRemove) {
@@ -81,16 +81,16 @@ TEST_F(ConversationsTest, UpdateTitleAddAndRemove) {
   change.add = {{g, cat.id, MemberRole::member, 0, tick()}, {g, ben.id, MemberRole::admin, 0, tick()}};
   change.remove = {ben.id, dan.id};  // dan is not a member: ignored
   ASSERT_TRUE(store_->update_conversation(g, change).ok());
-  EXPECT_EQ(store_->conversation_by_id(g)->title, "Renamed");
-  EXPECT_TRUE(store_->membership(g, cat.id));
-  EXPECT_FALSE(store_->membership(g, ben.id));
-  EXPECT_EQ(store_->members_of(g).size(), 2u);
+  EXPECT_EQ(must_find(store_->conversation_by_id(g)).title, "Renamed");
+  EXPECT_TRUE(must(store_->membership(g, cat.id)));
+  EXPECT_FALSE(must(store_->membership(g, ben.id)));
+  EXPECT_EQ(must(store_->members_of(g)).size(), 2u);
 
   // Adding an existing member keeps its row (role included).
   ConversationChange readd;
   readd.add = {{g, ann.id, MemberRole::member, 0, tick()}};
   ASSERT_TRUE(store_->update_conversation(g, readd).ok());
-  EXPECT_EQ(store_->membership(g, ann.id)->role, MemberRole::admin);
+  EXPECT_EQ(must_find(store_->membership(g, ann.id)).role, MemberRole::admin);
 
   Status gone = store_->update_conversation(g + 999, change);
   ASSERT_FALSE(gone.ok());
@@ -101,8 +101,8 @@ TEST_F(ConversationsTest, UpdateTitleAddAndRemove) {
   bad.title = "Never";
   bad.add = {{g, dan.id, MemberRole::member, 0, tick()}, {g, 31337, MemberRole::member, 0, tick()}};
   ASSERT_FALSE(store_->update_conversation(g, bad).ok());
-  EXPECT_EQ(store_->conversation_by_id(g)->title, "Renamed");
-  EXPECT_FALSE(store_->membership(g, dan.id));
+  EXPECT_EQ(must_find(store_->conversation_by_id(g)).title, "Renamed");
+  EXPECT_FALSE(must(store_->membership(g, dan.id)));
 }
 
 TEST_F(ConversationsTest, ListMostRecentFirstWithKeysetCursor) {
@@ -118,16 +118,16 @@ TEST_F(ConversationsTest, ListMostRecentFirstWithKeysetCursor) {
   std::vector<Id> seen;
   std::optional<ActivityCursor> cursor;
   for (int page = 0; page < 10; ++page) {
-    auto list = store_->conversations_of(me.id, cursor, 3);
+    auto list = must(store_->conversations_of(me.id, cursor, 3));
     if (list.empty()) break;
     EXPECT_LE(list.size(), 3u);
     for (const auto& s : list) seen.push_back(s.conversation.id);
     cursor = ActivityCursor{list.back().conversation.last_activity_at, list.back().conversation.id};
   }
   EXPECT_EQ(seen, expected);
-  EXPECT_TRUE(store_->conversations_of(me.id, std::nullopt, 0).empty());
+  EXPECT_TRUE(must(store_->conversations_of(me.id, std::nullopt, 0)).empty());
   UserRow loner = add_user("loner");
-  EXPECT_TRUE(store_->conversations_of(loner.id, std::nullopt, 10).empty());
+  EXPECT_TRUE(must(store_->conversations_of(loner.id, std::nullopt, 10)).empty());
 }
 
 TEST_F(ConversationsTest, TiesInActivityAreBrokenById) {
@@ -142,7 +142,7 @@ TEST_F(ConversationsTest, TiesInActivityAreBrokenById) {
   std::vector<Id> seen;
   std::optional<ActivityCursor> cursor;
   while (true) {
-    auto list = store_->conversations_of(me.id, cursor, 2);
+    auto list = must(store_->conversations_of(me.id, cursor, 2));
     if (list.empty()) break;
     for (const auto& s : list) seen.push_back(s.conversation.id);
     cursor = ActivityCursor{list.back().conversation.last_activity_at, list.back().conversation.id};
@@ -158,7 +158,7 @@ TEST_F(ConversationsTest, SummaryHasSelfLastMessageAndUnread) {
   send(g, me.id, "mine");
   MessageRow three = send(g, you.id, "three");
 
-  auto s = store_->conversation_summary(g, me.id);
+  auto s = must(store_->conversation_summary(g, me.id));
   ASSERT_TRUE(s);
   EXPECT_EQ(s->self.user_id, me.id);
   EXPECT_EQ(s->self.role, MemberRole::admin);
@@ -170,21 +170,21 @@ TEST_F(ConversationsTest, SummaryHasSelfLastMessageAndUnread) {
   EXPECT_EQ(s->conversation.last_seq, 3);
 
   ASSERT_TRUE(store_->soft_delete_message(three.id, tick()).ok());
-  s = store_->conversation_summary(g, me.id);
+  s = must(store_->conversation_summary(g, me.id));
   ASSERT_TRUE(s->last_message);
   EXPECT_TRUE(s->last_message->deleted_at);
   EXPECT_TRUE(s->last_message->body.empty());
   EXPECT_EQ(s->unread_count, 1);
 
-  auto list = store_->conversations_of(you.id, std::nullopt, 10);
+  auto list = must(store_->conversations_of(you.id, std::nullopt, 10));
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].unread_count, 1);  // "mine"
   EXPECT_EQ(list[0].self.user_id, you.id);
 
   UserRow outsider = add_user("out");
-  EXPECT_FALSE(store_->conversation_summary(g, outsider.id));
+  EXPECT_FALSE(must(store_->conversation_summary(g, outsider.id)));
   Id empty = add_group(me.id, {});
-  auto e = store_->conversation_summary(empty, me.id);
+  auto e = must(store_->conversation_summary(empty, me.id));
   ASSERT_TRUE(e);
   EXPECT_FALSE(e->last_message);
   EXPECT_EQ(e->unread_count, 0);
@@ -203,12 +203,12 @@ TEST_F(StoreTest, ContactsAreEveryoneSharingAConversation) {
   UserRow dan = add_user("dan2");
   add_group(ann.id, {ben.id, cat.id}, "One");
   add_group(ben.id, {ann.id}, "Two");
-  auto contacts = store_->contacts_of(ann.id);
+  auto contacts = must(store_->contacts_of(ann.id));
   std::sort(contacts.begin(), contacts.end());
   std::vector<Id> expected{ben.id, cat.id};
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(contacts, expected);
-  EXPECT_TRUE(store_->contacts_of(dan.id).empty());
+  EXPECT_TRUE(must(store_->contacts_of(dan.id)).empty());
 }
 
 }  // namespace

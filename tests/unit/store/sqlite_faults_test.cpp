@@ -37,13 +37,51 @@ TEST_F(FaultsTest, DiskFullIsUnavailableAndChangesNothing) {
   auto r = store_->append_message(draft(g, a.id, std::string(100000, 'x')));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::unavailable) << r.error().message;
-  EXPECT_EQ(store_->conversation_by_id(g)->last_seq, 1);
-  EXPECT_EQ(store_->messages(g, std::nullopt, std::nullopt, 10).size(), 1u);
+  EXPECT_EQ(must_find(store_->conversation_by_id(g)).last_seq, 1);
+  EXPECT_EQ(must(store_->messages(g, std::nullopt, std::nullopt, 10)).size(), 1u);
 
   on_writer([](sqlite::Connection& db) { db.exec("PRAGMA max_page_count = 1073741823"); });
   EXPECT_EQ(send(g, a.id, "after").seq, 2);
   reopen();
-  EXPECT_EQ(store_->conversation_by_id(g)->last_seq, 2);
+  EXPECT_EQ(must_find(store_->conversation_by_id(g)).last_seq, 2);
+}
+
+// A read that fails returns its error (the HTTP layer answers 503): it must not
+// read as "no such user", which would turn a broken disk into a wrong answer.
+// The users table's page is overwritten on disk while the store is closed, so
+// that no connection holds it in its cache; the readers then meet it corrupt.
+TEST_F(FaultsTest, AFailedReadIsAnErrorNotNothing) {
+  UserRow a = add_user("ann");
+  store_.reset();  // checkpoints: every page is in the main file, no WAL left
+  std::int64_t page_size = 0, root = 0;
+  {
+    auto db = sqlite::Connection::open(path(), SQLITE_OPEN_READONLY);
+    ASSERT_TRUE(db.ok());
+    auto size = (*db)->query_int("PRAGMA page_size");
+    auto page = (*db)->query_int("SELECT rootpage FROM sqlite_schema WHERE name = 'users'");
+    ASSERT_TRUE(size.ok() && page.ok());
+    page_size = *size;
+    root = *page;
+  }
+  ASSERT_GT(root, 1);  // not the header page: the file still opens
+  open();
+  {
+    std::fstream file(path(), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp((root - 1) * page_size);
+    const std::string garbage(static_cast<std::size_t>(page_size), '\xA5');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+
+  auto by_id = store_->user_by_id(a.id);
+  ASSERT_FALSE(by_id.ok()) << "a corrupt page read as " << (by_id.value() ? "a user" : "no user");
+  EXPECT_EQ(by_id.error().kind, ErrorKind::unavailable) << by_id.error().message;
+  auto by_ids = store_->users_by_ids({a.id});
+  ASSERT_FALSE(by_ids.ok());
+  EXPECT_EQ(by_ids.error().kind, ErrorKind::unavailable);
+  // Reads that do not touch the page still work.
+  auto conversation = store_->conversation_by_id(12345);
+  ASSERT_TRUE(conversation.ok()) << conversation.error().message;
+  EXPECT_FALSE(*conversation);
 }
 
 TEST_F(FaultsTest, ACallbackThatThrowsDoesNotStopTheWriter) {

@@ -74,10 +74,10 @@ TEST_F(OpenTest, ReopenKeepsEverything) {
   ASSERT_TRUE(store_->soft_delete_message(two.id, 5).ok());
 
   reopen();
-  EXPECT_EQ(store_->user_by_login("ANN")->id, a.id);
-  EXPECT_EQ(store_->conversation_by_id(g)->title, "kept");
-  EXPECT_EQ(store_->membership(g, a.id)->last_read_seq, 2);
-  auto page = store_->messages(g, std::nullopt, std::nullopt, 10);
+  EXPECT_EQ(must_find(store_->user_by_login("ANN")).id, a.id);
+  EXPECT_EQ(must_find(store_->conversation_by_id(g)).title, "kept");
+  EXPECT_EQ(must_find(store_->membership(g, a.id)).last_read_seq, 2);
+  auto page = must(store_->messages(g, std::nullopt, std::nullopt, 10));
   ASSERT_EQ(page.size(), 2u);
   EXPECT_EQ(page[1].deleted_at, 5);
   EXPECT_EQ(send(g, a.id, "three").seq, 3);  // seq continues
@@ -157,7 +157,7 @@ TEST_F(OpenTest, SynchronousNormalAndOneReaderWork) {
   o.quick_check = false;
   open(o);
   UserRow a = add_user("ann");
-  EXPECT_TRUE(store_->user_by_id(a.id));
+  EXPECT_TRUE(must(store_->user_by_id(a.id)));
 }
 
 }  // namespace

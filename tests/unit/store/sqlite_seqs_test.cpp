@@ -97,12 +97,12 @@ TEST_F(SeqsTest, AppendsSharingATransactionGetContiguousSeqsAndMoveTheRowOnce) {
     EXPECT_EQ(r->message.seq, expected_h++);
   }
   EXPECT_EQ(impl().writer_stats().transactions - before.transactions, 2u);  // the gate's, then all ten
-  EXPECT_EQ(store_->conversation_by_id(g_)->last_seq, 6);
-  EXPECT_EQ(store_->conversation_by_id(g_)->last_activity_at, newest);
-  EXPECT_EQ(store_->conversation_by_id(h_)->last_seq, 5);
+  EXPECT_EQ(must_find(store_->conversation_by_id(g_)).last_seq, 6);
+  EXPECT_EQ(must_find(store_->conversation_by_id(g_)).last_activity_at, newest);
+  EXPECT_EQ(must_find(store_->conversation_by_id(h_)).last_seq, 5);
   EXPECT_EQ(send(g_, me_.id, "next transaction").seq, 7);
   reopen();
-  EXPECT_EQ(store_->conversation_by_id(g_)->last_seq, 7);
+  EXPECT_EQ(must_find(store_->conversation_by_id(g_)).last_seq, 7);
 }
 
 TEST_F(SeqsTest, AJobThatRollsBackAfterAppendingLeavesNoGap) {
@@ -126,10 +126,10 @@ TEST_F(SeqsTest, AJobThatRollsBackAfterAppendingLeavesNoGap) {
   EXPECT_EQ(f.error().code, "changed_my_mind");
   EXPECT_EQ(second.get()->message.seq, 2);
   EXPECT_EQ(third.get()->message.seq, 1);
-  EXPECT_EQ(store_->conversation_by_id(g_)->last_seq, 2);
-  EXPECT_EQ(store_->conversation_by_id(h_)->last_seq, 1);
-  EXPECT_EQ(seqs(store_->messages(g_, std::nullopt, std::nullopt, 10)), (std::vector<Seq>{1, 2}));
-  EXPECT_EQ(store_->messages(g_, std::nullopt, std::nullopt, 10)[1].body, "kept too");
+  EXPECT_EQ(must_find(store_->conversation_by_id(g_)).last_seq, 2);
+  EXPECT_EQ(must_find(store_->conversation_by_id(h_)).last_seq, 1);
+  EXPECT_EQ(seqs(must(store_->messages(g_, std::nullopt, std::nullopt, 10))), (std::vector<Seq>{1, 2}));
+  EXPECT_EQ(must(store_->messages(g_, std::nullopt, std::nullopt, 10))[1].body, "kept too");
 }
 
 TEST_F(SeqsTest, FailedAsyncAppendsInABatchChangeNothingAndTakeNoSeq) {
@@ -165,9 +165,9 @@ TEST_F(SeqsTest, FailedAsyncAppendsInABatchChangeNothingAndTakeNoSeq) {
   EXPECT_EQ(b.get()->message.seq, 2);
   EXPECT_EQ(impl().writer_stats().transactions - before.transactions, 2u);  // the gate's, then one
   EXPECT_EQ(impl().writer_stats().failed_transactions, before.failed_transactions);
-  EXPECT_EQ(seqs(store_->messages(g_, std::nullopt, std::nullopt, 10)), (std::vector<Seq>{1, 2}));
-  EXPECT_EQ(store_->conversation_by_id(g_)->last_seq, 2);
-  EXPECT_EQ(store_->conversation_by_id(h_)->last_seq, 1);
+  EXPECT_EQ(seqs(must(store_->messages(g_, std::nullopt, std::nullopt, 10))), (std::vector<Seq>{1, 2}));
+  EXPECT_EQ(must_find(store_->conversation_by_id(g_)).last_seq, 2);
+  EXPECT_EQ(must_find(store_->conversation_by_id(h_)).last_seq, 1);
 }
 
 TEST_F(SeqsTest, ALostTransactionForgetsItsSeqs) {
@@ -190,8 +190,8 @@ TEST_F(SeqsTest, ALostTransactionForgetsItsSeqs) {
   auto n = next.get();
   ASSERT_TRUE(n.ok()) << n.error().message;
   EXPECT_EQ(n->message.seq, 2);  // not 3: seq 2 was never committed
-  EXPECT_EQ(store_->conversation_by_id(g_)->last_seq, 2);
-  EXPECT_EQ(seqs(store_->messages(g_, std::nullopt, std::nullopt, 10)), (std::vector<Seq>{1, 2}));
+  EXPECT_EQ(must_find(store_->conversation_by_id(g_)).last_seq, 2);
+  EXPECT_EQ(seqs(must(store_->messages(g_, std::nullopt, std::nullopt, 10))), (std::vector<Seq>{1, 2}));
 }
 
 TEST_F(SeqsTest, AWatermarkMovedInTheSameTransactionSeesItsAppends) {
@@ -209,7 +209,7 @@ TEST_F(SeqsTest, AWatermarkMovedInTheSameTransactionSeesItsAppends) {
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->last_read_seq, 3);
   EXPECT_EQ(state->unread_count, 0);
-  EXPECT_EQ(store_->conversation_by_id(g_)->last_seq, 3);
+  EXPECT_EQ(must_find(store_->conversation_by_id(g_)).last_seq, 3);
 }
 
 }  // namespace

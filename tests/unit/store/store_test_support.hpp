@@ -15,6 +15,8 @@
 #include <future>
 #include <iterator>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,23 @@
 #include "store/store.hpp"
 
 namespace parley::store::testing {
+
+// What a read that the test expects to succeed read. A failed read throws,
+// which GoogleTest reports as a failure of the test (with the store's message);
+// never call these on a thread of the test's own (a throw there ends the process).
+template <class T>
+T must(Result<T> read) {
+  if (!read) throw std::runtime_error("store read failed: " + read.error().message);
+  return std::move(read).value();
+}
+
+// Same, for a lookup whose row the test expects to exist.
+template <class T>
+T must_find(Result<std::optional<T>> read) {
+  std::optional<T> row = must(std::move(read));
+  if (!row) throw std::runtime_error("store read found nothing");
+  return std::move(*row);
+}
 
 class TempDir {
  public:
