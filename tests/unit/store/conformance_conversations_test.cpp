@@ -132,7 +132,8 @@ TEST_P(ConformanceConversations, RacingDirectCreatesMakeOneConversation) {
 TEST_P(ConformanceConversations, UnknownMemberRollsBackTheWholeCreate) {
   UserRow a = add_user("amy");
   ConversationRow c{ids_.next(), ConversationType::group, "t", a.id, tick(), 0, 0};
-  auto r = store_->create_conversation(c, {{c.id, a.id, MemberRole::admin, 0, 1}, {c.id, 777, MemberRole::member, 0, 1}});
+  auto r = store_->create_conversation(
+      c, {{c.id, a.id, MemberRole::admin, 0, 1}, {c.id, 777, MemberRole::member, 0, 1}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::not_found);
   EXPECT_FALSE(must(store_->conversation_by_id(c.id)));

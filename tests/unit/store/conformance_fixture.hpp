@@ -62,6 +62,6 @@ class ConformanceGroupOfTwo : public ConformanceTest {
 
 // Runs the TEST_Ps of `suite` against every backend, each instance named after
 // its backend (Backends/ConformanceUsers.InsertAndReadBack/sqlite).
-#define CONFORMANCE_OVER_ALL_BACKENDS(suite)                                                       \
+#define CONFORMANCE_OVER_ALL_BACKENDS(suite)                                                              \
   INSTANTIATE_TEST_SUITE_P(Backends, suite, ::testing::ValuesIn(::parley::store::testing::all_backends()), \
                            ::parley::store::testing::BackendName())
