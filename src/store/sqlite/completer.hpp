@@ -5,7 +5,9 @@
 // Why: a send's completion builds its ack and its broadcast and posts them to
 // the IO threads; on the writer thread that was ≈ 15% of its time, time in
 // which no transaction ran. Here it overlaps the next transaction. The order
-// of transactions is kept, so broadcasts still leave in commit (seq) order.
+// of transactions is kept: SQLite's completions come in commit (seq) order.
+// Callers may not count on it (store.hpp promises no order, so that a backend
+// can complete on several threads); the chat layer restores seq order itself.
 //
 // Bounds: at most `max_pending` transactions wait; push() blocks beyond that,
 // which slows the writer down rather than letting completions pile up.

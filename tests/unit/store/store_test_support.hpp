@@ -1,7 +1,9 @@
 #pragma once
-// Helpers for the SQLite store tests: a temporary directory (under
-// $PARLEY_TEST_TMP, else /tmp) removed afterwards, a fixture that opens a real
-// store in it, and builders for users, conversations and messages.
+// Helpers for the SQLite-specific store tests: a temporary directory (under
+// $PARLEY_TEST_TMP, else /tmp) removed afterwards, a way to hold the writer,
+// and a fixture that opens a real SQLite store in the directory (with the
+// builders of store_builders.hpp). Behaviour every backend shares is tested in
+// conformance_*_test.cpp instead.
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -20,53 +22,15 @@
 #include <string>
 #include <vector>
 
-#include "common/ids.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/sqlite_store_impl.hpp"
 #include "store/sqlite/writer.hpp"
 #include "store/store.hpp"
+#include "store_builders.hpp"
+#include "temp_dir.hpp"
 
 namespace parley::store::testing {
-
-// What a read that the test expects to succeed read. A failed read throws,
-// which GoogleTest reports as a failure of the test (with the store's message);
-// never call these on a thread of the test's own (a throw there ends the process).
-template <class T>
-T must(Result<T> read) {
-  if (!read) throw std::runtime_error("store read failed: " + read.error().message);
-  return std::move(read).value();
-}
-
-// Same, for a lookup whose row the test expects to exist.
-template <class T>
-T must_find(Result<std::optional<T>> read) {
-  std::optional<T> row = must(std::move(read));
-  if (!row) throw std::runtime_error("store read found nothing");
-  return std::move(*row);
-}
-
-class TempDir {
- public:
-  TempDir() {
-    const char* env = std::getenv("PARLEY_TEST_TMP");
-    std::filesystem::path base = env != nullptr && *env != '\0' ? env : "/tmp";
-    std::filesystem::create_directories(base);
-    std::string pattern = (base / "parley-store-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed under " + base.string());
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Rows in `t` of the database at `path`, read through a fresh read-only
 // connection on the default VFS (what another process would see); -1 on error.
@@ -118,7 +82,7 @@ std::promise<void> hold_writer(Submit submit) {
   return gate;
 }
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public ::testing::Test, public StoreBuilders {
  protected:
   void SetUp() override {
     spdlog::set_level(spdlog::level::warn);
@@ -144,65 +108,9 @@ class StoreTest : public ::testing::Test {
   }
   sqlite::SqliteStore& impl() { return dynamic_cast<sqlite::SqliteStore&>(*store_); }
 
-  UserRow add_user(const std::string& username, const std::string& display_name = "") {
-    UserRow u;
-    u.id = ids_.next();
-    u.username = username;
-    u.email = username + "@example.com";
-    u.display_name = display_name.empty() ? username : display_name;
-    u.password_hash = "$argon2id$hash-of-" + username;
-    u.created_at = now_;
-    Status s = store_->insert_user(u);
-    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
-    return u;
-  }
-
-  Id add_group(Id creator, const std::vector<Id>& others, const std::string& title = "group") {
-    ConversationRow c;
-    c.id = ids_.next();
-    c.type = ConversationType::group;
-    c.title = title;
-    c.created_by = creator;
-    c.created_at = tick();
-    std::vector<MemberRow> members{{c.id, creator, MemberRole::admin, 0, c.created_at}};
-    for (Id o : others) members.push_back({c.id, o, MemberRole::member, 0, c.created_at});
-    auto r = store_->create_conversation(c, members);
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-    return r.ok() ? r->id : 0;
-  }
-
-  Result<CreatedConversation> add_direct(Id a, Id b) {
-    ConversationRow c;
-    c.id = ids_.next();
-    c.type = ConversationType::direct;
-    c.created_by = a;
-    c.created_at = tick();
-    return store_->create_conversation(c, {{c.id, a, MemberRole::member, 0, c.created_at},
-                                           {c.id, b, MemberRole::member, 0, c.created_at}});
-  }
-
-  MessageRow draft(Id conversation, Id sender, const std::string& body, const std::string& client_id = "") {
-    MessageRow m;
-    m.id = ids_.next();
-    m.conversation_id = conversation;
-    m.sender_id = sender;
-    m.body = body;
-    m.client_msg_id = client_id.empty() ? "c-" + std::to_string(m.id) : client_id;
-    m.created_at = tick();
-    return m;
-  }
-
-  MessageRow send(Id conversation, Id sender, const std::string& body, const std::string& client_id = "") {
-    auto r = store_->append_message(draft(conversation, sender, body, client_id));
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-    return r.ok() ? r->message : MessageRow{};
-  }
-
-  TimeMs tick() { return now_ += 1000; }
+  Store& store() override { return *store_; }
 
   TempDir dir_;
-  IdGenerator ids_{1};
-  std::atomic<TimeMs> now_{1767225600000};
   std::unique_ptr<Store> store_;
 };
 
@@ -218,11 +126,5 @@ class GroupOfTwoTest : public StoreTest {
   UserRow me_, you_;
   Id g_ = 0;
 };
-
-inline std::vector<Seq> seqs(const std::vector<MessageRow>& page) {
-  std::vector<Seq> out;
-  for (const auto& m : page) out.push_back(m.seq);
-  return out;
-}
 
 }  // namespace parley::store::testing
