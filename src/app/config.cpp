@@ -61,7 +61,7 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
       ->envname("PARLEY_LISTEN")->capture_default_str();
   serve->add_option("--data-dir", config.data_dir, "Folder for the database and the generated JWT secret")
       ->envname("PARLEY_DATA_DIR")->capture_default_str();
-  serve->add_option("--store", config.store, "Storage backend: sqlite:PATH (default: sqlite in the data dir)")
+  serve->add_option("--store", config.store, "Storage backend: sqlite:PATH, postgres://USER:PASS@HOST:PORT/DB (or postgresql://, or libpq key=value); default: SQLite in the data dir")
       ->envname("PARLEY_STORE");
   serve->add_option("--threads", config.threads, "IO threads (0 = one per core)")
       ->envname("PARLEY_THREADS")->check(CLI::Range(0, 256))->capture_default_str();

@@ -43,7 +43,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/open_store.hpp"
 
 namespace parley::app {
 
@@ -75,11 +75,6 @@ Status prepare_data_dir(const fs::path& dir) {
   return Status::success();
 }
 
-Result<std::string> store_path(const ServeConfig& config) {
-  if (config.store.empty()) return (fs::path(config.data_dir) / "parley.db").string();
-  if (config.store.starts_with("sqlite:") && config.store.size() > 7) return config.store.substr(7);
-  return Error::bad_request("invalid_store", "--store: expected sqlite:PATH, got '" + config.store + "'");
-}
 
 
 }  // namespace
@@ -119,11 +114,10 @@ int serve(const ServeConfig& config) {
     if (!loaded) return fail(loaded.error().message);
     secret = std::move(*loaded);
   }
-  auto path = store_path(config);
-  if (!path) return fail(path.error().message);
-  store::SqliteOptions store_options;
-  store_options.path = *path;
-  auto opened = store::open_sqlite_store(store_options);
+  store::StoreConfig store_config;
+  store_config.url = config.store;
+  store_config.data_dir = config.data_dir;
+  auto opened = store::open_store(store_config);
   if (!opened) return fail(opened.error().message);
   std::unique_ptr<store::Store> store = std::move(*opened);
 

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { ParleyServer } from './lib/server.mjs';
 import { Api, registerUser, newClientMsgId } from './lib/api.mjs';
 
-const server = new ParleyServer({ args: ['--max-group-size', '5'] });
+// Rate limits have their own suite (rate-limits.test.mjs): these tests send bursts.
+const server = new ParleyServer({ args: ['--max-group-size', '5', '--rate-limit', 'off'] });
 let alice, bob, carol, dave;
 
 before(async () => {

@@ -3,6 +3,7 @@
 #include "chat/accounts.hpp"
 #include "chat/views.hpp"
 #include "http/api/api.hpp"
+#include "http/api/authenticated.hpp"
 #include "http/json_io.hpp"
 
 namespace parley::http::api {
@@ -55,11 +56,10 @@ void add_auth_routes(Router& router, const ApiContext& context) {
   auto* accounts = context.accounts;
   router.add("POST", "/api/auth/register", [accounts](Request& r) { return register_user(*accounts, r); });
   router.add("POST", "/api/auth/login", [accounts](Request& r) { return login(*accounts, r); });
-  router.add("GET", "/api/auth/me", [accounts](Request& r) {
-    auto user = accounts->authenticate(r.authorization);
-    if (!user) return error_response(user.error());
-    return json_response(200, json::object{{"user", chat::self_view(*user)}});
-  });
+  // Through authenticated() like every other route, so /me refreshes lastSeenAt too.
+  router.add("GET", "/api/auth/me", authenticated(context, [](Request&, const store::UserRow& user) {
+               return json_response(200, json::object{{"user", chat::self_view(user)}});
+             }));
 }
 
 }  // namespace parley::http::api

@@ -1,5 +1,6 @@
 #include "store/postgres/postgres_store_impl.hpp"
 
+#include <chrono>
 #include <future>
 
 #include "store/postgres/conversation_queries.hpp"
@@ -35,25 +36,21 @@ auto PostgresStore::with_db(Fn fn, bool retry) -> decltype(fn(std::declval<Conne
   }
 }
 
-template <class T>
-Result<T> PostgresStore::write_done(Result<T> r) {
+// A write outside the appenders is one statement in its own (implicit)
+// transaction: its whole round trip, commit included, counts as commit time,
+// since PostgreSQL does not report the commit apart.
+template <class Fn>
+auto PostgresStore::write(Fn fn, bool retry) -> decltype(fn(std::declval<Connection&>())) {
+  const auto start = std::chrono::steady_clock::now();
+  auto out = with_db(std::move(fn), retry);
   counters_.jobs.fetch_add(1, std::memory_order_relaxed);
-  if (r.ok()) {
-    counters_.transactions.fetch_add(1, std::memory_order_relaxed);
-  } else if (r.error().kind == ErrorKind::unavailable || r.error().kind == ErrorKind::internal) {
+  if (out.ok()) {
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    counters_.committed(1, static_cast<std::uint64_t>(std::chrono::nanoseconds(elapsed).count()));
+  } else if (out.error().kind == ErrorKind::unavailable || out.error().kind == ErrorKind::internal) {
     counters_.failed_transactions.fetch_add(1, std::memory_order_relaxed);
   }
-  return r;
-}
-
-Status PostgresStore::write_done(Status s) {
-  counters_.jobs.fetch_add(1, std::memory_order_relaxed);
-  if (s.ok()) {
-    counters_.transactions.fetch_add(1, std::memory_order_relaxed);
-  } else if (s.error().kind == ErrorKind::unavailable || s.error().kind == ErrorKind::internal) {
-    counters_.failed_transactions.fetch_add(1, std::memory_order_relaxed);
-  }
-  return s;
+  return out;
 }
 
 Appender& PostgresStore::appender_for(Id conversation) {
@@ -76,7 +73,7 @@ Status PostgresStore::ping() {
 }
 
 Status PostgresStore::insert_user(const UserRow& user) {
-  return write_done(with_db([&](Connection& db) { return postgres::insert_user(db, user); }, false));
+  return write([&](Connection& db) { return postgres::insert_user(db, user); }, false);
 }
 
 Result<std::optional<UserRow>> PostgresStore::user_by_id(Id id) {
@@ -97,7 +94,7 @@ Result<std::vector<UserRow>> PostgresStore::search_users(std::string_view query,
 
 Status PostgresStore::set_last_seen(Id user, TimeMs at) {
   // Idempotent (keeps the later time): safe to retry on a fresh connection.
-  return write_done(with_db([&](Connection& db) { return postgres::set_last_seen(db, user, at); }, true));
+  return write([&](Connection& db) { return postgres::set_last_seen(db, user, at); }, true);
 }
 
 Result<std::vector<Id>> PostgresStore::contacts_of(Id user) {
@@ -106,7 +103,7 @@ Result<std::vector<Id>> PostgresStore::contacts_of(Id user) {
 
 Result<CreatedConversation> PostgresStore::create_conversation(const ConversationRow& row,
                                                                const std::vector<MemberRow>& members) {
-  return write_done(with_db([&](Connection& db) { return postgres::create_conversation(db, row, members); }, false));
+  return write([&](Connection& db) { return postgres::create_conversation(db, row, members); }, false);
 }
 
 Result<std::optional<ConversationRow>> PostgresStore::conversation_by_id(Id id) {
@@ -132,8 +129,7 @@ Result<std::optional<ConversationSummary>> PostgresStore::conversation_summary(I
 }
 
 Status PostgresStore::update_conversation(Id conversation, const ConversationChange& change) {
-  return write_done(
-      with_db([&](Connection& db) { return postgres::update_conversation(db, conversation, change); }, false));
+  return write([&](Connection& db) { return postgres::update_conversation(db, conversation, change); }, false);
 }
 
 Result<AppendResult> PostgresStore::append_message(const MessageRow& draft) {
@@ -162,12 +158,12 @@ Result<std::vector<MessageRow>> PostgresStore::messages(Id conversation, std::op
 
 Result<MessageRow> PostgresStore::soft_delete_message(Id message, TimeMs at) {
   // Idempotent (deleted_at is kept once set): safe to retry.
-  return write_done(with_db([&](Connection& db) { return postgres::soft_delete_message(db, message, at); }, true));
+  return write([&](Connection& db) { return postgres::soft_delete_message(db, message, at); }, true);
 }
 
 Result<ReadState> PostgresStore::advance_read(Id conversation, Id user, Seq seq) {
   // Idempotent (the watermark only moves forward): safe to retry.
-  return write_done(with_db([&](Connection& db) { return postgres::advance_read(db, conversation, user, seq); }, true));
+  return write([&](Connection& db) { return postgres::advance_read(db, conversation, user, seq); }, true);
 }
 
 Result<std::int64_t> PostgresStore::unread_count(Id conversation, Id user) {

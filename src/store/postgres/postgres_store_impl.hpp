@@ -58,9 +58,9 @@ class PostgresStore final : public Store {
   // more on a fresh one; a write never is (it may have happened).
   template <class Fn>
   auto with_db(Fn fn, bool retry) -> decltype(fn(std::declval<Connection&>()));
-  template <class T>
-  Result<T> write_done(Result<T> r);
-  Status write_done(Status s);
+  // with_db() for a write outside the appenders, counted in stats().
+  template <class Fn>
+  auto write(Fn fn, bool retry) -> decltype(fn(std::declval<Connection&>()));
   Appender& appender_for(Id conversation);
 
   mutable WriteCounters counters_;

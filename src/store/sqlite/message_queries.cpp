@@ -56,12 +56,12 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Mess
   row.seq = last_seq + 1;
   row.deleted_at.reset();
   {
-    // The insert itself detects a repeat of (sender, clientMsgId) through the
+    // The insert itself detects a repeat of (conversation, sender, clientMsgId) through the
     // unique index, so the common case (a new message) walks that index once
     // instead of once for a SELECT and again for the INSERT.
     Stmt st = db.prepare(
         "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, deleted_at, body)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7) ON CONFLICT (sender_id, client_msg_id) DO NOTHING");
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7) ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING");
     // `row` outlives `st` (this block), so SQLite may read its text in place.
     st.bind(1, row.conversation_id)
         .bind(2, row.seq)
@@ -80,14 +80,11 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Mess
   if (db.changes() == 0) {
     // A repeat: answer with the stored message; nothing new is stored.
     Stmt st = db.prepare("SELECT " PARLEY_MESSAGE_COLUMNS("m") " FROM messages m"
-                         " WHERE m.sender_id = ?1 AND m.client_msg_id = ?2");
-    st.bind(1, row.sender_id).bind_static(2, row.client_msg_id);
+                         " WHERE m.conversation_id = ?1 AND m.sender_id = ?2 AND m.client_msg_id = ?3");
+    st.bind(1, row.conversation_id).bind(2, row.sender_id).bind_static(3, row.client_msg_id);
     auto stored = one_message(st, "append_message");
     if (!stored) return stored.error();
     if (!*stored) return Error::internal("append_message: a conflicting message vanished");
-    if ((*stored)->conversation_id != row.conversation_id) {
-      return Error::conflict("client_msg_id_reused", "clientMsgId was already used in another conversation");
-    }
     return AppendResult{std::move(**stored), false};
   }
   // Last, once nothing can fail any more: conversations.last_seq and

@@ -18,9 +18,8 @@ namespace parley::store::sqlite {
 
 // Store::append_message, in the writer's transaction. A repeat of
 // (sender_id, client_msg_id) in the same conversation returns the stored row
-// (created = false); the same pair already used in ANOTHER conversation is
-// conflict "client_msg_id_reused" (the key is unique per sender, and answering
-// with a message from elsewhere would mislead the client). The conversation's
+// (created = false); the key is scoped to the conversation, so the same
+// clientMsgId in another conversation is another message. The conversation's
 // last_seq / last_activity_at move in `seqs`, written to the row before COMMIT.
 // `draft` is taken by value: it becomes the stored row without copying its text.
 Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, MessageRow draft);

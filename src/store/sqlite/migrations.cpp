@@ -69,8 +69,18 @@ CREATE UNIQUE INDEX messages_by_id ON messages(id);
 CREATE UNIQUE INDEX messages_by_client_id ON messages(sender_id, client_msg_id);
 )sql";
 
+// Version 2: clientMsgId is unique per (conversation, sender), as in the
+// PostgreSQL store, where a key that includes the conversation is what hash
+// partitioning by conversation can enforce (docs/storage.md). Version 1 keyed
+// it per sender, which also implies the new key, so existing rows satisfy it.
+constexpr const char* schema_v2 = R"sql(
+DROP INDEX messages_by_client_id;
+CREATE UNIQUE INDEX messages_by_client_id ON messages(conversation_id, sender_id, client_msg_id);
+)sql";
+
 constexpr Migration all_migrations[] = {
     {1, "initial schema", schema_v1},
+    {2, "clientMsgId unique per conversation", schema_v2},
 };
 
 static_assert(parley_application_id == 1349676153, "schema_v1 spells the application id in decimal");

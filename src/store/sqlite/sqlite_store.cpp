@@ -42,9 +42,8 @@ class AppendJob final : public ResultJob<AppendResult> {
   // thing that can fail: a failed append changed nothing.
   bool atomic() const override { return true; }
 
-  // Appends to different conversations touch different rows and seqs (a
-  // clientMsgId reused by one sender across two conversations in one batch is
-  // a race that either order settles the same way: one stored, one duplicate).
+  // Appends to different conversations touch different rows, seqs and
+  // idempotency keys (the clientMsgId key includes the conversation).
   std::int64_t commute_group() const override { return draft_.conversation_id; }
 
  private:

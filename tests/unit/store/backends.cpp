@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "postgres_backend.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "temp_dir.hpp"
 
@@ -24,9 +25,34 @@ Backend sqlite_backend() {
   return b;
 }
 
+// A fresh database on the server at PARLEY_TEST_POSTGRES_URL (make test starts
+// one); without the variable the PostgreSQL cases skip and say why.
+Backend postgres_backend() {
+  Backend b;
+  b.name = "postgres";
+  b.unavailable = [] {
+    return postgres_test_server_url().empty() ? TestPostgresDatabase().skip_reason() : std::string();
+  };
+  b.open = []() -> std::unique_ptr<TestStore> {
+    auto db = std::make_unique<TestPostgresDatabase>();  // not movable; its owner is
+    if (!db->ok()) {
+      ADD_FAILURE() << "cannot create a test database: " << db->error();
+      return nullptr;
+    }
+    auto opened = db->open();
+    if (!opened.ok()) {
+      ADD_FAILURE() << "cannot open a PostgreSQL store on " << db->name() << ": " << opened.error().message;
+      return nullptr;
+    }
+    return owning_store(std::move(opened).value(), std::move(db));
+  };
+  return b;
+}
+
 std::vector<Backend> all_backends() {
   std::vector<Backend> all;
   all.push_back(sqlite_backend());
+  all.push_back(postgres_backend());
   return all;
 }
 

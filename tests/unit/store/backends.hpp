@@ -56,6 +56,7 @@ std::unique_ptr<TestStore> owning_store(std::unique_ptr<Store> store, Owner owne
 
 // SQLite in a temporary folder, with default options.
 Backend sqlite_backend();
+Backend postgres_backend();
 
 // Every backend, SQLite first.
 std::vector<Backend> all_backends();
