@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: every suite, in order of cost. Unit tests (optimized build), the
-# same unit tests under ASan+UBSan and under ThreadSanitizer, a short run of every
-# fuzz target, integration tests against live servers (the optimized one, then a
+# same unit tests under ASan+UBSan and under ThreadSanitizer (the store
+# conformance suite runs on SQLite and on a throwaway PostgreSQL server), a short
+# run of every fuzz target, integration tests against live servers (the
+# optimized one on SQLite, the same on PostgreSQL with the outage suite, then a
 # ThreadSanitizer build), and the browser end-to-end tests.
 # Needs the packages of `scripts/deps.sh test`.
 set -euo pipefail
@@ -10,7 +12,16 @@ root=$PWD
 jobs=$(nproc)
 export NEXT_TELEMETRY_DISABLED=1
 export PARLEY_TEST_TMP=${PARLEY_TEST_TMP:-$(mktemp -d /tmp/parley-test.XXXXXX)}
-trap 'rm -rf "$PARLEY_TEST_TMP"' EXIT
+# Compiler cache hits across clones in other folders (CI builds a fresh clone).
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
+
+# A throwaway PostgreSQL server for the whole run (scripts/pg-server.sh), stopped at exit.
+pg_dir="$PARLEY_TEST_TMP/pg"
+stop_all() {
+  scripts/pg-server.sh stop "$pg_dir" >/dev/null 2>&1 || true
+  rm -rf "$PARLEY_TEST_TMP"
+}
+trap stop_all EXIT
 
 section() { printf '\n==== %s (at %ds)\n' "$*" "$SECONDS"; }
 
@@ -19,6 +30,11 @@ scripts/build-web.sh
 cmake --preset release >/dev/null
 cmake --build build/release --target parley unit_tests -j "$jobs"
 cp build/release/src/app/parley build/parley
+
+section "a throwaway PostgreSQL server"
+PARLEY_TEST_POSTGRES_URL=$(scripts/pg-server.sh start "$pg_dir")
+export PARLEY_TEST_POSTGRES_URL
+echo "PostgreSQL at $PARLEY_TEST_POSTGRES_URL"
 
 section "unit tests"
 ctest --test-dir build/release --output-on-failure -j "$jobs"
@@ -42,6 +58,13 @@ scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 section "integration tests"
 (cd tests/integration && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/integration && PARLEY_BIN="$root/build/parley" node --test --test-concurrency=1 ./*.test.mjs)
+
+section "integration tests on PostgreSQL"
+# Every server gets a fresh database on the test server (tests/integration/lib/store.mjs);
+# the outage suite restarts and stops that server. realtime-client and realtime-protocol
+# start `parley conformance`, which has no store: the SQLite run covers them.
+(cd tests/integration && PARLEY_BIN="$root/build/parley" PARLEY_TEST_STORE=postgres PARLEY_TEST_PG_DIR="$pg_dir" \
+  node --test --test-concurrency=1 $(ls ./*.test.mjs | grep -v -e realtime-client -e realtime-protocol))
 
 section "integration tests against a ThreadSanitizer server"
 # Every server the suites start is the TSan build. Its reports go to files, not stderr (the
