@@ -191,6 +191,9 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
     int burst = 0;
     double rate = 0;
     try {
+      // stoi/stod skip leading white space and stod takes "nan" and "inf":
+      // only digits (and one decimal point in the rate) are a limit.
+      if (rate_limit.find_first_not_of("0123456789.,") != std::string::npos) throw std::invalid_argument("chars");
       std::size_t used = 0;
       burst = std::stoi(rate_limit.substr(0, comma), &used);
       if (comma == std::string::npos || used != comma) throw std::invalid_argument("burst");
@@ -200,6 +203,10 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
       return ParseError{"--rate-limit: expected BURST,PER_SECOND (like 20,2) or off"};
     }
     if (burst < 1 || rate <= 0) return ParseError{"--rate-limit: burst and rate must be positive"};
+    // A refill slower than one token per day is a typo, and would overflow the
+    // retry-after milliseconds of a refusal.
+    if (burst > 1'000'000 || rate < 1.0 / 86'400 || rate > 1e6)
+      return ParseError{"--rate-limit: burst at most 1000000, rate between 1/86400 and 1000000 per second"};
     config.rate_burst = burst;
     config.rate_per_second = rate;
   }

@@ -78,12 +78,24 @@ TEST(Config, BadInputIsAParseError) {
                                         {"serve", "--token-ttl", "soon"},
                                         {"serve", "--rate-limit", "20"},
                                         {"serve", "--rate-limit", "0,1"},
+                                        {"serve", "--rate-limit", "3,nan"},
+                                        {"serve", "--rate-limit", "3,inf"},
+                                        {"serve", "--rate-limit", "3,1e-300"},
+                                        {"serve", "--rate-limit", " 3,1"},
+                                        {"serve", "--rate-limit", "3,0.000001"},
                                         {"serve", "--log-level", "loud"},
                                         {"serve", "--unknown"},
                                         {"bogus"}}) {
     auto result = parse(args);
     EXPECT_TRUE(std::holds_alternative<ParseError>(result)) << args.back();
   }
+}
+
+TEST(Config, RateLimitKeepsItsValue) {
+  const ServeConfig config = serve_config({"serve", "--rate-limit", "5,0.5"});
+  EXPECT_TRUE(config.rate_limit);
+  EXPECT_EQ(config.rate_burst, 5);
+  EXPECT_DOUBLE_EQ(config.rate_per_second, 0.5);
 }
 
 TEST(Config, Subcommands) {
