@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 jobs=$(nproc)
-scenarios=${BENCH_SCENARIOS:-"idle storm fanout-latency fanout-latency-memdisk fanout-latency-room100 fanout-max fanout-rooms1000 persist persist-latency"}
+scenarios=${BENCH_SCENARIOS:-"idle storm fanout-latency fanout-latency-memdisk fanout-latency-room100 fanout-max fanout-rooms1000 persist persist-postgres persist-latency"}
 targets=${BENCH_TARGETS:-"parley peer"}
 duration=${BENCH_DURATION:-5}
 results=bench/results
@@ -42,20 +42,28 @@ section "peer: Node socket.io $(node --version)"
 server_pid=""
 server_addr=""
 server_log=""
+pg_dir=""  # the throwaway PostgreSQL server of persist-postgres (scripts/pg-server.sh)
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$pg_dir" ]; then scripts/pg-server.sh stop "$pg_dir" || true; fi
 }
 trap cleanup EXIT
 
 # Starts a fresh server of kind $1; sets server_pid and server_addr (HOST:PORT).
 # $2 (optional): the folder to make Parley's data folder in (default: beside the results).
+# $3 (optional): "postgres": Parley stores in a fresh PostgreSQL server (scripts/pg-server.sh)
+# on the same machine, so the server, PostgreSQL and the generator share the two cores.
 start_server() {
-  local kind=$1 data
+  local kind=$1 data store_args=()
   server_log=$(mktemp "$tmp/server.XXXXXX.log")
   case "$kind" in
     parley)
       data=$(mktemp -d "${2:-$tmp}/data.XXXXXX")
-      "$parley" serve --listen 127.0.0.1:0 --data-dir "$data" --password-cost minimal \
+      if [ "${3:-}" = postgres ]; then
+        pg_dir=$data/pg
+        store_args=(--store "$(scripts/pg-server.sh start "$pg_dir")")
+      fi
+      "$parley" serve --listen 127.0.0.1:0 --data-dir "$data" "${store_args[@]}" --password-cost minimal \
         --rate-limit off --log-level warn >"$server_log" 2>&1 &
       ;;
     peer)
@@ -80,6 +88,7 @@ stop_server() {
   kill -9 "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
+  if [ -n "$pg_dir" ]; then scripts/pg-server.sh stop "$pg_dir" || true; pg_dir=""; fi
 }
 
 # The load generator's arguments for each scenario (the same for both targets).
@@ -104,6 +113,8 @@ scenario_args() {
     # itself, not the commit path, is what is measured. 4,000,000 deliveries/s offered.
     fanout-rooms1000) echo "fanout --rooms 2 --members 1000 --senders 5 --rate 400 --duration $duration" ;;
     persist) echo "persist --rooms 64 --window 64 --duration $duration" ;;
+    # The same senders with Parley on a PostgreSQL server on the same machine (Parley only).
+    persist-postgres) scenario_args persist ;;
     # Issue 5's latency target: half the persisted target offered open loop, 781
     # sends/s from each of the 64 senders (50,000/s), spread over the interval.
     persist-latency) echo "persist --rooms 64 --window 64 --rate 781 --duration $duration" ;;
@@ -117,7 +128,11 @@ run_scenario() {
   args=$(scenario_args "$name")
   out=$results/$name-$target.json
   rm -f "$out"
-  if [ "$name" = fanout-latency-memdisk ]; then start_server "$target" "$memdisk"; else start_server "$target"; fi
+  case "$name" in
+    fanout-latency-memdisk) start_server "$target" "$memdisk" ;;
+    persist-postgres) start_server "$target" "$tmp" postgres ;;
+    *) start_server "$target" ;;
+  esac
   cmd="$loadgen $args --target $target --server $server_addr --server-pid $server_pid"
   echo "\$ $cmd"
   # shellcheck disable=SC2086
@@ -142,7 +157,9 @@ trap 'cleanup; rm -rf "$memdisk"' EXIT
 
 for name in $scenarios; do
   for target in $targets; do
-    [ "$name" = fanout-latency-memdisk ] && [ "$target" != parley ] && continue
+    if [ "$target" != parley ] && { [ "$name" = fanout-latency-memdisk ] || [ "$name" = persist-postgres ]; }; then
+      continue
+    fi
     section "$name: $target"
     run_scenario "$name" "$target"
   done
