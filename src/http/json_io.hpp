@@ -1,6 +1,6 @@
 #pragma once
-// JSON request parsing and response building for route handlers, and the error
-// shape of DESIGN.md §3: {"error":{"code":"...","message":"..."}}.
+// JSON request parsing and response building for route handlers, and the one
+// error shape of the API (docs/api.md): {"error":{"code":"...","message":"..."}}.
 //
 // Thread-safety: pure functions.
 

@@ -1,7 +1,7 @@
 #pragma once
 // The HTTP server: one io_context per IO thread, each with its own SO_REUSEPORT
 // acceptor, so a connection lives on one thread all its life and needs no locks
-// (DESIGN.md §4). Route handlers run on the worker pool, never on an IO thread.
+// (docs/architecture.md, Threads). Route handlers run on the worker pool, never on an IO thread.
 //
 // Thread-safety: start() and stop() are called from the owning (main) thread.
 // Ownership: the server borrows the router, the worker pool and the optional

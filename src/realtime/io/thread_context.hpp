@@ -1,8 +1,9 @@
 #pragma once
-// ThreadContext: what the real-time layer keeps per IO thread (shared-nothing, DESIGN.md
-// §4): the timer wheel and its single OS timer, the read buffer all connections of the
-// thread share (an idle connection holds none), the end-of-batch work list (gather
-// writes, deferred deletion), lingering closes, random bytes and hot counters.
+// ThreadContext: what the real-time layer keeps per IO thread (shared-nothing, see
+// docs/architecture.md): the timer wheel and its single OS timer, the read buffer
+// all connections of the thread share (an idle connection holds none), the
+// end-of-batch work list (gather writes, deferred deletion), lingering closes,
+// random bytes and hot counters.
 // IoThreads: the set of them, one per HTTP server IO thread (same index).
 //
 // End of batch: work that should see everything the current handlers produced runs in one

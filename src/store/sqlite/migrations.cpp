@@ -9,7 +9,7 @@ namespace parley::store::sqlite {
 
 namespace {
 
-// Version 1: the tables of DESIGN.md §3. STRICT tables reject values of the
+// Version 1: the tables of docs/storage.md (Schema). STRICT tables reject values of the
 // wrong type; *_key columns hold the ASCII-folded values (text_keys.hpp) so that
 // uniqueness and prefix search ignore case with plain BINARY indexes.
 constexpr const char* schema_v1 = R"sql(
