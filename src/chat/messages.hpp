@@ -53,7 +53,7 @@ struct PageQuery {
 // (message_json), shared with the new_message delivery.
 struct Sent {
   store::MessageRow message;
-  bool created = false;  // false: a repeat of (sender, clientMsgId); nothing new
+  bool created = false;  // false: a repeat of (conversation, sender, clientMsgId); nothing new
   std::shared_ptr<const std::string> json;
 };
 

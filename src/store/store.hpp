@@ -36,7 +36,7 @@ struct CreatedConversation {
 
 struct AppendResult {
   MessageRow message;
-  bool created = false;  // false: (sender, clientMsgId) was stored before; nothing new
+  bool created = false;  // false: (conversation, sender, clientMsgId) was stored before; nothing new
 };
 
 struct ReadState {

@@ -17,7 +17,7 @@
 namespace parley::store::sqlite {
 
 // Store::append_message, in the writer's transaction. A repeat of
-// (sender_id, client_msg_id) in the same conversation returns the stored row
+// (conversation_id, sender_id, client_msg_id) returns the stored row
 // (created = false); the key is scoped to the conversation, so the same
 // clientMsgId in another conversation is another message. The conversation's
 // last_seq / last_activity_at move in `seqs`, written to the row before COMMIT.
