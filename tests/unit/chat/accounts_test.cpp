@@ -8,6 +8,7 @@ namespace parley::chat {
 namespace {
 
 using testing::ChatWorld;
+using testing::FaultyStore;
 
 TEST(Accounts, RegisterLoginAndAuthenticate) {
   ChatWorld world;
@@ -28,7 +29,7 @@ TEST(Accounts, AStoreOutageIsUnavailableNeverUnauthorized) {
   ChatWorld world;
   const Id alice = world.user("alice");
   const std::string token = world.token(alice);
-  world.store().fail_reads = true;
+  world.store().fail_always(FaultyStore::reads());
   auto user = world.accounts->authenticate("Bearer " + token);
   ASSERT_FALSE(user.ok());
   EXPECT_EQ(user.error().kind, ErrorKind::unavailable);
@@ -37,7 +38,7 @@ TEST(Accounts, AStoreOutageIsUnavailableNeverUnauthorized) {
   EXPECT_EQ(world.accounts->register_user({"bob", "bob@example.com", "password1", ""}).error().kind,
             ErrorKind::unavailable);
   EXPECT_FALSE(world.accounts->authenticate_in_memory("Bearer " + token)) << "nothing remembered from a failure";
-  world.store().fail_reads = false;
+  world.store().heal();
   EXPECT_TRUE(world.accounts->authenticate("Bearer " + token).ok());
   EXPECT_TRUE(world.accounts->authenticate_in_memory("Bearer " + token)) << "remembered after a success";
 }

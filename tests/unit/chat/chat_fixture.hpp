@@ -1,8 +1,8 @@
 #pragma once
 // The chat layer assembled as serve.cpp assembles it, over the local
 // implementations of the cluster interfaces (LocalBus, LocalPresence,
-// LocalTyping, LocalRateLimiter) and a FailingStore, with a fake clock and
-// jobs offloaded inline (on the calling thread). A BusRecorder on the bus sees
+// LocalTyping, LocalRateLimiter) and a FaultyStore over SQLite in a temporary
+// folder, with a fake clock and jobs offloaded inline (on the calling thread). A BusRecorder on the bus sees
 // every delivery and invalidation.
 
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,14 @@
 #include "cluster/local_presence.hpp"
 #include "cluster/local_rate_limiter.hpp"
 #include "cluster/local_typing.hpp"
-#include "chat/failing_store.hpp"
+#include "store/faulty_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/temp_dir.hpp"
 
 namespace parley::chat::testing {
+
+using store::testing::FaultyStore;
+using store::testing::StoreCall;
 
 class BusRecorder final : public cluster::BusSubscriber {
  public:
@@ -77,7 +83,7 @@ struct ChatOptions {
 class ChatWorld {
  public:
   explicit ChatWorld(ChatOptions options = {})
-      : store_(FailingStore::open(dir_.path())),
+      : store_(open_store(dir_)),
         tokens_("a-test-secret-of-enough-length-0123456789", std::chrono::hours(1), clock_),
         send_limits_(limiter(options.send_burst, options.send_per_second)),
         read_limits_(limiter(options.read_burst, options.read_per_second)) {
@@ -118,7 +124,7 @@ class ChatWorld {
     live = std::make_unique<Live>(std::move(live_deps), live_options);
   }
 
-  FailingStore& store() { return *store_; }
+  FaultyStore& store() { return *store_; }
   FakeClock& clock() { return clock_; }
 
   // A user stored directly (no password hashing); returns its id.
@@ -148,9 +154,24 @@ class ChatWorld {
     return messages->send(sender, {id_to_string(conversation), body, client_msg_id});
   }
 
-  TempDir dir_;  // first: outlives the store
+  store::testing::TempDir dir_;  // first: outlives the store
 
  private:
+  // A real SQLite store in `dir`, failing when told to. A refused async append
+  // completes at once, on the caller's thread, so a test sees its answer as
+  // soon as the call returns.
+  static std::unique_ptr<FaultyStore> open_store(const store::testing::TempDir& dir) {
+    store::SqliteOptions options;
+    options.path = dir.file("parley.db");
+    options.synchronous_full = false;
+    options.quick_check = false;
+    auto opened = store::open_sqlite_store(options);
+    if (!opened) throw std::runtime_error("cannot open the test store: " + opened.error().message);
+    auto faulty = std::make_unique<FaultyStore>(std::move(*opened));
+    faulty->set_async_failure(FaultyStore::AsyncFailure::refused_at_once);
+    return faulty;
+  }
+
   std::unique_ptr<cluster::RateLimiter> limiter(int burst, double per_second) {
     if (burst <= 0) return std::make_unique<cluster::UnlimitedRateLimiter>();
     return std::make_unique<cluster::LocalRateLimiter>(burst, per_second, clock_);
@@ -158,7 +179,7 @@ class ChatWorld {
 
   FakeClock clock_;
   IdGenerator ids_;
-  std::unique_ptr<FailingStore> store_;
+  std::unique_ptr<FaultyStore> store_;
   auth::TokenService tokens_;
   std::unique_ptr<cluster::RateLimiter> send_limits_;
   std::unique_ptr<cluster::RateLimiter> read_limits_;

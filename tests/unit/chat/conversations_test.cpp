@@ -10,6 +10,7 @@ namespace parley::chat {
 namespace {
 
 using testing::ChatWorld;
+using testing::FaultyStore;
 
 TEST(Conversations, CreateAnnouncesToEveryMember) {
   ChatWorld world;
@@ -31,7 +32,7 @@ TEST(Conversations, ReadsThatFailAreUnavailableNotNotFound) {
   ChatWorld world;
   const Id a = world.user("alice"), b = world.user("bob");
   const Id c = world.group(a, {b});
-  world.store().fail_reads = true;
+  world.store().fail_always(FaultyStore::reads());
   EXPECT_EQ(world.conversations->get(a, id_to_string(c)).error().kind, ErrorKind::unavailable);
   EXPECT_EQ(world.conversations->list(a, std::nullopt, 20).error().kind, ErrorKind::unavailable);
   EXPECT_EQ(world.conversations->require_member(a, id_to_string(c)).error().kind, ErrorKind::unavailable);
@@ -39,7 +40,7 @@ TEST(Conversations, ReadsThatFailAreUnavailableNotNotFound) {
   EXPECT_EQ(world.conversations->create(a, {"direct", {id_to_string(b)}, std::nullopt}).error().kind,
             ErrorKind::unavailable);
   EXPECT_EQ(world.conversations->detail(c, a).error().kind, ErrorKind::unavailable);
-  world.store().fail_reads = false;
+  world.store().heal();
   auto detail = world.conversations->detail(c, a);
   ASSERT_TRUE(detail.ok());
   ASSERT_TRUE(detail->has_value());
@@ -76,7 +77,7 @@ TEST(Conversations, AFailedWriteChangesNothingAndAnnouncesNothing) {
   const Id a = world.user("alice"), b = world.user("bob");
   const Id c = world.group(a, {b});
   world.recorder.clear();
-  world.store().fail_writes = true;
+  world.store().fail_always(FaultyStore::writes());
   EXPECT_EQ(world.conversations->update(a, id_to_string(c), {"Renamed", {}, {}}).error().kind,
             ErrorKind::unavailable);
   EXPECT_TRUE(world.recorder.deliveries().empty());

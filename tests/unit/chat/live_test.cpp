@@ -13,6 +13,7 @@ namespace parley::chat {
 namespace {
 
 using testing::ChatWorld;
+using testing::FaultyStore;
 
 template <class T>
 struct Answer {
@@ -106,7 +107,7 @@ TEST(Live, JoinChecksMembershipAndAnOutageIsNotARefusal) {
   world.live->join(eve, id_to_string(c), refused.done());
   ASSERT_TRUE(refused.result);
   EXPECT_EQ(refused.result->error().kind, ErrorKind::not_found);
-  world.store().fail_reads = true;
+  world.store().fail_always(FaultyStore::reads());
   Answer<Id> outage;
   world.live->join(b, id_to_string(c), outage.done());
   ASSERT_TRUE(outage.result);

@@ -14,6 +14,7 @@ namespace parley::chat {
 namespace {
 
 using testing::ChatWorld;
+using testing::FaultyStore;
 using testing::ChatOptions;
 
 struct Room {
@@ -69,12 +70,12 @@ TEST(Messages, RefusalsAreTheirErrors) {
 TEST(Messages, AStoreOutageIsUnavailableAndDeliversNothing) {
   ChatWorld world;
   Room room{world};
-  world.store().fail_reads = true;  // the member list is not cached yet
+  world.store().fail_always(FaultyStore::reads());  // the member list is not cached yet
   auto unread = world.send(room.alice, room.conversation, "x");
   ASSERT_FALSE(unread.ok());
   EXPECT_EQ(unread.error().kind, ErrorKind::unavailable) << "not not_found: nobody was found not to be a member";
-  world.store().fail_reads = false;
-  world.store().fail_writes = true;
+  world.store().heal();
+  world.store().fail_always(FaultyStore::writes());
   auto unwritten = world.send(room.alice, room.conversation, "x");
   ASSERT_FALSE(unwritten.ok());
   EXPECT_EQ(unwritten.error().kind, ErrorKind::unavailable);
@@ -84,7 +85,7 @@ TEST(Messages, AStoreOutageIsUnavailableAndDeliversNothing) {
   ASSERT_TRUE(async);
   EXPECT_EQ(async->error().kind, ErrorKind::unavailable);
   EXPECT_TRUE(world.recorder.deliveries("new_message").empty());
-  world.store().fail_writes = false;
+  world.store().heal();
   EXPECT_TRUE(world.send(room.alice, room.conversation, "x").ok()) << "and works again after";
 }
 
@@ -144,7 +145,7 @@ TEST(Messages, CompletionsInAnyOrderAreDeliveredInSeqOrderAndAckedAfterTheirDeli
   ChatWorld world;
   Room room{world};
   ASSERT_TRUE(world.members.get(room.conversation).ok());  // cached: sends go straight to the store
-  world.store().hold_appends = true;
+  world.store().hold_appends(true);
   std::mutex mutex;
   std::vector<std::pair<store::Seq, std::size_t>> acks;  // (seq, deliveries made when it was acked)
   constexpr int kSends = 12;
@@ -155,13 +156,13 @@ TEST(Messages, CompletionsInAnyOrderAreDeliveredInSeqOrderAndAckedAfterTheirDeli
                                  std::lock_guard lock(mutex);
                                  acks.emplace_back(sent->message.seq, world.recorder.deliveries("new_message").size());
                                });
-  ASSERT_EQ(world.store().held_count(), static_cast<std::size_t>(kSends));
-  auto held = world.store().take_held();
+  ASSERT_EQ(world.store().held_appends(), static_cast<std::size_t>(kSends));
+  auto held = world.store().take_held_appends();
   std::reverse(held.begin(), held.end());  // newest first
   std::vector<std::thread> threads;
   for (std::size_t part = 0; part < 3; ++part)
     threads.emplace_back([&held, part] {
-      for (std::size_t i = part; i < held.size(); i += 3) held[i].second(std::move(held[i].first));
+      for (std::size_t i = part; i < held.size(); i += 3) held[i].done(std::move(held[i].result));
     });
   for (auto& t : threads) t.join();
   const auto deliveries = world.recorder.deliveries("new_message");
@@ -178,13 +179,13 @@ TEST(Messages, HistoryPagesAreCachedOnlyWhenReadSuccessfully) {
   ASSERT_TRUE(world.members.get(room.conversation).ok());
   const PageQuery latest;
   EXPECT_FALSE(world.messages->cached_page_json(room.bob, id_to_string(room.conversation), latest));
-  world.store().fail_reads = true;
+  world.store().fail_always(FaultyStore::reads());
   auto failed = world.messages->page_json(room.bob, id_to_string(room.conversation), latest);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().kind, ErrorKind::unavailable);
   EXPECT_FALSE(world.messages->cached_page_json(room.bob, id_to_string(room.conversation), latest))
       << "no page kept from a failed read";
-  world.store().fail_reads = false;
+  world.store().heal();
   auto page = world.messages->page_json(room.bob, id_to_string(room.conversation), latest);
   ASSERT_TRUE(page.ok());
   auto parsed = boost::json::parse(**page);
@@ -196,7 +197,7 @@ TEST(Messages, HistoryPagesAreCachedOnlyWhenReadSuccessfully) {
   ASSERT_TRUE(world.send(room.bob, room.conversation, "two").ok());
   EXPECT_FALSE(world.messages->cached_page_json(room.bob, id_to_string(room.conversation), latest))
       << "a send voids the conversation's pages through the bus";
-  world.store().fail_reads = true;
+  world.store().fail_always(FaultyStore::reads());
   EXPECT_EQ(world.messages->page(room.bob, id_to_string(room.conversation), latest).error().kind,
             ErrorKind::unavailable);
 }
@@ -207,9 +208,9 @@ TEST(Messages, RemoveAnnouncesTheTombstoneOnceAndFailsCleanlyInAnOutage) {
   auto sent = world.send(room.bob, room.conversation, "oops");
   ASSERT_TRUE(sent.ok());
   const std::string id = id_to_string(sent->message.id);
-  world.store().fail_reads = true;
+  world.store().fail_always(FaultyStore::reads());
   EXPECT_EQ(world.messages->remove(room.bob, id).error().kind, ErrorKind::unavailable);
-  world.store().fail_reads = false;
+  world.store().heal();
   auto tombstone = world.messages->remove(room.alice, id);  // the group admin
   ASSERT_TRUE(tombstone.ok());
   EXPECT_TRUE(tombstone->deleted_at);
