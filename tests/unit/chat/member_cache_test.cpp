@@ -62,7 +62,7 @@ TEST(MemberCache, AMembershipChangeReachesItThroughTheBus) {
   const Id c = world.group(a, {b});
   auto before = world.members.get(c);
   ASSERT_TRUE(before.ok());
-  ASSERT_TRUE(world.conversations->update(a, id_to_string(c), {std::nullopt, {id_to_string(c3)}, {}}).ok());
+  ASSERT_TRUE(world.conversations.update(a, id_to_string(c), {std::nullopt, {id_to_string(c3)}, {}}).ok());
   EXPECT_FALSE(world.members.peek(c)) << "dropped by the members invalidation";
   bool sent = false;
   for (const auto& i : world.recorder.invalidations())
