@@ -18,15 +18,7 @@
 #include "app/store_metrics.hpp"
 #include "auth/secret.hpp"
 #include "auth/tokens.hpp"
-#include "chat/accounts.hpp"
-#include "chat/cache_invalidations.hpp"
-#include "chat/conversations.hpp"
-#include "chat/known_users.hpp"
-#include "chat/live.hpp"
-#include "chat/member_cache.hpp"
-#include "chat/messages.hpp"
-#include "chat/page_cache.hpp"
-#include "chat/users.hpp"
+#include "chat/chat_services.hpp"
 #include "cluster/local_bus.hpp"
 #include "cluster/local_presence.hpp"
 #include "cluster/local_rate_limiter.hpp"
@@ -154,44 +146,28 @@ int serve(const ServeConfig& config) {
       }
     });
   };
-  chat::KnownUsers known_users;
-  chat::MemberCache member_cache(*store);
-  chat::PageCache page_cache;
-  chat::CacheInvalidations invalidations(page_cache, member_cache, known_users);
-  bus.subscribe(invalidations);
-  chat::Accounts accounts(*store, tokens, ids, clock, cost, known_users);
-  chat::Conversations conversations(*store, ids, clock, bus, config.max_group_size);
-  chat::MessagesDeps message_deps;
-  message_deps.store = store.get();
-  message_deps.conversations = &conversations;
-  message_deps.members = &member_cache;
-  message_deps.pages = &page_cache;
-  message_deps.ids = &ids;
-  message_deps.clock = &clock;
-  message_deps.bus = &bus;
-  message_deps.send_limits = send_limits.get();
-  message_deps.read_limits = read_limits.get();
-  message_deps.offload = offload;
-  chat::Messages messages(std::move(message_deps));
-  chat::Users users(*store, presence);
-  chat::LiveDeps live_deps;
-  live_deps.accounts = &accounts;
-  live_deps.conversations = &conversations;
-  live_deps.messages = &messages;
-  live_deps.presence = &presence;
-  live_deps.typing = &typing;
-  live_deps.bus = &bus;
-  live_deps.store = store.get();
-  live_deps.offload = offload;
-  chat::LiveOptions live_options;
-  live_options.presence_grace = config.presence_grace;
-  chat::Live live(std::move(live_deps), live_options);
+  chat::ChatServicesDeps chat_deps;
+  chat_deps.store = store.get();
+  chat_deps.tokens = &tokens;
+  chat_deps.ids = &ids;
+  chat_deps.clock = &clock;
+  chat_deps.password_cost = cost;
+  chat_deps.bus = &bus;
+  chat_deps.presence = &presence;
+  chat_deps.typing = &typing;
+  chat_deps.send_limits = send_limits.get();
+  chat_deps.read_limits = read_limits.get();
+  chat_deps.offload = offload;
+  chat_deps.max_group_size = config.max_group_size;
+  chat_deps.live.presence_grace = config.presence_grace;
+  chat::ChatServices chat(chat_deps);
+  chat::Live& live = chat.live;
 
   http::api::ApiContext api;
-  api.accounts = &accounts;
-  api.conversations = &conversations;
-  api.messages = &messages;
-  api.users = &users;
+  api.accounts = &chat.accounts;
+  api.conversations = &chat.conversations;
+  api.messages = &chat.messages;
+  api.users = &chat.users;
   api.presence = &presence;
   api.store = store.get();
   api.metrics = &registry;

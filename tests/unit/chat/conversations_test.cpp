@@ -10,11 +10,12 @@ namespace parley::chat {
 namespace {
 
 using testing::ChatWorld;
+using testing::FaultyStore;
 
 TEST(Conversations, CreateAnnouncesToEveryMember) {
   ChatWorld world;
   const Id a = world.user("alice"), b = world.user("bob");
-  auto created = world.conversations->create(a, {"group", {id_to_string(b)}, "Team"});
+  auto created = world.conversations.create(a, {"group", {id_to_string(b)}, "Team"});
   ASSERT_TRUE(created.ok());
   EXPECT_TRUE(created->second);
   EXPECT_EQ(created->first.members.size(), 2u);
@@ -31,20 +32,20 @@ TEST(Conversations, ReadsThatFailAreUnavailableNotNotFound) {
   ChatWorld world;
   const Id a = world.user("alice"), b = world.user("bob");
   const Id c = world.group(a, {b});
-  world.store().fail_reads = true;
-  EXPECT_EQ(world.conversations->get(a, id_to_string(c)).error().kind, ErrorKind::unavailable);
-  EXPECT_EQ(world.conversations->list(a, std::nullopt, 20).error().kind, ErrorKind::unavailable);
-  EXPECT_EQ(world.conversations->require_member(a, id_to_string(c)).error().kind, ErrorKind::unavailable);
-  EXPECT_EQ(world.conversations->update(a, id_to_string(c), {"New", {}, {}}).error().kind, ErrorKind::unavailable);
-  EXPECT_EQ(world.conversations->create(a, {"direct", {id_to_string(b)}, std::nullopt}).error().kind,
+  world.store().fail_always(FaultyStore::reads());
+  EXPECT_EQ(world.conversations.get(a, id_to_string(c)).error().kind, ErrorKind::unavailable);
+  EXPECT_EQ(world.conversations.list(a, std::nullopt, 20).error().kind, ErrorKind::unavailable);
+  EXPECT_EQ(world.conversations.require_member(a, id_to_string(c)).error().kind, ErrorKind::unavailable);
+  EXPECT_EQ(world.conversations.update(a, id_to_string(c), {"New", {}, {}}).error().kind, ErrorKind::unavailable);
+  EXPECT_EQ(world.conversations.create(a, {"direct", {id_to_string(b)}, std::nullopt}).error().kind,
             ErrorKind::unavailable);
-  EXPECT_EQ(world.conversations->detail(c, a).error().kind, ErrorKind::unavailable);
-  world.store().fail_reads = false;
-  auto detail = world.conversations->detail(c, a);
+  EXPECT_EQ(world.conversations.detail(c, a).error().kind, ErrorKind::unavailable);
+  world.store().heal();
+  auto detail = world.conversations.detail(c, a);
   ASSERT_TRUE(detail.ok());
   ASSERT_TRUE(detail->has_value());
-  EXPECT_FALSE(world.conversations->detail(c, world.user("nobody")).value().has_value()) << "not a member";
-  EXPECT_EQ(world.conversations->get(a, "999").error().kind, ErrorKind::not_found);
+  EXPECT_FALSE(world.conversations.detail(c, world.user("nobody")).value().has_value()) << "not a member";
+  EXPECT_EQ(world.conversations.get(a, "999").error().kind, ErrorKind::not_found);
 }
 
 TEST(Conversations, RemovingMembersTellsThemAndInvalidatesTheMemberLists) {
@@ -52,7 +53,7 @@ TEST(Conversations, RemovingMembersTellsThemAndInvalidatesTheMemberLists) {
   const Id a = world.user("alice"), b = world.user("bob"), c3 = world.user("carol");
   const Id c = world.group(a, {b, c3});
   world.recorder.clear();
-  auto updated = world.conversations->update(a, id_to_string(c), {std::nullopt, {}, {id_to_string(c3)}});
+  auto updated = world.conversations.update(a, id_to_string(c), {std::nullopt, {}, {id_to_string(c3)}});
   ASSERT_TRUE(updated.ok());
   EXPECT_EQ(updated->members.size(), 2u);
   const auto invalidations = world.recorder.invalidations();
@@ -65,7 +66,7 @@ TEST(Conversations, RemovingMembersTellsThemAndInvalidatesTheMemberLists) {
   EXPECT_NE(std::find(updates[0].user_ids->begin(), updates[0].user_ids->end(), c3), updates[0].user_ids->end())
       << "the removed member hears of it";
   // The caller leaving gets the conversation as seen from outside.
-  auto left = world.conversations->update(b, id_to_string(c), {std::nullopt, {}, {id_to_string(b)}});
+  auto left = world.conversations.update(b, id_to_string(c), {std::nullopt, {}, {id_to_string(b)}});
   ASSERT_TRUE(left.ok());
   EXPECT_EQ(left->members.size(), 1u);
   EXPECT_EQ(left->summary.conversation.id, c);
@@ -76,8 +77,8 @@ TEST(Conversations, AFailedWriteChangesNothingAndAnnouncesNothing) {
   const Id a = world.user("alice"), b = world.user("bob");
   const Id c = world.group(a, {b});
   world.recorder.clear();
-  world.store().fail_writes = true;
-  EXPECT_EQ(world.conversations->update(a, id_to_string(c), {"Renamed", {}, {}}).error().kind,
+  world.store().fail_always(FaultyStore::writes());
+  EXPECT_EQ(world.conversations.update(a, id_to_string(c), {"Renamed", {}, {}}).error().kind,
             ErrorKind::unavailable);
   EXPECT_TRUE(world.recorder.deliveries().empty());
 }

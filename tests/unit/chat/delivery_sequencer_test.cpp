@@ -50,98 +50,108 @@ DeliverySequencer::Completion completion(Released& released, Id conversation, st
   return c;
 }
 
+// A sequencer whose releases go to `released`, with each step of a test one call.
+struct Harness {
+  Harness() : sequencer(released.release()) {}
+  explicit Harness(std::size_t max_entries) : sequencer(released.release(), max_entries) {}
+
+  // `n` appends of `conversation` begin.
+  void begin(Id conversation, int n = 1) {
+    for (int i = 0; i < n; ++i) sequencer.begin(conversation);
+  }
+  // An append of `conversation` completes with `seq`.
+  void complete(Id conversation, store::Seq seq) {
+    sequencer.complete(conversation, completion(released, conversation, seq));
+  }
+  // An append of `conversation` failed or was a duplicate: no new seq.
+  void complete_without_seq(Id conversation) { sequencer.complete(conversation, std::nullopt); }
+  std::vector<store::Seq> seqs(Id conversation) { return released.seqs(conversation); }
+
+  Released released;  // before the sequencer, which releases into it
+  DeliverySequencer sequencer;
+};
+
 TEST(DeliverySequencer, FirstAppendsAreHeldUntilNothingIsInFlightThenReleasedInSeqOrder) {
-  Released released;
-  DeliverySequencer sequencer(released.release());
-  for (int i = 0; i < 3; ++i) sequencer.begin(7);
-  sequencer.complete(7, completion(released, 7, 3));
-  sequencer.complete(7, completion(released, 7, 1));
-  EXPECT_TRUE(released.seqs(7).empty()) << "the last released seq is unknown: wait for the append in flight";
-  sequencer.complete(7, completion(released, 7, 2));
-  EXPECT_EQ(released.seqs(7), (std::vector<store::Seq>{1, 2, 3}));
-  EXPECT_EQ(sequencer.busy(), 0u);
+  Harness h;
+  h.begin(7, 3);
+  h.complete(7, 3);
+  h.complete(7, 1);
+  EXPECT_TRUE(h.seqs(7).empty()) << "the last released seq is unknown: wait for the append in flight";
+  h.complete(7, 2);
+  EXPECT_EQ(h.seqs(7), (std::vector<store::Seq>{1, 2, 3}));
+  EXPECT_EQ(h.sequencer.busy(), 0u);
 }
 
 TEST(DeliverySequencer, OnceTheLastSeqIsKnownContiguousRunsGoAtOnce) {
-  Released released;
-  DeliverySequencer sequencer(released.release());
-  sequencer.begin(1);
-  sequencer.complete(1, completion(released, 1, 3));
-  EXPECT_EQ(released.seqs(1), (std::vector<store::Seq>{3})) << "alone in flight: released; the last is now 3";
-  sequencer.begin(1);
-  sequencer.begin(1);
-  sequencer.begin(1);
-  sequencer.complete(1, completion(released, 1, 4));
-  EXPECT_EQ(released.seqs(1), (std::vector<store::Seq>{3, 4})) << "the next seq goes at once, appends in flight or not";
-  sequencer.complete(1, completion(released, 1, 6));
-  EXPECT_EQ(released.seqs(1).back(), 4) << "6 waits for 5";
-  sequencer.begin(1);
-  sequencer.complete(1, completion(released, 1, 5));
-  EXPECT_EQ(released.seqs(1), (std::vector<store::Seq>{3, 4, 5, 6}));
-  sequencer.complete(1, completion(released, 1, 7));
-  EXPECT_EQ(released.seqs(1), (std::vector<store::Seq>{3, 4, 5, 6, 7}));
-  EXPECT_EQ(sequencer.busy(), 0u);
+  Harness h;
+  h.begin(1);
+  h.complete(1, 3);
+  EXPECT_EQ(h.seqs(1), (std::vector<store::Seq>{3})) << "alone in flight: released; the last is now 3";
+  h.begin(1, 3);
+  h.complete(1, 4);
+  EXPECT_EQ(h.seqs(1), (std::vector<store::Seq>{3, 4})) << "the next seq goes at once, appends in flight or not";
+  h.complete(1, 6);
+  EXPECT_EQ(h.seqs(1).back(), 4) << "6 waits for 5";
+  h.begin(1);
+  h.complete(1, 5);
+  EXPECT_EQ(h.seqs(1), (std::vector<store::Seq>{3, 4, 5, 6}));
+  h.complete(1, 7);
+  EXPECT_EQ(h.seqs(1), (std::vector<store::Seq>{3, 4, 5, 6, 7}));
+  EXPECT_EQ(h.sequencer.busy(), 0u);
 }
 
 TEST(DeliverySequencer, AGapNoAppendInFlightCanFillDoesNotHoldForever) {
-  Released released;
-  DeliverySequencer sequencer(released.release());
-  sequencer.begin(3);
-  sequencer.complete(3, completion(released, 3, 2));
-  sequencer.begin(3);
-  sequencer.complete(3, completion(released, 3, 5));  // 3 and 4 were written elsewhere
-  EXPECT_EQ(released.seqs(3), (std::vector<store::Seq>{2, 5}));
-  EXPECT_EQ(sequencer.busy(), 0u);
+  Harness h;
+  h.begin(3);
+  h.complete(3, 2);
+  h.begin(3);
+  h.complete(3, 5);  // 3 and 4 were written elsewhere
+  EXPECT_EQ(h.seqs(3), (std::vector<store::Seq>{2, 5}));
+  EXPECT_EQ(h.sequencer.busy(), 0u);
 }
 
 TEST(DeliverySequencer, FailuresAndDuplicatesReleaseWhatWaitedForThem) {
-  Released released;
-  DeliverySequencer sequencer(released.release());
-  sequencer.begin(4);
-  sequencer.begin(4);
-  sequencer.complete(4, completion(released, 4, 1));
-  EXPECT_TRUE(released.seqs(4).empty());
-  sequencer.complete(4, std::nullopt);  // a failure or a duplicate: no new seq
-  EXPECT_EQ(released.seqs(4), (std::vector<store::Seq>{1}));
+  Harness h;
+  h.begin(4, 2);
+  h.complete(4, 1);
+  EXPECT_TRUE(h.seqs(4).empty());
+  h.complete_without_seq(4);
+  EXPECT_EQ(h.seqs(4), (std::vector<store::Seq>{1}));
 }
 
 TEST(DeliverySequencer, IdleEntriesAreDroppedWhenFullAndTheRuleStillHolds) {
-  Released released;
-  DeliverySequencer sequencer(released.release(), 64);  // 1 idle entry per shard
+  Harness h(64);  // 1 idle entry per shard
   for (Id c = 1; c <= 1000; ++c) {
-    sequencer.begin(c);
-    sequencer.complete(c, completion(released, c, 1));
+    h.begin(c);
+    h.complete(c, 1);
   }
-  EXPECT_LE(sequencer.tracked(), 64u);
-  EXPECT_EQ(sequencer.busy(), 0u);
+  EXPECT_LE(h.sequencer.tracked(), 64u);
+  EXPECT_EQ(h.sequencer.busy(), 0u);
   // Conversation 1's entry is gone: its next appends are held until none is in flight.
-  sequencer.begin(1);
-  sequencer.begin(1);
-  sequencer.complete(1, completion(released, 1, 3));
-  EXPECT_EQ(released.seqs(1), (std::vector<store::Seq>{1}));
-  sequencer.complete(1, completion(released, 1, 2));
-  EXPECT_EQ(released.seqs(1), (std::vector<store::Seq>{1, 2, 3}));
+  h.begin(1, 2);
+  h.complete(1, 3);
+  EXPECT_EQ(h.seqs(1), (std::vector<store::Seq>{1}));
+  h.complete(1, 2);
+  EXPECT_EQ(h.seqs(1), (std::vector<store::Seq>{1, 2, 3}));
 }
 
 TEST(DeliverySequencer, ConversationsAreIndependent) {
-  Released released;
-  DeliverySequencer sequencer(released.release());
-  sequencer.begin(1);
-  sequencer.begin(2);
-  sequencer.begin(1);
-  sequencer.complete(2, completion(released, 2, 1));
-  EXPECT_EQ(released.seqs(2), (std::vector<store::Seq>{1})) << "not held by conversation 1's appends";
-  sequencer.complete(1, completion(released, 1, 2));
-  sequencer.complete(1, completion(released, 1, 1));
-  EXPECT_EQ(released.seqs(1), (std::vector<store::Seq>{1, 2}));
+  Harness h;
+  h.begin(1);
+  h.begin(2);
+  h.begin(1);
+  h.complete(2, 1);
+  EXPECT_EQ(h.seqs(2), (std::vector<store::Seq>{1})) << "not held by conversation 1's appends";
+  h.complete(1, 2);
+  h.complete(1, 1);
+  EXPECT_EQ(h.seqs(1), (std::vector<store::Seq>{1, 2}));
 }
 
 TEST(DeliverySequencer, ShuffledCompletionsFromManyThreadsLeaveInSeqOrderAndAckAfterRelease) {
   constexpr int kConversations = 8;
   constexpr int kPerRound = 400;
   constexpr int kThreads = 6;
-  Released released;
-  DeliverySequencer sequencer(released.release());
+  Harness h;
   // Round 0 starts with the last seq unknown; round 1 with it known (the
   // contiguous-run rule, released by whichever thread completes the next seq).
   for (int round = 0; round < 2; ++round) {
@@ -150,7 +160,7 @@ TEST(DeliverySequencer, ShuffledCompletionsFromManyThreadsLeaveInSeqOrderAndAckA
     std::vector<std::pair<Id, store::Seq>> work;
     for (Id c = 1; c <= kConversations; ++c)
       for (store::Seq s = 1; s <= kPerRound; ++s) {
-        sequencer.begin(c);
+        h.begin(c);
         work.emplace_back(c, round * kPerRound + s);
       }
     std::shuffle(work.begin(), work.end(), std::mt19937(12345 + round));
@@ -160,7 +170,7 @@ TEST(DeliverySequencer, ShuffledCompletionsFromManyThreadsLeaveInSeqOrderAndAckA
       threads.emplace_back([&] {
         for (std::size_t i; (i = next.fetch_add(1)) < work.size();) {
           auto [c, s] = work[i];
-          sequencer.complete(c, completion(released, c, s));
+          h.complete(c, s);
         }
       });
     for (auto& t : threads) t.join();
@@ -168,18 +178,17 @@ TEST(DeliverySequencer, ShuffledCompletionsFromManyThreadsLeaveInSeqOrderAndAckA
   for (Id c = 1; c <= kConversations; ++c) {
     std::vector<store::Seq> expected(2 * kPerRound);
     for (int i = 0; i < 2 * kPerRound; ++i) expected[static_cast<std::size_t>(i)] = i + 1;
-    EXPECT_EQ(released.seqs(c), expected) << "conversation " << c;
+    EXPECT_EQ(h.seqs(c), expected) << "conversation " << c;
   }
-  ASSERT_EQ(released.acks.size(), static_cast<std::size_t>(2 * kConversations * kPerRound));
-  for (auto [seq, before] : released.acks) EXPECT_TRUE(before) << "ack of seq " << seq << " before its release";
-  EXPECT_EQ(sequencer.busy(), 0u);
+  ASSERT_EQ(h.released.acks.size(), static_cast<std::size_t>(2 * kConversations * kPerRound));
+  for (auto [seq, before] : h.released.acks) EXPECT_TRUE(before) << "ack of seq " << seq << " before its release";
+  EXPECT_EQ(h.sequencer.busy(), 0u);
 }
 
 TEST(DeliverySequencer, InterleavedBeginsAndShuffledCompletionsStayInOrder) {
   // Appends begin and complete continuously, as under load: each thread begins
   // an append, and completes a random earlier one of its conversation.
-  Released released;
-  DeliverySequencer sequencer(released.release());
+  Harness h;
   constexpr int kThreads = 4;
   constexpr int kRounds = 2000;
   std::mutex mutex;
@@ -192,7 +201,7 @@ TEST(DeliverySequencer, InterleavedBeginsAndShuffledCompletionsStayInOrder) {
       for (int i = 0; i < kRounds; ++i) {
         {
           // begin() then the store assigns a seq: the order Messages follows.
-          sequencer.begin(9);
+          h.begin(9);
           std::lock_guard lock(mutex);
           pending.push_back(++next_seq);
         }
@@ -205,16 +214,16 @@ TEST(DeliverySequencer, InterleavedBeginsAndShuffledCompletionsStayInOrder) {
             pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(k));
           }
         }
-        if (done) sequencer.complete(9, completion(released, 9, *done));
+        if (done) h.complete(9, *done);
       }
     });
   for (auto& t : threads) t.join();
   std::shuffle(pending.begin(), pending.end(), std::mt19937(7));
-  for (store::Seq s : pending) sequencer.complete(9, completion(released, 9, s));
-  const auto seqs = released.seqs(9);
+  for (store::Seq s : pending) h.complete(9, s);
+  const auto seqs = h.seqs(9);
   ASSERT_EQ(seqs.size(), static_cast<std::size_t>(kThreads * kRounds));
   for (std::size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], static_cast<store::Seq>(i + 1)) << "at " << i;
-  EXPECT_EQ(sequencer.busy(), 0u);
+  EXPECT_EQ(h.sequencer.busy(), 0u);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ namespace parley::chat {
 namespace {
 
 using testing::ChatWorld;
+using testing::FaultyStore;
 
 template <class T>
 struct Answer {
@@ -27,8 +28,8 @@ TEST(Live, TypingGoesToTheRoomExceptTheOriginAndOnlyOnChanges) {
   const Id a = world.user("alice"), b = world.user("bob");
   const Id c = world.group(a, {b});
   world.recorder.clear();
-  world.live->typing(a, c, true, "conn-1");
-  world.live->typing(a, c, true, "conn-1");  // a refresh: nothing new
+  world.live.typing(a, c, true, "conn-1");
+  world.live.typing(a, c, true, "conn-1");  // a refresh: nothing new
   auto typing = world.recorder.deliveries("typing");
   ASSERT_EQ(typing.size(), 1u);
   EXPECT_EQ(typing[0].audience, cluster::Delivery::Audience::room);
@@ -36,12 +37,12 @@ TEST(Live, TypingGoesToTheRoomExceptTheOriginAndOnlyOnChanges) {
   EXPECT_EQ(typing[0].except_connection, "conn-1");
   auto payload = boost::json::parse(*typing[0].payload).as_object();
   EXPECT_EQ(payload.at("userId").as_string(), id_to_string(a));
-  world.live->typing(a, c, false, "conn-1");
-  world.live->typing(a, c, false, "conn-1");
+  world.live.typing(a, c, false, "conn-1");
+  world.live.typing(a, c, false, "conn-1");
   EXPECT_EQ(world.recorder.deliveries("stop_typing").size(), 1u);
   // Leaving the room ends typing there.
-  world.live->typing(b, c, true, "conn-2");
-  world.live->left(b, c, "conn-2");
+  world.live.typing(b, c, true, "conn-2");
+  world.live.left(b, c, "conn-2");
   EXPECT_EQ(world.recorder.deliveries("stop_typing").size(), 2u);
 }
 
@@ -49,15 +50,15 @@ TEST(Live, TypingLapsesOnTheClockAndASendEndsIt) {
   ChatWorld world;
   const Id a = world.user("alice"), b = world.user("bob");
   const Id c = world.group(a, {b});
-  world.live->typing(a, c, true, "x");
+  world.live.typing(a, c, true, "x");
   world.clock().advance(5000);
-  world.live->sweep();
+  world.live.sweep();
   auto stops = world.recorder.deliveries("stop_typing");
   ASSERT_EQ(stops.size(), 1u);
   EXPECT_TRUE(stops[0].except_connection.empty()) << "announced by the server: everyone hears it";
-  world.live->typing(b, c, true, "y");
+  world.live.typing(b, c, true, "y");
   Answer<Sent> sent;
-  world.live->send(b, {id_to_string(c), "hi", "cm-1"}, [&](Result<Sent> r) { sent.result = std::move(r); });
+  world.live.send(b, {id_to_string(c), "hi", "cm-1"}, [&](Result<Sent> r) { sent.result = std::move(r); });
   for (int i = 0; i < 500 && !sent.result; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   ASSERT_TRUE(sent.result && sent.result->ok());
   EXPECT_EQ(world.recorder.deliveries("stop_typing").size(), 2u);
@@ -69,27 +70,27 @@ TEST(Live, PresenceIsAnnouncedToContactsOnTheBus) {
   const Id a = world.user("alice"), b = world.user("bob"), loner = world.user("loner");
   world.group(a, {b});
   world.recorder.clear();
-  world.live->connected(a);
-  world.live->connected(a);  // a second device: already online
-  world.live->connected(loner);  // no contacts: nobody to tell
+  world.live.connected(a);
+  world.live.connected(a);  // a second device: already online
+  world.live.connected(loner);  // no contacts: nobody to tell
   auto online = world.recorder.deliveries("user_status");
   ASSERT_EQ(online.size(), 1u);
   EXPECT_EQ(*online[0].user_ids, std::vector<Id>{b}) << "contacts only, not the user";
   EXPECT_EQ(boost::json::parse(*online[0].payload).at("online").as_bool(), true);
-  world.live->disconnected(a);
-  world.live->disconnected(a);
+  world.live.disconnected(a);
+  world.live.disconnected(a);
   world.clock().advance(999);
-  world.live->sweep();
+  world.live.sweep();
   EXPECT_EQ(world.recorder.deliveries("user_status").size(), 1u) << "within the grace period";
   world.clock().advance(1);
-  world.live->sweep();
+  world.live.sweep();
   auto offline = world.recorder.deliveries("user_status");
   ASSERT_EQ(offline.size(), 2u);
   EXPECT_EQ(boost::json::parse(*offline[1].payload).at("online").as_bool(), false);
   auto user = world.store().user_by_id(a);
   ASSERT_TRUE(user.ok() && user->has_value());
   EXPECT_GT((*user)->last_seen_at, 0) << "lastSeenAt stored when going offline";
-  auto status = world.users->status(id_to_string(a));
+  auto status = world.users.status(id_to_string(a));
   ASSERT_TRUE(status.ok());
   EXPECT_FALSE(status->online);
 }
@@ -99,20 +100,20 @@ TEST(Live, JoinChecksMembershipAndAnOutageIsNotARefusal) {
   const Id a = world.user("alice"), b = world.user("bob"), eve = world.user("eve");
   const Id c = world.group(a, {b});
   Answer<Id> joined;
-  world.live->join(b, id_to_string(c), joined.done());
+  world.live.join(b, id_to_string(c), joined.done());
   ASSERT_TRUE(joined.result && joined.result->ok());
   EXPECT_EQ(**joined.result, c);
   Answer<Id> refused;
-  world.live->join(eve, id_to_string(c), refused.done());
+  world.live.join(eve, id_to_string(c), refused.done());
   ASSERT_TRUE(refused.result);
   EXPECT_EQ(refused.result->error().kind, ErrorKind::not_found);
-  world.store().fail_reads = true;
+  world.store().fail_always(FaultyStore::reads());
   Answer<Id> outage;
-  world.live->join(b, id_to_string(c), outage.done());
+  world.live.join(b, id_to_string(c), outage.done());
   ASSERT_TRUE(outage.result);
   EXPECT_EQ(outage.result->error().code, "unavailable");
   Answer<Id> auth;
-  world.live->authenticate(world.token(a), auth.done());
+  world.live.authenticate(world.token(a), auth.done());
   ASSERT_TRUE(auth.result);
   EXPECT_EQ(auth.result->error().kind, ErrorKind::unavailable) << "never unauthorized for an outage";
 }
@@ -124,13 +125,13 @@ TEST(Live, MarkReadMovesTheWatermarkAndTellsTheRoom) {
   auto sent = world.send(a, c, "read me");
   ASSERT_TRUE(sent.ok());
   Answer<store::ReadState> read;
-  world.live->mark_read(b, id_to_string(c), id_to_string(sent->message.id), read.done());
+  world.live.mark_read(b, id_to_string(c), id_to_string(sent->message.id), read.done());
   ASSERT_TRUE(read.result && read.result->ok());
   EXPECT_EQ((*read.result)->last_read_seq, 1);
   EXPECT_EQ((*read.result)->unread_count, 0);
   EXPECT_EQ(world.recorder.deliveries("message_read").size(), 1u);
   Answer<store::ReadState> wrong;
-  world.live->mark_read(b, "12345", id_to_string(sent->message.id), wrong.done());
+  world.live.mark_read(b, "12345", id_to_string(sent->message.id), wrong.done());
   ASSERT_TRUE(wrong.result);
   EXPECT_EQ(wrong.result->error().kind, ErrorKind::not_found);
 }

@@ -9,13 +9,15 @@ namespace parley::chat {
 namespace {
 
 using testing::ChatWorld;
+using testing::FaultyStore;
+using testing::StoreCall;
 
 TEST(MemberCache, LoadsOnceSortedWithTheDigestOfTheList) {
   ChatWorld world;
   const Id a = world.user("alice"), b = world.user("bob");
   const Id c = world.group(a, {b});
   EXPECT_FALSE(world.members.peek(c)) << "nothing loaded yet";
-  const int reads = world.store().members_of_calls;
+  const auto reads = world.store().calls(StoreCall::members_of);
   auto first = world.members.get(c);
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(first->exists());
@@ -26,7 +28,7 @@ TEST(MemberCache, LoadsOnceSortedWithTheDigestOfTheList) {
   auto again = world.members.get(c);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->ids, first->ids) << "the cached list itself";
-  EXPECT_EQ(world.store().members_of_calls, reads + 1);
+  EXPECT_EQ(world.store().calls(StoreCall::members_of), reads + 1);
   ASSERT_TRUE(world.members.peek(c));
 }
 
@@ -34,12 +36,12 @@ TEST(MemberCache, AFailedReadIsAnErrorAndIsNotCached) {
   ChatWorld world;
   const Id a = world.user("alice"), b = world.user("bob");
   const Id c = world.group(a, {b});
-  world.store().fail_reads = true;
+  world.store().fail_always(FaultyStore::reads());
   auto failed = world.members.get(c);
   ASSERT_FALSE(failed.ok()) << "an outage is not an empty member list";
   EXPECT_EQ(failed.error().kind, ErrorKind::unavailable);
   EXPECT_FALSE(world.members.peek(c)) << "nothing kept from a failure";
-  world.store().fail_reads = false;
+  world.store().heal();
   auto loaded = world.members.get(c);
   ASSERT_TRUE(loaded.ok());
   EXPECT_TRUE(loaded->contains(a));
@@ -60,7 +62,7 @@ TEST(MemberCache, AMembershipChangeReachesItThroughTheBus) {
   const Id c = world.group(a, {b});
   auto before = world.members.get(c);
   ASSERT_TRUE(before.ok());
-  ASSERT_TRUE(world.conversations->update(a, id_to_string(c), {std::nullopt, {id_to_string(c3)}, {}}).ok());
+  ASSERT_TRUE(world.conversations.update(a, id_to_string(c), {std::nullopt, {id_to_string(c3)}, {}}).ok());
   EXPECT_FALSE(world.members.peek(c)) << "dropped by the members invalidation";
   bool sent = false;
   for (const auto& i : world.recorder.invalidations())

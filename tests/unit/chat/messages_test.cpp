@@ -14,6 +14,7 @@ namespace parley::chat {
 namespace {
 
 using testing::ChatWorld;
+using testing::FaultyStore;
 using testing::ChatOptions;
 
 struct Room {
@@ -58,10 +59,10 @@ TEST(Messages, RefusalsAreTheirErrors) {
   ChatWorld world;
   Room room{world};
   EXPECT_EQ(world.send(room.carol, room.conversation, "x").error().kind, ErrorKind::not_found) << "not a member";
-  EXPECT_EQ(world.messages->send(room.alice, {"nope", "x", "c"}).error().kind, ErrorKind::not_found);
-  EXPECT_EQ(world.messages->send(room.alice, {"424242", "x", "c"}).error().kind, ErrorKind::not_found);
+  EXPECT_EQ(world.messages.send(room.alice, {"nope", "x", "c"}).error().kind, ErrorKind::not_found);
+  EXPECT_EQ(world.messages.send(room.alice, {"424242", "x", "c"}).error().kind, ErrorKind::not_found);
   EXPECT_EQ(world.send(room.alice, room.conversation, "  ").error().code, "invalid_body");
-  EXPECT_EQ(world.messages->send(room.alice, {id_to_string(room.conversation), "x", ""}).error().code,
+  EXPECT_EQ(world.messages.send(room.alice, {id_to_string(room.conversation), "x", ""}).error().code,
             "invalid_client_msg_id");
   EXPECT_TRUE(world.recorder.deliveries("new_message").empty());
 }
@@ -69,22 +70,22 @@ TEST(Messages, RefusalsAreTheirErrors) {
 TEST(Messages, AStoreOutageIsUnavailableAndDeliversNothing) {
   ChatWorld world;
   Room room{world};
-  world.store().fail_reads = true;  // the member list is not cached yet
+  world.store().fail_always(FaultyStore::reads());  // the member list is not cached yet
   auto unread = world.send(room.alice, room.conversation, "x");
   ASSERT_FALSE(unread.ok());
   EXPECT_EQ(unread.error().kind, ErrorKind::unavailable) << "not not_found: nobody was found not to be a member";
-  world.store().fail_reads = false;
-  world.store().fail_writes = true;
+  world.store().heal();
+  world.store().fail_always(FaultyStore::writes());
   auto unwritten = world.send(room.alice, room.conversation, "x");
   ASSERT_FALSE(unwritten.ok());
   EXPECT_EQ(unwritten.error().kind, ErrorKind::unavailable);
   std::optional<Result<Sent>> async;
-  world.messages->send_async(room.alice, {id_to_string(room.conversation), "y", "cm-async"},
+  world.messages.send_async(room.alice, {id_to_string(room.conversation), "y", "cm-async"},
                              [&](Result<Sent> r) { async = std::move(r); });
   ASSERT_TRUE(async);
   EXPECT_EQ(async->error().kind, ErrorKind::unavailable);
   EXPECT_TRUE(world.recorder.deliveries("new_message").empty());
-  world.store().fail_writes = false;
+  world.store().heal();
   EXPECT_TRUE(world.send(room.alice, room.conversation, "x").ok()) << "and works again after";
 }
 
@@ -93,7 +94,7 @@ TEST(Messages, RestAndSocketSendsShareOneLimit) {
   Room room{world};
   EXPECT_TRUE(world.send(room.alice, room.conversation, "1").ok());
   std::optional<Result<Sent>> async;
-  world.messages->send_async(room.alice, {id_to_string(room.conversation), "2", "cm-2"},
+  world.messages.send_async(room.alice, {id_to_string(room.conversation), "2", "cm-2"},
                              [&](Result<Sent> r) { async = std::move(r); });
   // The first socket send of a conversation loads its member list on a worker
   // (offloaded inline here), then appends; the store completes on its thread.
@@ -106,7 +107,7 @@ TEST(Messages, RestAndSocketSendsShareOneLimit) {
   EXPECT_EQ(limited.error().code, "rate_limited");
   EXPECT_EQ(limited.error().retry_after_ms, 500);
   std::optional<Result<Sent>> refused;
-  world.messages->send_async(room.alice, {id_to_string(room.conversation), "5", "cm-5"},
+  world.messages.send_async(room.alice, {id_to_string(room.conversation), "5", "cm-5"},
                              [&](Result<Sent> r) { refused = std::move(r); });
   ASSERT_TRUE(refused) << "a local limiter refuses at once, on the caller's thread";
   EXPECT_EQ(refused->error().kind, ErrorKind::rate_limited);
@@ -123,15 +124,15 @@ TEST(Messages, ReadReceiptsAreThrottledInTheirOwnBucket) {
   auto m2 = world.send(room.alice, room.conversation, "2");
   auto m3 = world.send(room.alice, room.conversation, "3");
   ASSERT_TRUE(m1.ok() && m2.ok() && m3.ok());
-  EXPECT_TRUE(world.messages->mark_read(room.bob, id_to_string(m1->message.id)).ok());
-  EXPECT_TRUE(world.messages->mark_read_in(room.bob, id_to_string(room.conversation), id_to_string(m2->message.id)).ok());
-  auto limited = world.messages->mark_read(room.bob, id_to_string(m3->message.id));
+  EXPECT_TRUE(world.messages.mark_read(room.bob, id_to_string(m1->message.id)).ok());
+  EXPECT_TRUE(world.messages.mark_read_in(room.bob, id_to_string(room.conversation), id_to_string(m2->message.id)).ok());
+  auto limited = world.messages.mark_read(room.bob, id_to_string(m3->message.id));
   ASSERT_FALSE(limited.ok());
   EXPECT_EQ(limited.error().kind, ErrorKind::rate_limited);
   EXPECT_EQ(limited.error().retry_after_ms, 1000);
   EXPECT_TRUE(world.send(room.bob, room.conversation, "sends are not read receipts").ok());
   world.clock().advance(1000);
-  auto state = world.messages->mark_read(room.bob, id_to_string(m3->message.id));
+  auto state = world.messages.mark_read(room.bob, id_to_string(m3->message.id));
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->last_read_seq, 3);
   const auto reads = world.recorder.deliveries("message_read");
@@ -144,24 +145,24 @@ TEST(Messages, CompletionsInAnyOrderAreDeliveredInSeqOrderAndAckedAfterTheirDeli
   ChatWorld world;
   Room room{world};
   ASSERT_TRUE(world.members.get(room.conversation).ok());  // cached: sends go straight to the store
-  world.store().hold_appends = true;
+  world.store().hold_appends(true);
   std::mutex mutex;
   std::vector<std::pair<store::Seq, std::size_t>> acks;  // (seq, deliveries made when it was acked)
   constexpr int kSends = 12;
   for (int i = 0; i < kSends; ++i)
-    world.messages->send_async(room.alice, {id_to_string(room.conversation), "m" + std::to_string(i), "cm" + std::to_string(i)},
+    world.messages.send_async(room.alice, {id_to_string(room.conversation), "m" + std::to_string(i), "cm" + std::to_string(i)},
                                [&](Result<Sent> sent) {
                                  ASSERT_TRUE(sent.ok());
                                  std::lock_guard lock(mutex);
                                  acks.emplace_back(sent->message.seq, world.recorder.deliveries("new_message").size());
                                });
-  ASSERT_EQ(world.store().held_count(), static_cast<std::size_t>(kSends));
-  auto held = world.store().take_held();
+  ASSERT_EQ(world.store().held_appends(), static_cast<std::size_t>(kSends));
+  auto held = world.store().take_held_appends();
   std::reverse(held.begin(), held.end());  // newest first
   std::vector<std::thread> threads;
   for (std::size_t part = 0; part < 3; ++part)
     threads.emplace_back([&held, part] {
-      for (std::size_t i = part; i < held.size(); i += 3) held[i].second(std::move(held[i].first));
+      for (std::size_t i = part; i < held.size(); i += 3) held[i].done(std::move(held[i].result));
     });
   for (auto& t : threads) t.join();
   const auto deliveries = world.recorder.deliveries("new_message");
@@ -177,27 +178,27 @@ TEST(Messages, HistoryPagesAreCachedOnlyWhenReadSuccessfully) {
   ASSERT_TRUE(world.send(room.alice, room.conversation, "one").ok());
   ASSERT_TRUE(world.members.get(room.conversation).ok());
   const PageQuery latest;
-  EXPECT_FALSE(world.messages->cached_page_json(room.bob, id_to_string(room.conversation), latest));
-  world.store().fail_reads = true;
-  auto failed = world.messages->page_json(room.bob, id_to_string(room.conversation), latest);
+  EXPECT_FALSE(world.messages.cached_page_json(room.bob, id_to_string(room.conversation), latest));
+  world.store().fail_always(FaultyStore::reads());
+  auto failed = world.messages.page_json(room.bob, id_to_string(room.conversation), latest);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().kind, ErrorKind::unavailable);
-  EXPECT_FALSE(world.messages->cached_page_json(room.bob, id_to_string(room.conversation), latest))
+  EXPECT_FALSE(world.messages.cached_page_json(room.bob, id_to_string(room.conversation), latest))
       << "no page kept from a failed read";
-  world.store().fail_reads = false;
-  auto page = world.messages->page_json(room.bob, id_to_string(room.conversation), latest);
+  world.store().heal();
+  auto page = world.messages.page_json(room.bob, id_to_string(room.conversation), latest);
   ASSERT_TRUE(page.ok());
   auto parsed = boost::json::parse(**page);
   EXPECT_EQ(parsed.at("messages").as_array().size(), 1u);
-  auto cached = world.messages->cached_page_json(room.bob, id_to_string(room.conversation), latest);
+  auto cached = world.messages.cached_page_json(room.bob, id_to_string(room.conversation), latest);
   EXPECT_EQ(cached, *page) << "served from memory now";
-  EXPECT_FALSE(world.messages->cached_page_json(room.carol, id_to_string(room.conversation), latest))
+  EXPECT_FALSE(world.messages.cached_page_json(room.carol, id_to_string(room.conversation), latest))
       << "never for a non-member";
   ASSERT_TRUE(world.send(room.bob, room.conversation, "two").ok());
-  EXPECT_FALSE(world.messages->cached_page_json(room.bob, id_to_string(room.conversation), latest))
+  EXPECT_FALSE(world.messages.cached_page_json(room.bob, id_to_string(room.conversation), latest))
       << "a send voids the conversation's pages through the bus";
-  world.store().fail_reads = true;
-  EXPECT_EQ(world.messages->page(room.bob, id_to_string(room.conversation), latest).error().kind,
+  world.store().fail_always(FaultyStore::reads());
+  EXPECT_EQ(world.messages.page(room.bob, id_to_string(room.conversation), latest).error().kind,
             ErrorKind::unavailable);
 }
 
@@ -207,18 +208,18 @@ TEST(Messages, RemoveAnnouncesTheTombstoneOnceAndFailsCleanlyInAnOutage) {
   auto sent = world.send(room.bob, room.conversation, "oops");
   ASSERT_TRUE(sent.ok());
   const std::string id = id_to_string(sent->message.id);
-  world.store().fail_reads = true;
-  EXPECT_EQ(world.messages->remove(room.bob, id).error().kind, ErrorKind::unavailable);
-  world.store().fail_reads = false;
-  auto tombstone = world.messages->remove(room.alice, id);  // the group admin
+  world.store().fail_always(FaultyStore::reads());
+  EXPECT_EQ(world.messages.remove(room.bob, id).error().kind, ErrorKind::unavailable);
+  world.store().heal();
+  auto tombstone = world.messages.remove(room.alice, id);  // the group admin
   ASSERT_TRUE(tombstone.ok());
   EXPECT_TRUE(tombstone->deleted_at);
   EXPECT_TRUE(tombstone->body.empty());
-  ASSERT_TRUE(world.messages->remove(room.bob, id).ok());
+  ASSERT_TRUE(world.messages.remove(room.bob, id).ok());
   const auto deleted = world.recorder.deliveries("message_deleted");
   ASSERT_EQ(deleted.size(), 1u) << "announced once";
   EXPECT_EQ(deleted[0].members_digest, cluster::members_digest(*deleted[0].user_ids));
-  EXPECT_EQ(world.messages->remove(room.carol, id).error().kind, ErrorKind::not_found);
+  EXPECT_EQ(world.messages.remove(room.carol, id).error().kind, ErrorKind::not_found);
 }
 
 }  // namespace

@@ -44,19 +44,7 @@ class ConformanceTest : public ::testing::TestWithParam<Backend>, public StoreBu
   Store* store_ = nullptr;
 };
 
-// Two users, "me" and "you", in a group `g_` that "me" created.
-class ConformanceGroupOfTwo : public ConformanceTest {
- protected:
-  void SetUp() override {
-    ConformanceTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    me_ = add_user("me");
-    you_ = add_user("you");
-    g_ = add_group(me_.id, {you_.id});
-  }
-  UserRow me_, you_;
-  Id g_ = 0;
-};
+using ConformanceGroupOfTwo = WithGroupOfTwo<ConformanceTest>;
 
 }  // namespace parley::store::testing
 

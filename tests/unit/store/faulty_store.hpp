@@ -18,10 +18,18 @@
 // allowed by store.hpp, so callers must cope with both. Either way `done` runs
 // exactly once.
 //
+// hold_appends(true) makes it a backend that completes out of order: an
+// append_message_async that is not failed commits at once (through the
+// backend's append_message, so seqs follow call order) and its `done` waits,
+// with its result, until the test takes it with take_held_appends() and runs
+// it on the thread and in the order it chooses.
+//
 // Thread-safety: every method from any thread (the fault settings are under a
 // mutex). Ownership: borrows or owns the backend; the destructor delivers the
 // failed completions still queued, then stops its thread, then destroys an
-// owned backend. Destroy it only after every call into it has returned.
+// owned backend; held appends not taken are dropped with their `done` never
+// run (take them all first). Destroy it only after every call into it has
+// returned.
 
 #include <bitset>
 #include <condition_variable>
@@ -162,6 +170,28 @@ class FaultyStore final : public Store {
     async_failure_ = how;
   }
 
+  // ---- holding append completions (see above)
+
+  struct HeldAppend {
+    Result<AppendResult> result;
+    std::function<void(Result<AppendResult>)> done;  // run it with `result`, once
+  };
+  // Holds the completions of appends from now on (true) or forwards them to
+  // the backend again (false; those already held stay held).
+  void hold_appends(bool hold) {
+    std::lock_guard lock(mu_);
+    hold_appends_ = hold;
+  }
+  // The completions held so far, oldest first; they are the caller's to run.
+  std::vector<HeldAppend> take_held_appends() {
+    std::lock_guard lock(mu_);
+    return std::exchange(held_, {});
+  }
+  std::size_t held_appends() const {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+
   // ---- what happened
 
   // Calls of `call` so far, failed or not.
@@ -240,6 +270,12 @@ class FaultyStore final : public Store {
   }
   void append_message_async(MessageRow draft, std::function<void(Result<AppendResult>)> done) override {
     Fault f = fault(StoreCall::append_message_async);
+    if (!f.error && f.hold_append) {
+      Result<AppendResult> result = backend_->append_message(draft);
+      std::lock_guard lock(mu_);
+      held_.push_back(HeldAppend{std::move(result), std::move(done)});
+      return;
+    }
     if (!f.error) {
       backend_->append_message_async(std::move(draft), std::move(done));
       return;
@@ -280,6 +316,7 @@ class FaultyStore final : public Store {
   struct Fault {
     std::optional<Error> error;
     AsyncFailure async_failure = AsyncFailure::after_commit;
+    bool hold_append = false;  // hold_appends() was on when the call came
 
     // The error, or what `forward` returns (called only when not failed).
     template <class Forward>
@@ -301,6 +338,7 @@ class FaultyStore final : public Store {
     ++calls_[i];
     Fault f;
     f.async_failure = async_failure_;
+    f.hold_append = hold_appends_;
     bool fail = always_.test(i);
     if (!fail && next_ > 0 && next_only_.test(i)) {
       --next_;
@@ -345,6 +383,8 @@ class FaultyStore final : public Store {
   AsyncFailure async_failure_ = AsyncFailure::after_commit;  // GUARDED_BY(mu_)
   std::int64_t calls_[store_call_count] = {};      // GUARDED_BY(mu_)
   std::int64_t injected_ = 0;                      // GUARDED_BY(mu_)
+  bool hold_appends_ = false;                      // GUARDED_BY(mu_)
+  std::vector<HeldAppend> held_;                   // GUARDED_BY(mu_)
   std::deque<std::function<void()>> queue_;        // GUARDED_BY(mu_)
   bool stopping_ = false;                          // GUARDED_BY(mu_)
   std::thread completer_;                          // started under mu_; joined by the destructor

@@ -9,7 +9,9 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "backends.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -202,6 +204,46 @@ TEST_F(FaultyStoreTest, ManyFailedAsyncAppendsEachCompleteOnce) {
     ASSERT_EQ(f.wait_for(std::chrono::seconds(0)), std::future_status::ready);
     EXPECT_FALSE(f.get().ok());
   }
+}
+
+TEST_F(FaultyStoreTest, HeldAppendsCommitInCallOrderAndCompleteWhenTheTestRunsThem) {
+  UserRow a = add_user("ann");
+  Id g = add_group(a.id, {});
+  faulty_->hold_appends(true);
+  std::vector<std::shared_ptr<Completion>> all;
+  for (int i = 0; i < 3; ++i) all.push_back(append_async(draft(g, a.id, "m" + std::to_string(i))));
+  faulty_->fail_next(1, {StoreCall::append_message_async});
+  faulty_->set_async_failure(FaultyStore::AsyncFailure::refused_at_once);
+  auto refused = append_async(draft(g, a.id, "refused"));
+  EXPECT_EQ(refused->calls.load(), 1) << "a failed append is failed, not held";
+  EXPECT_EQ(faulty_->held_appends(), 3u);
+  for (auto& c : all) EXPECT_EQ(c->calls.load(), 0) << "held: not completed yet";
+  EXPECT_EQ(must_find(real().conversation_by_id(g)).last_seq, 3) << "committed at once";
+
+  auto held = faulty_->take_held_appends();
+  ASSERT_EQ(held.size(), 3u);
+  EXPECT_EQ(faulty_->held_appends(), 0u);
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    ASSERT_TRUE(held[i].result.ok()) << held[i].result.error().message;
+    EXPECT_EQ(held[i].result->message.seq, static_cast<Seq>(i + 1)) << "oldest first, seqs in call order";
+  }
+  std::thread([&] { held[2].done(std::move(held[2].result)); }).join();  // newest first, on another thread
+  EXPECT_EQ(all[2]->calls.load(), 1);
+  EXPECT_EQ(all[0]->calls.load(), 0);
+  held[0].done(std::move(held[0].result));
+  held[1].done(std::move(held[1].result));
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    auto r = all[i]->result.get_future().get();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->message.body, "m" + std::to_string(i));
+  }
+
+  faulty_->hold_appends(false);
+  auto direct = append_async(draft(g, a.id, "direct"));
+  auto forwarded = direct->result.get_future().get();  // completed by the backend, nothing held
+  ASSERT_TRUE(forwarded.ok()) << forwarded.error().message;
+  EXPECT_EQ(forwarded->message.seq, 4);
+  EXPECT_EQ(faulty_->held_appends(), 0u);
 }
 
 TEST(FaultyStoreOwningTest, DestroysTheBackendItOwnsAfterItsLastCompletion) {

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -30,12 +32,25 @@ class Completions {
     EXPECT_TRUE(all) << "only " << results_.size() << " of " << n << " completions";
     return results_;
   }
+  // A `done` for append_message_async that adds its result here.
+  std::function<void(Result<AppendResult>)> sink() {
+    return [this](Result<AppendResult> r) { add(std::move(r)); };
+  }
 
  private:
   std::mutex mu_;
   std::condition_variable done_;
   std::vector<Result<AppendResult>> results_;
 };
+
+// Sends every draft with append_message_async, one right after another (so
+// they queue up and share batches), and waits for all their completions.
+std::vector<Result<AppendResult>> append_all_async(Store& store, std::vector<MessageRow> drafts) {
+  Completions completions;
+  const std::size_t sent = drafts.size();
+  for (MessageRow& m : drafts) store.append_message_async(std::move(m), completions.sink());
+  return completions.wait(sent);
+}
 
 using PostgresAppends = PostgresStoreTest;
 
@@ -70,7 +85,7 @@ TEST_F(PostgresAppends, SeqIsGaplessAndCommitsInSeqOrderUnderConcurrency) {
         Id conversation = conversations[static_cast<std::size_t>((t + i) % conversations.size())];
         Id sender = users[static_cast<std::size_t>(i % users.size())];
         store_->append_message_async(draft(conversation, sender, "t" + std::to_string(t) + "-" + std::to_string(i)),
-                                     [&](Result<AppendResult> r) { completions.add(std::move(r)); });
+                                     completions.sink());
       }
     });
   }
@@ -135,13 +150,10 @@ TEST_F(PostgresAppends, RetryReturnsTheStoredMessage) {
 TEST_F(PostgresAppends, RepeatsWithinOneBatchStoreOnce) {
   Id a = add_user("alice");
   Id c = add_group({a});
-  Completions completions;
   constexpr int copies = 50;
-  for (int i = 0; i < copies; ++i) {
-    store_->append_message_async(draft(c, a, "dup-" + std::to_string(i % 5)),
-                                 [&](Result<AppendResult> r) { completions.add(std::move(r)); });
-  }
-  auto results = completions.wait(copies);
+  std::vector<MessageRow> drafts;
+  for (int i = 0; i < copies; ++i) drafts.push_back(draft(c, a, "dup-" + std::to_string(i % 5)));
+  auto results = append_all_async(*store_, std::move(drafts));
   std::map<std::string, std::set<Id>> ids;
   int created = 0;
   for (const auto& r : results) {
@@ -165,9 +177,8 @@ TEST_F(PostgresAppends, OneBadAppendDoesNotFailItsBatch) {
   // missing conversation, one whose message id is already taken.
   auto taken = store_->append_message(draft(c, a, "first"));
   ASSERT_TRUE(taken.ok());
-  Completions completions;
   std::map<std::string, ErrorKind> expected_errors;
-  int sent = 0;
+  std::vector<MessageRow> drafts;
   for (int i = 0; i < 400; ++i) {
     std::string key = "m" + std::to_string(i);
     MessageRow m = draft(c, a, key);
@@ -181,10 +192,10 @@ TEST_F(PostgresAppends, OneBadAppendDoesNotFailItsBatch) {
       m.id = taken->message.id;  // violates messages_by_id: fails the whole statement
       expected_errors[key] = ErrorKind::conflict;
     }
-    store_->append_message_async(std::move(m), [&](Result<AppendResult> r) { completions.add(std::move(r)); });
-    ++sent;
+    drafts.push_back(std::move(m));
   }
-  auto results = completions.wait(static_cast<std::size_t>(sent));
+  const int sent = static_cast<int>(drafts.size());
+  auto results = append_all_async(*store_, std::move(drafts));
   int ok = 0;
   int failed = 0;
   for (const auto& r : results) {
@@ -223,15 +234,12 @@ TEST_F(PostgresAppends, ConflictingIdIsReportedAsIdTaken) {
 TEST_F(PostgresAppends, TextPostgresCannotHoldFailsOnlyItsOwnAppend) {
   Id a = add_user("alice");
   Id c = add_group({a});
-  Completions completions;
   constexpr int sent = 40;
-  for (int i = 0; i < sent; ++i) {
-    MessageRow m = draft(c, a, "k" + std::to_string(i));
-    if (i == 10) m.body = std::string("nul \0 inside", 13);
-    if (i == 30) m.body = "not utf-8 \xff\xfe";
-    store_->append_message_async(std::move(m), [&](Result<AppendResult> r) { completions.add(std::move(r)); });
-  }
-  auto results = completions.wait(sent);
+  std::vector<MessageRow> drafts;
+  for (int i = 0; i < sent; ++i) drafts.push_back(draft(c, a, "k" + std::to_string(i)));
+  drafts[10].body = std::string("nul \0 inside", 13);
+  drafts[30].body = "not utf-8 \xff\xfe";
+  auto results = append_all_async(*store_, std::move(drafts));
   int bad = 0;
   for (const auto& r : results) {
     if (r.ok()) continue;

@@ -113,4 +113,21 @@ class StoreBuilders {
   std::atomic<TimeMs> now_{1767225600000};
 };
 
+// Two users, "me" and "you", in a group `g_` that "me" created, on top of
+// `Fixture`: a GoogleTest fixture and StoreBuilders whose store is open once
+// Fixture::SetUp() has run (ConformanceTest, StoreTest).
+template <class Fixture>
+class WithGroupOfTwo : public Fixture {
+ protected:
+  void SetUp() override {
+    Fixture::SetUp();
+    if (this->IsSkipped() || this->HasFatalFailure()) return;
+    me_ = this->add_user("me");
+    you_ = this->add_user("you");
+    g_ = this->add_group(me_.id, {you_.id});
+  }
+  UserRow me_, you_;
+  Id g_ = 0;
+};
+
 }  // namespace parley::store::testing

@@ -114,17 +114,6 @@ class StoreTest : public ::testing::Test, public StoreBuilders {
   std::unique_ptr<Store> store_;
 };
 
-// Two users, "me" and "you", in a group `g_` that "me" created.
-class GroupOfTwoTest : public StoreTest {
- protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    me_ = add_user("me");
-    you_ = add_user("you");
-    g_ = add_group(me_.id, {you_.id});
-  }
-  UserRow me_, you_;
-  Id g_ = 0;
-};
+using GroupOfTwoTest = WithGroupOfTwo<StoreTest>;
 
 }  // namespace parley::store::testing
