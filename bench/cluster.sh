@@ -248,12 +248,19 @@ for (const f of fs.readdirSync(dir).filter((f) => /^cluster-(cross|one)-.*\.json
   const t = r.traffic, x = t.cross_node || t;
   rows.push([r.target, f.startsWith('cluster-cross') ? 'cross' : 'one',
     Math.round(t.offered_deliveries_per_s), t.deliveries_per_s, t.cross_node ? x.deliveries_per_s : '-',
-    x.latency_ms.p50_ms, x.latency_ms.p99_ms, t.lost, t.duplicated, t.seq_backwards + t.reordered_per_sender,
-    t.skipped_window_full, r.server.sampled_cpu_cores ?? '-', r.server.cpu_us_per_delivery ?? '-',
-    r.machine_busy_cores, r.loadavg_before]);
+    // No latency sample: nothing sent inside the window was delivered (a backlog longer
+    // than the warm-up), which a 0 would hide.
+    x.latency_ms.count ? x.latency_ms.p50_ms : 'none', x.latency_ms.count ? x.latency_ms.p99_ms : 'none',
+    t.lost, t.duplicated, t.seq_backwards + t.seq_skipped + t.reordered_per_sender, t.unacked,
+    t.skipped_window_full, Object.values(t.sockets_dropped).reduce((a, b) => a + b, 0),
+    r.server.sampled_cpu_cores ?? '-', r.server.cpu_us_per_delivery ?? '-', r.machine_busy_cores, r.loadavg_before]);
 }
+// lost: acknowledged messages owed to a member that never arrived; order: seq steps back
+// or over and per-sender reorderings; unacked: sends with no ack by the drain's end;
+// skipped: sends not made because the sender's window was full; dropped: sockets the
+// server closed during the run; cpu: cores of the three nodes and Redis together.
 const head = ['target', 'layout', 'offered/s', 'delivered/s', 'cross/s', 'p50 ms', 'p99 ms', 'lost', 'dup',
-  'order', 'skipped', 'cpu', 'us/deliv', 'busy', 'loadavg'];
+  'order', 'unacked', 'skipped', 'dropped', 'cpu', 'us/deliv', 'busy', 'loadavg'];
 const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
 for (const r of [head, ...rows]) console.log(r.map((c, i) => String(c).padStart(width[i])).join('  '));
 JS
