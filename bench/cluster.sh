@@ -91,6 +91,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# "IN OUT": Redis's network bytes so far (INFO stats), for the bytes of the hop per message.
+redis_bytes() {
+  timeout 5 redis-cli -u "$redis_url" INFO stats 2>/dev/null | tr -d '\r' |
+    awk -F: '/^total_net_input_bytes:/ { i = $2 } /^total_net_output_bytes:/ { o = $2 } END { print i + 0, o + 0 }'
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
@@ -184,7 +190,7 @@ loadgen_args() {
 
 # run_one TARGET RATE LAYOUT (cross | one): fresh nodes, one generator run, one JSON file.
 run_one() {
-  local target=$1 rate=$2 layout=$3 args spread="" shown="" out cmd
+  local target=$1 rate=$2 layout=$3 args spread="" shown="" out cmd bytes_before
   "start_${target}_nodes" || { stop_nodes; return 1; }
   args=$(loadgen_args "$rate")
   if [ "$layout" = cross ]; then
@@ -197,6 +203,7 @@ run_one() {
   cmd="$loadgen $args --target $target --server ${node_addrs[0]}${spread:+ $spread} --server-pid ${node_pids[0]}"
   cmd+=" --sample-pids ${node_pids[1]},${node_pids[2]},$redis_pid"
   echo "\$ $cmd"
+  bytes_before=$(redis_bytes)
   # shellcheck disable=SC2086
   if ! timeout 300 $cmd --out "$out.tmp" >/dev/null 2>"$work/loadgen.err"; then
     echo "cluster: $target $layout $rate failed:" >&2
@@ -204,13 +211,20 @@ run_one() {
     rm -f "$out.tmp"
   else
     grep -E 'deliveries/s' "$work/loadgen.err" | sed 's/^/  /' || true
+    # Redis's bytes over the whole run (warm-up and drain too) per message sent: what one
+    # message costs on the bus, whatever the rate.
     node -e '
-      const fs = require("fs"); const [file, out, cmd, load] = process.argv.slice(1);
+      const fs = require("fs"); const [file, out, cmd, load, before, after] = process.argv.slice(1);
       const r = JSON.parse(fs.readFileSync(file, "utf8")); r.command = cmd; r.loadavg_before = load;
+      const [i0, o0] = before.split(" ").map(Number), [i1, o1] = after.split(" ").map(Number);
+      const sent = r.traffic.sent;
+      r.redis = { in_bytes: i1 - i0, out_bytes: o1 - o0,
+                  in_bytes_per_message: sent ? Math.round((i1 - i0) / sent) : null,
+                  out_bytes_per_message: sent ? Math.round((o1 - o0) / sent) : null };
       fs.writeFileSync(out, JSON.stringify(r, null, 1) + "\n"); fs.unlinkSync(file);' \
       "$out.tmp" "$out" \
       "parley-loadgen $args --target $target --server NODE1${shown:+ $shown} --server-pid PID1 --sample-pids PID2,PID3,REDIS" \
-      "$(cut -d' ' -f1-3 /proc/loadavg)"
+      "$(cut -d' ' -f1-3 /proc/loadavg)" "$bytes_before" "$(redis_bytes)"
   fi
   stop_nodes
 }
@@ -253,14 +267,17 @@ for (const f of fs.readdirSync(dir).filter((f) => /^cluster-(cross|one)-.*\.json
     x.latency_ms.count ? x.latency_ms.p50_ms : 'none', x.latency_ms.count ? x.latency_ms.p99_ms : 'none',
     t.lost, t.duplicated, t.seq_backwards + t.seq_skipped + t.reordered_per_sender, t.unacked,
     t.skipped_window_full, Object.values(t.sockets_dropped).reduce((a, b) => a + b, 0),
-    r.server.sampled_cpu_cores ?? '-', r.server.cpu_us_per_delivery ?? '-', r.machine_busy_cores, r.loadavg_before]);
+    r.server.sampled_cpu_cores ?? '-', r.server.cpu_us_per_delivery ?? '-',
+    r.redis ? `${r.redis.in_bytes_per_message}/${r.redis.out_bytes_per_message}` : '-', r.machine_busy_cores,
+    r.loadavg_before]);
 }
 // lost: acknowledged messages owed to a member that never arrived; order: seq steps back
 // or over and per-sender reorderings; unacked: sends with no ack by the drain's end;
 // skipped: sends not made because the sender's window was full; dropped: sockets the
-// server closed during the run; cpu: cores of the three nodes and Redis together.
+// server closed during the run; cpu: cores of the three nodes and Redis together;
+// redis B/msg: bytes into and out of Redis per message sent.
 const head = ['target', 'layout', 'offered/s', 'delivered/s', 'cross/s', 'p50 ms', 'p99 ms', 'lost', 'dup',
-  'order', 'unacked', 'skipped', 'dropped', 'cpu', 'us/deliv', 'busy', 'loadavg'];
+  'order', 'unacked', 'skipped', 'dropped', 'cpu', 'us/deliv', 'redis B/msg', 'busy', 'loadavg'];
 const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
 for (const r of [head, ...rows]) console.log(r.map((c, i) => String(c).padStart(width[i])).join('  '));
 JS
