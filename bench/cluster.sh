@@ -54,7 +54,7 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/parley-cluster.XXXXXX")
 redis_pid="" redis_url="" pg_root="" pg_dir=""
-node_pids=() node_addrs=()
+node_pids=() node_addrs=() node_logs=()
 
 stop_pid() {
   local pid=$1
@@ -64,10 +64,16 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
-stop_nodes() {
+# Stops the nodes; their logs stay listed in node_logs (for what they print at exit).
+stop_nodes_keep_logs() {
   local pid
   for pid in "${node_pids[@]}"; do stop_pid "$pid"; done
   node_pids=() node_addrs=()
+}
+
+stop_nodes() {
+  stop_nodes_keep_logs
+  node_logs=()
 }
 
 stop_redis() {
@@ -140,7 +146,7 @@ start_peer_nodes() {
   for i in 1 2 3; do
     log=$(mktemp "$work/peer$i.XXXXXX.log")
     node bench/peers/socketio-redis/server.js --port 0 --redis "$redis_url" --name "peer$i" >"$log" 2>&1 &
-    node_pids+=("$!")
+    node_pids+=("$!") node_logs+=("$log")
     await_node "$log" "$!" || return 1
   done
 }
@@ -175,7 +181,7 @@ start_parley_nodes() {
     "$parley" serve --listen 127.0.0.1:0 --data-dir "$data" --store "$pg_url" --bus "$redis_url" \
       --jwt-secret "$parley_secret" --node-id "$i" --password-cost minimal --rate-limit off \
       --log-level warn >"$log" 2>&1 &
-    node_pids+=("$!")
+    node_pids+=("$!") node_logs+=("$log")
     await_node "$log" "$!" || return 1
   done
 }
@@ -209,13 +215,35 @@ run_one() {
     echo "cluster: $target $layout $rate failed:" >&2
     tail -5 "$work/loadgen.err" >&2
     rm -f "$out.tmp"
-  else
+  fi
+  # A node that died under the load is part of the result, not a detail to lose.
+  local i exited=""
+  for i in 0 1 2; do
+    kill -0 "${node_pids[$i]}" 2>/dev/null && continue
+    exited+="${exited:+,}$((i + 1))"
+    echo "cluster: node $((i + 1)) exited during the run; the end of its log:"
+    grep -v "^ *at " "${node_logs[$i]}" | tail -8 | sed 's/^/  /'
+  done
+  local bytes_after peer_rejections=0 log n
+  bytes_after=$(redis_bytes)
+  stop_nodes_keep_logs
+  # The peer logs how many Redis commands it lost to unhandled rejections when it stops.
+  for log in "${node_logs[@]}"; do
+    n=$(grep -oE '[0-9]+ unhandled rejections in all' "$log" | grep -oE '^[0-9]+') || n=0
+    peer_rejections=$((peer_rejections + n))
+  done
+  node_logs=()
+  [ "$peer_rejections" -gt 0 ] && echo "cluster: the peer nodes logged $peer_rejections unhandled rejections (Redis commands given up)"
+  if [ -f "$out.tmp" ]; then
     grep -E 'deliveries/s' "$work/loadgen.err" | sed 's/^/  /' || true
     # Redis's bytes over the whole run (warm-up and drain too) per message sent: what one
     # message costs on the bus, whatever the rate.
     node -e '
-      const fs = require("fs"); const [file, out, cmd, load, before, after] = process.argv.slice(1);
-      const r = JSON.parse(fs.readFileSync(file, "utf8")); r.command = cmd; r.loadavg_before = load;
+      const fs = require("fs");
+      const [file, out, cmd, load, before, after, exited, rejections] = process.argv.slice(1);
+      const r = JSON.parse(fs.readFileSync(file, "utf8")); r.command = cmd; r.loadavg_after_run = load;
+      r.nodes_exited = exited ? exited.split(",").map(Number) : [];
+      r.peer_unhandled_rejections = Number(rejections);
       const [i0, o0] = before.split(" ").map(Number), [i1, o1] = after.split(" ").map(Number);
       const sent = r.traffic.sent;
       r.redis = { in_bytes: i1 - i0, out_bytes: o1 - o0,
@@ -224,9 +252,8 @@ run_one() {
       fs.writeFileSync(out, JSON.stringify(r, null, 1) + "\n"); fs.unlinkSync(file);' \
       "$out.tmp" "$out" \
       "parley-loadgen $args --target $target --server NODE1${shown:+ $shown} --server-pid PID1 --sample-pids PID2,PID3,REDIS" \
-      "$(cut -d' ' -f1-3 /proc/loadavg)" "$bytes_before" "$(redis_bytes)"
+      "$(cut -d' ' -f1-3 /proc/loadavg)" "$bytes_before" "$bytes_after" "$exited" "$peer_rejections"
   fi
-  stop_nodes
 }
 
 for target in $targets; do
@@ -269,15 +296,17 @@ for (const f of fs.readdirSync(dir).filter((f) => /^cluster-(cross|one)-.*\.json
     t.skipped_window_full, Object.values(t.sockets_dropped).reduce((a, b) => a + b, 0),
     r.server.sampled_cpu_cores ?? '-', r.server.cpu_us_per_delivery ?? '-',
     r.redis ? `${r.redis.in_bytes_per_message}/${r.redis.out_bytes_per_message}` : '-', r.machine_busy_cores,
-    r.loadavg_before]);
+    r.loadavg_after_run, r.peer_unhandled_rejections ?? 0, r.nodes_exited && r.nodes_exited.length ? r.nodes_exited.join(',') : '-']);
 }
 // lost: acknowledged messages owed to a member that never arrived; order: seq steps back
 // or over and per-sender reorderings; unacked: sends with no ack by the drain's end;
 // skipped: sends not made because the sender's window was full; dropped: sockets the
 // server closed during the run; cpu: cores of the three nodes and Redis together;
-// redis B/msg: bytes into and out of Redis per message sent.
+// redis B/msg: bytes into and out of Redis per message sent; busy: the machine's busy
+// cores in the window; loadavg: at the end of the run; rejected: Redis commands the peer
+// gave up (unhandled rejections); exited: nodes that died.
 const head = ['target', 'layout', 'offered/s', 'delivered/s', 'cross/s', 'p50 ms', 'p99 ms', 'lost', 'dup',
-  'order', 'unacked', 'skipped', 'dropped', 'cpu', 'us/deliv', 'redis B/msg', 'busy', 'loadavg'];
+  'order', 'unacked', 'skipped', 'dropped', 'cpu', 'us/deliv', 'redis B/msg', 'busy', 'loadavg', 'rejected', 'exited'];
 const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
 for (const r of [head, ...rows]) console.log(r.map((c, i) => String(c).padStart(width[i])).join('  '));
 JS

@@ -280,7 +280,8 @@ json::object Coordinator::traffic_summary(const std::vector<json::value>& done, 
 void Coordinator::add_sampled(json::object& server, const std::vector<double>& cpu0, const std::vector<double>& cpu1,
                               double server_cpu_s, double window_s, double deliveries_per_s) const {
   json::array sampled;
-  double total_cpu_s = server_cpu_s;
+  bool complete = server_cpu_s >= 0;
+  double total_cpu_s = complete ? server_cpu_s : 0;
   for (std::size_t i = 0; i < options_.sample_pids.size(); ++i) {
     const int p = options_.sample_pids[i];
     // A process that went away reads -1: its CPU is unknown, not zero.
@@ -289,10 +290,17 @@ void Coordinator::add_sampled(json::object& server, const std::vector<double>& c
     if (known) {
       s["cpu_cores"] = round3((cpu1[i] - cpu0[i]) / window_s);
       total_cpu_s += cpu1[i] - cpu0[i];
+    } else {
+      complete = false;
     }
     sampled.push_back(std::move(s));
   }
   server["sampled"] = std::move(sampled);
+  // A sum with a process missing would understate the cost: then there is none.
+  if (!complete) {
+    server["sampled_cpu_incomplete"] = true;
+    return;
+  }
   server["sampled_cpu_cores"] = round3(total_cpu_s / window_s);
   if (deliveries_per_s > 0) {
     server["cpu_us_per_delivery"] = round3(total_cpu_s / window_s / deliveries_per_s * 1e6);
@@ -401,7 +409,9 @@ bool Coordinator::run(json::object& result) {
     const MetricSample metrics1 = scrape_realtime_metrics(options_);
     if (!metrics1.empty()) server["realtime_metrics"] = metric_deltas(metrics0, metrics1);
     const double window_s = ns_to_seconds(t_end - t_measure);
-    if (pid > 0) server["cpu_cores"] = round3((s1 - s0) / window_s);
+    // A server that exited during the window reads -1: its CPU is unknown, not negative.
+    const bool server_cpu_known = pid > 0 && s0 >= 0 && s1 >= 0;
+    if (server_cpu_known) server["cpu_cores"] = round3((s1 - s0) / window_s);
     result["machine_busy_cores"] = round3((m1.busy_s - m0.busy_s) / window_s);
     server["rss_after_kib"] = rss_kib(pid);
     std::vector<json::value> done;
@@ -409,7 +419,7 @@ bool Coordinator::run(json::object& result) {
     if (!collect("done", done, t_end + drain_budget)) return false;
     json::object traffic = traffic_summary(done, window_s);
     if (!options_.sample_pids.empty()) {
-      add_sampled(server, sampled0, sampled1, pid > 0 ? s1 - s0 : 0, window_s,
+      add_sampled(server, sampled0, sampled1, pid <= 0 ? 0 : server_cpu_known ? s1 - s0 : -1, window_s,
                   traffic.at("deliveries_per_s").to_number<double>());
     }
     log("%.0f deliveries/s, %.0f acked/s, p99 %.3f ms, lost %llu, duplicated %llu",

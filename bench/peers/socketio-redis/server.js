@@ -173,10 +173,24 @@ async function start() {
   });
 }
 
+// The adapter publishes without waiting for the answer (`pubClient.publish(...)` with no
+// handler), and the redis client rejects a command that has had no answer within 5 s (its
+// default command timeout) or was still queued when it gave up: under overload that
+// rejection is unhandled, and Node ends the process on an unhandled rejection. A
+// deployment keeps its node up and logs; so does the peer, and the load generator counts
+// what the dropped publishes cost as lost deliveries.
+let rejected = 0;
+process.on('unhandledRejection', (reason) => {
+  if (rejected++ === 0) {
+    console.error(`socketio-redis ${nodeName}: unhandled rejection (first of its kind): ${reason && reason.stack ? reason.stack : reason}`);
+  }
+});
+
 let stopping = false;
 function shutdown() {
   if (stopping) return;
   stopping = true;
+  if (rejected > 0) console.error(`socketio-redis ${nodeName}: ${rejected} unhandled rejections in all`);
   setTimeout(() => process.exit(0), 2000).unref();
   io.close();
   httpServer.close(() => {
