@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <string_view>
 
 namespace parley::bench {
 
@@ -104,7 +105,8 @@ bool parse_nodes(Options& o, const std::string& send_target, const std::string& 
     if (!e) return false;
     o.nodes.push_back(std::move(*e));
   }
-  // Sockets carry their node as 16 bits; a loopback cluster is a handful of nodes.
+  // Every worker keeps a tally and a member count per room for each node; a loopback
+  // cluster is a handful of nodes.
   if (o.nodes.size() > 64) {
     std::fprintf(stderr, "--recv-targets: at most 63 nodes\n");
     return false;
@@ -142,7 +144,7 @@ std::variant<Options, ParseError> parse_options(int argc, char** argv) {
       ->check(CLI::IsMember({"idle", "storm", "fanout", "persist", "echo"}));
   cli.add_option("--target", target, "parley (REST setup, JWTs) | peer (any token) | conformance")
       ->check(CLI::IsMember({"parley", "peer", "conformance"}));
-  cli.add_option("--server", server, "HOST:PORT of the server (loopback)");
+  cli.add_option("--server", server, "HOST:PORT of the server (loopback; default: --send-target, else 127.0.0.1:8080)");
   std::string send_target, recv_targets;
   cli.add_option("--send-target", send_target, "fanout across nodes: HOST:PORT the senders connect to (default: --server)");
   cli.add_option("--recv-targets", recv_targets,
@@ -181,6 +183,8 @@ std::variant<Options, ParseError> parse_options(int argc, char** argv) {
   static const std::map<std::string, Target> targets{
       {"parley", Target::parley}, {"peer", Target::peer}, {"conformance", Target::conformance}};
   o.target = targets.at(target);
+  // Setup and /metrics go to the sending node unless --server names another.
+  if (cli.count("--server") == 0 && !send_target.empty()) server = send_target;
   auto endpoint = parse_endpoint(server, "--server");
   if (!endpoint) return ParseError{2};
   o.host = endpoint->host;

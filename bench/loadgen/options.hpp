@@ -37,7 +37,8 @@ struct Endpoint {
 struct Options {
   std::string scenario;
   Target target = Target::parley;
-  // --server: REST setup, /metrics, and every socket unless the run spans nodes.
+  // --server (default: --send-target if given): REST setup, /metrics, and every socket
+  // unless the run spans nodes.
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   // Where sockets connect. nodes[0] takes the senders (--send-target, default --server);
