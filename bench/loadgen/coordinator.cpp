@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "clock.hpp"
+#include "delivery_tally.hpp"
 #include "histogram.hpp"
 #include "proc_stats.hpp"
 #include "server_metrics.hpp"
@@ -55,6 +56,22 @@ Histogram merged(const std::vector<json::value>& reports, std::string_view key) 
 }
 
 double round3(double x) { return std::round(x * 1000) / 1000; }
+
+// The delivery figures of one node (or of several merged), against what was owed to them.
+json::object tally_summary(const DeliveryTally& t, std::uint64_t members, std::uint64_t expected, double window_s) {
+  return json::object{{"members", members},
+                      {"deliveries", t.deliveries},
+                      {"deliveries_per_s", std::round(static_cast<double>(t.window_deliveries) / window_s)},
+                      {"expected_deliveries", expected},
+                      {"unique_deliveries", t.unique},
+                      {"lost", expected > t.unique ? expected - t.unique : 0},
+                      {"duplicated", t.duplicated},
+                      {"reordered_per_sender", t.reordered},
+                      {"seq_backwards", t.seq_backwards},
+                      {"seq_skipped", t.seq_skipped},
+                      {"misrouted", t.misrouted},
+                      {"latency_ms", t.latency.summary_ms()}};
+}
 
 }  // namespace
 
@@ -256,7 +273,69 @@ json::object Coordinator::traffic_summary(const std::vector<json::value>& done, 
                  {"generator_frames_per_read", reads ? round3(static_cast<double>(frames) / static_cast<double>(reads)) : 0.0}};
   if (options_.use_ack) o["ack_latency_ms"] = merged(done, "ack_latency").summary_ms();
   if (!first_error.empty()) o["first_ack_error"] = first_error;
+  if (cross_node(options_)) add_node_summaries(o, done, room_base, window_s);
   return o;
+}
+
+void Coordinator::add_sampled(json::object& server, const std::vector<double>& cpu0, const std::vector<double>& cpu1,
+                              double server_cpu_s, double window_s, double deliveries_per_s) const {
+  json::array sampled;
+  bool complete = server_cpu_s >= 0;
+  double total_cpu_s = complete ? server_cpu_s : 0;
+  for (std::size_t i = 0; i < options_.sample_pids.size(); ++i) {
+    const int p = options_.sample_pids[i];
+    // A process that went away reads -1: its CPU is unknown, not zero.
+    const bool known = cpu0[i] >= 0 && cpu1[i] >= 0;
+    json::object s{{"pid", p}, {"rss_after_kib", rss_kib(p)}};
+    if (known) {
+      s["cpu_cores"] = round3((cpu1[i] - cpu0[i]) / window_s);
+      total_cpu_s += cpu1[i] - cpu0[i];
+    } else {
+      complete = false;
+    }
+    sampled.push_back(std::move(s));
+  }
+  server["sampled"] = std::move(sampled);
+  // A sum with a process missing would understate the cost: then there is none.
+  if (!complete) {
+    server["sampled_cpu_incomplete"] = true;
+    return;
+  }
+  server["sampled_cpu_cores"] = round3(total_cpu_s / window_s);
+  if (deliveries_per_s > 0) {
+    server["cpu_us_per_delivery"] = round3(total_cpu_s / window_s / deliveries_per_s * 1e6);
+  }
+}
+
+void Coordinator::add_node_summaries(json::object& traffic, const std::vector<json::value>& done,
+                                     const std::vector<std::uint64_t>& room_base, double window_s) const {
+  const std::size_t nodes = options_.nodes.size();
+  std::vector<DeliveryTally> tallies(nodes);
+  for (const json::value& r : done) {
+    const json::array& by_node = r.at("by_node").as_array();
+    for (std::size_t n = 0; n < nodes && n < by_node.size(); ++n) tallies[n].merge(DeliveryTally::from_json(by_node[n]));
+  }
+  json::array summaries;
+  DeliveryTally receivers;
+  std::uint64_t receiver_members = 0, receiver_expected = 0;
+  for (std::size_t n = 0; n < nodes; ++n) {
+    std::uint64_t members = 0, expected = 0;
+    const std::vector<std::uint64_t>& per_room = room_members_by_node_[n];
+    for (std::size_t i = 0; i < room_base.size() && i < per_room.size(); ++i) {
+      members += per_room[i];
+      expected += room_base[i] * per_room[i];
+    }
+    json::object s = tally_summary(tallies[n], members, expected, window_s);
+    s.emplace("server", options_.nodes[n].text());
+    s.emplace("role", n == 0 ? "send" : "receive");
+    summaries.push_back(std::move(s));
+    if (n == 0) continue;
+    receivers.merge(tallies[n]);
+    receiver_members += members;
+    receiver_expected += expected;
+  }
+  traffic["by_node"] = std::move(summaries);
+  traffic["cross_node"] = tally_summary(receivers, receiver_members, receiver_expected, window_s);
 }
 
 bool Coordinator::run(json::object& result) {
@@ -282,9 +361,18 @@ bool Coordinator::run(json::object& result) {
   const double cpu1 = process_cpu_seconds(pid);
   if (pid > 0 && connect_seconds > 0) server["connect_cpu_cores"] = round3((cpu1 - cpu0) / connect_seconds);
   room_members_.assign(plan_.room_ids.size(), 0);
+  room_members_by_node_.assign(options_.nodes.size(), std::vector<std::uint64_t>(plan_.room_ids.size(), 0));
   for (const json::value& r : ready) {
     const json::array& m = r.at("room_members").as_array();
     for (std::size_t i = 0; i < m.size() && i < room_members_.size(); ++i) room_members_[i] += m[i].to_number<std::uint64_t>();
+    if (!cross_node(options_)) continue;
+    const json::array& by_node = r.at("room_members_by_node").as_array();
+    for (std::size_t n = 0; n < by_node.size() && n < room_members_by_node_.size(); ++n) {
+      const json::array& per_room = by_node[n].as_array();
+      for (std::size_t i = 0; i < per_room.size() && i < plan_.room_ids.size(); ++i) {
+        room_members_by_node_[n][i] += per_room[i].to_number<std::uint64_t>();
+      }
+    }
   }
   const std::uint64_t connected = connect.at("connected").to_number<std::uint64_t>();
   log("%llu of %llu up in %.2f s (%.0f handshakes/s)", static_cast<unsigned long long>(connected),
@@ -308,27 +396,44 @@ bool Coordinator::run(json::object& result) {
     broadcast("go " + std::to_string(t_go) + " " + std::to_string(t_measure) + " " + std::to_string(t_end));
     log("sending for %.1f s (+%.1f s warm-up)", options_.duration_s, options_.warmup_s);
     sleep_until(t_measure);
+    std::vector<double> sampled0;
+    for (int p : options_.sample_pids) sampled0.push_back(process_cpu_seconds(p));
     const double s0 = process_cpu_seconds(pid);
     const MachineTimes m0 = machine_times();
     const MetricSample metrics0 = scrape_realtime_metrics(options_);
     sleep_until(t_end);
     const double s1 = process_cpu_seconds(pid);
+    std::vector<double> sampled1;
+    for (int p : options_.sample_pids) sampled1.push_back(process_cpu_seconds(p));
     const MachineTimes m1 = machine_times();
     const MetricSample metrics1 = scrape_realtime_metrics(options_);
     if (!metrics1.empty()) server["realtime_metrics"] = metric_deltas(metrics0, metrics1);
     const double window_s = ns_to_seconds(t_end - t_measure);
-    if (pid > 0) server["cpu_cores"] = round3((s1 - s0) / window_s);
+    // A server that exited during the window reads -1: its CPU is unknown, not negative.
+    const bool server_cpu_known = pid > 0 && s0 >= 0 && s1 >= 0;
+    if (server_cpu_known) server["cpu_cores"] = round3((s1 - s0) / window_s);
     result["machine_busy_cores"] = round3((m1.busy_s - m0.busy_s) / window_s);
     server["rss_after_kib"] = rss_kib(pid);
     std::vector<json::value> done;
     const auto drain_budget = static_cast<std::uint64_t>((options_.drain_s + 15) * 1e9);
     if (!collect("done", done, t_end + drain_budget)) return false;
     json::object traffic = traffic_summary(done, window_s);
+    if (!options_.sample_pids.empty()) {
+      add_sampled(server, sampled0, sampled1, pid <= 0 ? 0 : server_cpu_known ? s1 - s0 : -1, window_s,
+                  traffic.at("deliveries_per_s").to_number<double>());
+    }
     log("%.0f deliveries/s, %.0f acked/s, p99 %.3f ms, lost %llu, duplicated %llu",
         traffic.at("deliveries_per_s").to_number<double>(), traffic.at("acked_per_s").to_number<double>(),
         traffic.at("latency_ms").at("p99_ms").to_number<double>(),
         static_cast<unsigned long long>(traffic.at("lost").to_number<std::uint64_t>()),
         static_cast<unsigned long long>(traffic.at("duplicated").to_number<std::uint64_t>()));
+    if (const json::value* x = traffic.if_contains("cross_node")) {
+      log("across nodes: %.0f deliveries/s on the receiving nodes, p50 %.3f ms, p99 %.3f ms, lost %llu, duplicated %llu",
+          x->at("deliveries_per_s").to_number<double>(), x->at("latency_ms").at("p50_ms").to_number<double>(),
+          x->at("latency_ms").at("p99_ms").to_number<double>(),
+          static_cast<unsigned long long>(x->at("lost").to_number<std::uint64_t>()),
+          static_cast<unsigned long long>(x->at("duplicated").to_number<std::uint64_t>()));
+    }
     result["traffic"] = std::move(traffic);
   }
   server["peak_rss_kib"] = peak_rss_kib(pid);

@@ -45,11 +45,21 @@ class Coordinator {
 
   boost::json::object connect_summary(const std::vector<boost::json::value>& ready) const;
   boost::json::object traffic_summary(const std::vector<boost::json::value>& done, double window_s) const;
+  // The processes of --sample-pids: CPU (from their readings at the window's start and
+  // end) and RSS of each; with the server's own CPU (`server_cpu_s`; < 0: unknown, the
+  // server exited), their cores together and CPU microseconds per delivery.
+  void add_sampled(boost::json::object& server, const std::vector<double>& cpu0, const std::vector<double>& cpu1,
+                   double server_cpu_s, double window_s, double deliveries_per_s) const;
+  // Across nodes: the deliveries of each node's sockets, and of all receiving nodes
+  // together (the ones every message reached through the cluster's bus).
+  void add_node_summaries(boost::json::object& traffic, const std::vector<boost::json::value>& done,
+                          const std::vector<std::uint64_t>& room_base, double window_s) const;
 
   const Options& options_;
   const Plan& plan_;
   std::vector<Child> children_;
   std::vector<std::uint64_t> room_members_;  // connected members per room, after "ready"
+  std::vector<std::vector<std::uint64_t>> room_members_by_node_;  // [node][room], across nodes only
 };
 
 }  // namespace parley::bench

@@ -3,9 +3,11 @@
 // main only reads the options and wires the parts (STYLE.md).
 //
 //   parley-loadgen fanout --target parley --server 127.0.0.1:8080 --server-pid PID
+//   parley-loadgen fanout --target peer --server A --recv-targets B,C   (across nodes)
 //
 // See options.hpp for the scenarios and docs/benchmarks.md for how `make bench` uses it.
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
@@ -33,24 +35,31 @@ void raise_open_files() {
 }
 
 json::object options_json(const Options& o) {
-  return json::object{{"server", o.host + ":" + std::to_string(o.port)},
-                      {"procs", o.procs},
-                      {"connections", o.connections},
-                      {"rooms", o.rooms},
-                      {"members", o.members},
-                      {"offline_members", o.offline_members},
-                      {"senders", o.senders},
-                      {"rate_per_sender", o.rate},
-                      {"window", o.window},
-                      {"body_bytes", o.body_bytes},
-                      {"join", o.join},
-                      {"ack", o.use_ack},
-                      {"send_event", o.send_event},
-                      {"recv_event", o.recv_event},
-                      {"warmup_s", o.warmup_s},
-                      {"duration_s", o.duration_s},
-                      {"connect_window", o.connect_window},
-                      {"source_addrs", o.source_addrs}};
+  json::object j{{"server", o.host + ":" + std::to_string(o.port)},
+                 {"procs", o.procs},
+                 {"connections", o.connections},
+                 {"rooms", o.rooms},
+                 {"members", o.members},
+                 {"offline_members", o.offline_members},
+                 {"senders", o.senders},
+                 {"rate_per_sender", o.rate},
+                 {"window", o.window},
+                 {"body_bytes", o.body_bytes},
+                 {"join", o.join},
+                 {"ack", o.use_ack},
+                 {"send_event", o.send_event},
+                 {"recv_event", o.recv_event},
+                 {"warmup_s", o.warmup_s},
+                 {"duration_s", o.duration_s},
+                 {"connect_window", o.connect_window},
+                 {"source_addrs", o.source_addrs}};
+  if (parley::bench::cross_node(o)) {
+    j["send_target"] = o.nodes.front().text();
+    json::array receivers;
+    for (std::size_t i = 1; i < o.nodes.size(); ++i) receivers.push_back(json::string(o.nodes[i].text()));
+    j["recv_targets"] = std::move(receivers);
+  }
+  return j;
 }
 
 }  // namespace
@@ -65,11 +74,11 @@ int main(int argc, char** argv) {
   if (!parley::bench::make_plan(options, plan)) return 1;
 
   json::object result{{"scenario", options.scenario},
-                      {"target", parley::bench::target_name(options.target)},
-                      {"run_id", plan.run_id},
-                      {"options", options_json(options)},
-                      {"setup", json::object{{"seconds", plan.setup_seconds}, {"users", plan.users_registered}}},
-                      {"machine_cores", std::thread::hardware_concurrency()}};
+                 {"target", parley::bench::target_name(options.target)},
+                 {"run_id", plan.run_id},
+                 {"options", options_json(options)},
+                 {"setup", json::object{{"seconds", plan.setup_seconds}, {"users", plan.users_registered}}},
+                 {"machine_cores", std::thread::hardware_concurrency()}};
   {
     parley::bench::Coordinator coordinator(options, plan);
     if (!coordinator.run(result)) {

@@ -2,7 +2,11 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <map>
+#include <optional>
+#include <string_view>
 
 namespace parley::bench {
 
@@ -62,6 +66,63 @@ void apply_defaults(Options& o, const CLI::App& cli) {
   o.procs = std::clamp(o.procs, 1, 64);
 }
 
+// "127.x.x.x:PORT"; nothing else: a load generator aims at loopback only, it is not a
+// tool to point at other machines.
+std::optional<Endpoint> parse_endpoint(std::string_view text, const char* flag) {
+  const auto colon = text.rfind(':');
+  unsigned port = 0;
+  const char* end = text.data() + text.size();
+  if (colon == std::string_view::npos ||
+      std::from_chars(text.data() + colon + 1, end, port).ptr != end || port == 0 || port > 65535) {
+    std::fprintf(stderr, "%s: HOST:PORT expected, got \"%.*s\"\n", flag, static_cast<int>(text.size()), text.data());
+    return std::nullopt;
+  }
+  Endpoint e{std::string(text.substr(0, colon)), static_cast<std::uint16_t>(port)};
+  if (e.host.rfind("127.", 0) != 0) {
+    std::fprintf(stderr, "%s: a loopback address (127.x.x.x) is required\n", flag);
+    return std::nullopt;
+  }
+  return e;
+}
+
+// --send-target and --recv-targets into o.nodes; false (with a message) if one is bad.
+bool parse_nodes(Options& o, const std::string& send_target, const std::string& recv_targets) {
+  o.nodes.clear();
+  if (send_target.empty()) {
+    o.nodes.push_back(Endpoint{o.host, o.port});
+  } else {
+    auto e = parse_endpoint(send_target, "--send-target");
+    if (!e) return false;
+    o.nodes.push_back(std::move(*e));
+  }
+  std::string_view rest = recv_targets;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (item.empty()) continue;
+    auto e = parse_endpoint(item, "--recv-targets");
+    if (!e) return false;
+    o.nodes.push_back(std::move(*e));
+  }
+  // Every worker keeps a tally and a member count per room for each node; a loopback
+  // cluster is a handful of nodes.
+  if (o.nodes.size() > 64) {
+    std::fprintf(stderr, "--recv-targets: at most 63 nodes\n");
+    return false;
+  }
+  if (!recv_targets.empty() && o.nodes.size() < 2) {
+    std::fprintf(stderr, "--recv-targets: at least one HOST:PORT expected\n");
+    return false;
+  }
+  // Only the fan-out has receivers to place; elsewhere the flag would be silently ignored.
+  if (o.nodes.size() > 1 && o.scenario != "fanout") {
+    std::fprintf(stderr, "--recv-targets: only the fanout scenario spans nodes\n");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 const char* target_name(Target t) noexcept {
@@ -83,8 +144,14 @@ std::variant<Options, ParseError> parse_options(int argc, char** argv) {
       ->check(CLI::IsMember({"idle", "storm", "fanout", "persist", "echo"}));
   cli.add_option("--target", target, "parley (REST setup, JWTs) | peer (any token) | conformance")
       ->check(CLI::IsMember({"parley", "peer", "conformance"}));
-  cli.add_option("--server", server, "HOST:PORT of the server (loopback)");
+  cli.add_option("--server", server, "HOST:PORT of the server (loopback; default: --send-target, else 127.0.0.1:8080)");
+  std::string send_target, recv_targets;
+  cli.add_option("--send-target", send_target, "fanout across nodes: HOST:PORT the senders connect to (default: --server)");
+  cli.add_option("--recv-targets", recv_targets,
+                 "fanout across nodes: HOST:PORT,HOST:PORT,... the other members spread over round-robin");
   cli.add_option("--server-pid", o.server_pid, "Server process to sample (RSS, CPU)");
+  cli.add_option("--sample-pids", o.sample_pids, "Further processes to sample over the window (other nodes, Redis)")
+      ->delimiter(',');
   cli.add_option("--procs", o.procs, "Worker processes");
   cli.add_option("--connections", o.connections, "Sockets in all (idle, storm, echo)")->check(CLI::Range(1, 1'000'000));
   cli.add_option("--rooms", o.rooms, "Rooms (conversations)")->check(CLI::Range(1, 100'000));
@@ -116,18 +183,13 @@ std::variant<Options, ParseError> parse_options(int argc, char** argv) {
   static const std::map<std::string, Target> targets{
       {"parley", Target::parley}, {"peer", Target::peer}, {"conformance", Target::conformance}};
   o.target = targets.at(target);
-  const auto colon = server.rfind(':');
-  if (colon == std::string::npos) {
-    std::fprintf(stderr, "--server: HOST:PORT expected\n");
-    return ParseError{2};
-  }
-  o.host = server.substr(0, colon);
-  // A load generator aims at loopback only: it is not a tool to point at other machines.
-  if (o.host.rfind("127.", 0) != 0) {
-    std::fprintf(stderr, "--server: a loopback address (127.x.x.x) is required\n");
-    return ParseError{2};
-  }
-  o.port = static_cast<std::uint16_t>(std::stoi(server.substr(colon + 1)));
+  // Setup and /metrics go to the sending node unless --server names another.
+  if (cli.count("--server") == 0 && !send_target.empty()) server = send_target;
+  auto endpoint = parse_endpoint(server, "--server");
+  if (!endpoint) return ParseError{2};
+  o.host = endpoint->host;
+  o.port = endpoint->port;
+  if (!parse_nodes(o, send_target, recv_targets)) return ParseError{2};
   apply_defaults(o, cli);
   return o;
 }

@@ -7,7 +7,10 @@
 //   storm    N sockets connect and authenticate as fast as the server lets them:
 //            handshakes per second, refused and failed connections.
 //   fanout   R rooms of M members; S senders per room at an offered rate: deliveries per
-//            second, end-to-end latency, lost and duplicated deliveries.
+//            second, end-to-end latency, lost and duplicated deliveries. Across nodes
+//            (--recv-targets): the senders connect to one node and the other members
+//            spread round-robin over the others, so every delivery crosses the cluster's
+//            bus; the same figures are then also given per node.
 //   persist  senders in conversations of their own (one offline member each), closed
 //            loop with a window of unacknowledged sends: acknowledged messages per second
 //            and ack latency through the server's commit.
@@ -17,17 +20,35 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace parley::bench {
 
 enum class Target { parley, peer, conformance };
 
+// A server address; always loopback (parse_options refuses anything else).
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+
+  std::string text() const { return host + ":" + std::to_string(port); }
+};
+
 struct Options {
   std::string scenario;
   Target target = Target::parley;
+  // --server (default: --send-target if given): REST setup, /metrics, and every socket
+  // unless the run spans nodes.
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
+  // Where sockets connect. nodes[0] takes the senders (--send-target, default --server);
+  // with --recv-targets, nodes[1..] take the other members round-robin. A one-node run
+  // has nodes = {--server}.
+  std::vector<Endpoint> nodes;
   int server_pid = 0;     // for RSS and CPU sampling; 0: not sampled
+  // Further processes sampled over the measured window (a cluster's other nodes, its
+  // Redis): CPU and RSS of each, and CPU per delivery of them all with server_pid.
+  std::vector<int> sample_pids;
   int procs = 1;          // worker processes (each single-threaded)
 
   int connections = 0;    // idle, storm, echo: sockets in all
@@ -61,6 +82,9 @@ struct ParseError {
 };
 
 std::variant<Options, ParseError> parse_options(int argc, char** argv);
+
+// True when the run spans nodes (receivers on other servers than the senders).
+inline bool cross_node(const Options& o) noexcept { return o.nodes.size() > 1; }
 
 const char* target_name(Target t) noexcept;
 

@@ -107,6 +107,13 @@ bool make_plan(const Options& o, Plan& plan) {
     const auto slot = static_cast<int>(i % static_cast<std::size_t>(o.members));
     s.sender_slot = slot < o.senders ? slot : -1;
   }
+  if (o.nodes.size() > 1) {
+    const std::size_t receiving_nodes = o.nodes.size() - 1;
+    std::size_t receiver = 0;
+    for (SocketPlan& s : plan.sockets) {
+      s.node = s.sender_slot >= 0 ? 0 : static_cast<std::uint16_t>(1 + receiver++ % receiving_nodes);
+    }
+  }
   if (o.target != Target::parley) {
     // The peer takes any token as the user id and any string as a room; the run id keeps
     // each run's rooms (and their seq counters) fresh on a server that is reused.

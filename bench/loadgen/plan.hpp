@@ -2,6 +2,9 @@
 // Plan: who connects where, decided once in the coordinator before the workers fork, so
 // that every worker inherits the same picture. Socket i belongs to room i / members and
 // is sender number (i % members) of that room when that number is below `senders`.
+// Across nodes, senders connect to options.nodes[0] and the other sockets to nodes[1..]
+// in turn (receiver k to node 1 + k % (nodes - 1)), so each room's receivers are spread
+// evenly over the receiving nodes.
 
 #include <cstdint>
 #include <string>
@@ -15,6 +18,7 @@ struct SocketPlan {
   std::string auth;            // CONNECT payload, JSON text: {"token":"..."}
   std::uint32_t room = 0;
   std::int32_t sender_slot = -1;  // -1: receives only
+  std::uint16_t node = 0;         // index in options.nodes
 };
 
 struct Plan {

@@ -69,13 +69,23 @@ Worker::Worker(const Options& options, const Plan& plan, int index, int command_
   const std::size_t rooms = plan_.room_ids.size();
   room_sent_.assign(rooms, 0);
   room_acked_.assign(rooms, 0);
-  room_members_.assign(rooms, 0);
+  room_members_.assign(options_.nodes.size(), std::vector<std::uint64_t>(rooms, 0));
+  tallies_.resize(options_.nodes.size());
+  for (const Endpoint& node : options_.nodes) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(node.port);
+    inet_pton(AF_INET, node.host.c_str(), &addr.sin_addr);
+    node_addrs_.push_back(addr);
+    node_hosts_.push_back(node.text());
+  }
   for (std::size_t i = static_cast<std::size_t>(index_); i < plan_.sockets.size();
        i += static_cast<std::size_t>(options_.procs)) {
     const SocketPlan& sp = plan_.sockets[i];
     Sock sock;
     sock.global = static_cast<std::uint32_t>(i);
     sock.room = sp.room;
+    sock.node = sp.node;
     sock.sio = std::make_unique<SioSocket>(loop_, static_cast<SioSocket::Listener&>(*this),
                                           static_cast<std::uint32_t>(socks_.size()), sp.auth);
     sock.seen.resize(static_cast<std::size_t>(std::max(options_.senders, 0)));
@@ -164,11 +174,6 @@ void Worker::on_command(std::string_view line) {
 // ---- connect phase ----
 
 void Worker::start_more() {
-  sockaddr_in server{};
-  server.sin_family = AF_INET;
-  server.sin_port = htons(options_.port);
-  inet_pton(AF_INET, options_.host.c_str(), &server.sin_addr);
-  const std::string host = options_.host + ":" + std::to_string(options_.port);
   const auto window = static_cast<std::size_t>(std::max(options_.connect_window, 1));
   while (in_flight_ < window && next_to_start_ < socks_.size()) {
     Sock& sock = socks_[next_to_start_++];
@@ -179,7 +184,8 @@ void Worker::start_more() {
     sock.state = SockState::connecting;
     sock.started_ns = now_ns();
     ++in_flight_;
-    sock.sio->start(server, source, host);  // a failure comes back through on_sio_closed
+    // A failure comes back through on_sio_closed.
+    sock.sio->start(node_addrs_[sock.node], source, node_hosts_[sock.node]);
   }
 }
 
@@ -245,7 +251,13 @@ void Worker::report_ready() {
   for (const Sock& sock : socks_) {
     if (sock.state != SockState::ready) continue;
     ++ready;
-    ++room_members_[sock.room];
+    ++room_members_[sock.node][sock.room];
+  }
+  std::vector<std::uint64_t> members(plan_.room_ids.size(), 0);
+  json::array by_node;
+  for (const auto& per_room : room_members_) {
+    for (std::size_t r = 0; r < per_room.size(); ++r) members[r] += per_room[r];
+    by_node.push_back(vector_json(per_room));
   }
   json::object o{{"type", "ready"},
                  {"worker", index_},
@@ -257,7 +269,8 @@ void Worker::report_ready() {
                  {"t_start_ns", connect_started_ns_},
                  {"t_last_ns", last_ready_ns_},
                  {"cpu_s", self_cpu_seconds() - connect_cpu_start_},
-                 {"room_members", vector_json(room_members_)}};
+                 {"room_members", vector_json(members)}};
+  if (cross_node(options_)) o["room_members_by_node"] = std::move(by_node);
   write_report(json::serialize(o));
 }
 
@@ -405,17 +418,18 @@ void Worker::on_delivery(Sock& sock, std::string_view packet, std::uint64_t now)
     ++other_events_;
     return;
   }
-  ++deliveries_;
+  DeliveryTally& tally = tallies_[sock.node];
+  ++tally.deliveries;
   last_delivery_ns_ = now;
-  if (now >= t_measure_ && now < t_end_) ++window_deliveries_;
-  if (t >= t_measure_ && now >= t) latency_.record(now - t);
+  if (now >= t_measure_ && now < t_end_) ++tally.window_deliveries;
+  if (t >= t_measure_ && now >= t) tally.latency.record(now - t);
   if (room != sock.room || slot >= sock.seen.size()) {
-    ++misrouted_;
+    ++tally.misrouted;
     return;
   }
-  if (seq_at != std::string_view::npos) check_seq(sock, packet.substr(seq_at + kSeqKey.size()));
+  if (seq_at != std::string_view::npos) check_seq(sock, tally, packet.substr(seq_at + kSeqKey.size()));
   if (n >= kMaxTrackedN) {
-    ++untracked_;
+    ++tally.untracked;
     return;
   }
   SeenFrom& seen = sock.seen[slot];
@@ -423,13 +437,13 @@ void Worker::on_delivery(Sock& sock, std::string_view packet, std::uint64_t now)
   if (word >= seen.bits.size()) seen.bits.resize(std::max(word + 1, seen.bits.size() * 2), 0);
   const std::uint64_t bit = 1ull << (n & 63);
   if (seen.bits[word] & bit) {
-    ++duplicated_;
+    ++tally.duplicated;
     return;
   }
   seen.bits[word] |= bit;
-  ++unique_;
+  ++tally.unique;
   if (n < seen.last) {
-    ++reordered_;
+    ++tally.reordered;
   } else {
     seen.last = n;
   }
@@ -437,14 +451,14 @@ void Worker::on_delivery(Sock& sock, std::string_view packet, std::uint64_t now)
 
 // Every member joined before the first send, so each socket should see its room's seq
 // go 1, 2, 3, ... : a step back is an order violation, a step over a missed message.
-void Worker::check_seq(Sock& sock, std::string_view text) {
+void Worker::check_seq(Sock& sock, DeliveryTally& tally, std::string_view text) {
   std::uint64_t seq = 0;
   if (!take_number(text, seq, ",")) return;
   if (seq <= sock.last_seq) {
-    ++seq_backwards_;
+    ++tally.seq_backwards;
     return;
   }
-  seq_skipped_ += seq - sock.last_seq - 1;
+  tally.seq_skipped += seq - sock.last_seq - 1;
   sock.last_seq = seq;
 }
 
@@ -462,24 +476,26 @@ void Worker::report_done() {
                  {"first_ack_error", first_ack_error_},
                  {"unacked", outstanding},
                  {"window_acks", window_acks_},
-                 {"deliveries", deliveries_},
-                 {"window_deliveries", window_deliveries_},
-                 {"unique", unique_},
-                 {"duplicated", duplicated_},
-                 {"reordered", reordered_},
-                 {"misrouted", misrouted_},
-                 {"untracked", untracked_},
-                 {"seq_backwards", seq_backwards_},
-                 {"seq_skipped", seq_skipped_},
                  {"other_events", other_events_},
                  {"dropped", counts_json(dropped_)},
-                 {"latency", latency_.to_json()},
                  {"ack_latency", ack_latency_.to_json()},
                  {"room_sent", vector_json(room_sent_)},
                  {"room_acked", vector_json(room_acked_)},
                  {"window_reads", reads_at_end_.reads - reads_at_measure_.reads},
                  {"window_frames", reads_at_end_.frames - reads_at_measure_.frames},
                  {"cpu_s", cpu_end - cpu_start}};
+  DeliveryTally all;
+  for (const DeliveryTally& t : tallies_) all.merge(t);
+  all.put_json(o);
+  if (cross_node(options_)) {
+    json::array by_node;
+    for (const DeliveryTally& t : tallies_) {
+      json::object node;
+      t.put_json(node);
+      by_node.push_back(std::move(node));
+    }
+    o["by_node"] = std::move(by_node);
+  }
   write_report(json::serialize(o));
 }
 

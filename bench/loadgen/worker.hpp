@@ -10,16 +10,19 @@
 //   "quit"               close everything and exit
 //
 // Reports are single JSON lines on the report pipe. Every phase has a deadline, so a
-// worker never waits for ever on a server that stopped answering.
+// worker never waits for ever on a server that stopped answering. Each socket connects
+// to the node the plan gives it; deliveries are tallied per node as well as in all.
 //
 // Thread-safety: single-threaded process.
 
 #include <cstdint>
 #include <map>
+#include <netinet/in.h>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "delivery_tally.hpp"
 #include "event_loop.hpp"
 #include "histogram.hpp"
 #include "options.hpp"
@@ -54,6 +57,7 @@ class Worker final : private SioSocket::Listener, private EventLoop::Handler {
     std::uint32_t global = 0;  // index in the plan
     std::uint32_t room = 0;
     std::int32_t sender = -1;  // index in senders_, or -1
+    std::uint16_t node = 0;    // index in options.nodes
     SockState state = SockState::pending;
     std::uint64_t started_ns = 0;
     std::vector<SeenFrom> seen;  // per sender slot of the room
@@ -92,7 +96,7 @@ class Worker final : private SioSocket::Listener, private EventLoop::Handler {
   void send_one(Sender& sender, std::uint64_t now);
   void on_delivery(Sock& sock, std::string_view packet, std::uint64_t now);
   // `text` starts at the digits of the message's "seq".
-  void check_seq(Sock& sock, std::string_view text);
+  void check_seq(Sock& sock, DeliveryTally& tally, std::string_view text);
   void report_done();
   void write_report(const std::string& line);
   int poll_timeout_ms() const;
@@ -109,6 +113,8 @@ class Worker final : private SioSocket::Listener, private EventLoop::Handler {
   std::string send_prefix_;   // ["<send_event>",{"conversationId":"
   std::string body_buffer_;   // scratch for outgoing messages
   std::size_t ring_mask_ = 0;
+  std::vector<sockaddr_in> node_addrs_;  // per options.nodes entry
+  std::vector<std::string> node_hosts_;  // the Host header for each
 
   std::vector<Sock> socks_;
   std::vector<Sender> senders_;
@@ -133,13 +139,11 @@ class Worker final : private SioSocket::Listener, private EventLoop::Handler {
   ReadCounters reads_at_measure_, reads_at_end_;
   std::map<std::string, std::uint64_t, std::less<>> dropped_;  // sockets lost after ready
   std::string first_ack_error_;
-  std::vector<std::uint64_t> room_sent_, room_acked_, room_members_;
+  std::vector<std::uint64_t> room_sent_, room_acked_;
+  std::vector<std::vector<std::uint64_t>> room_members_;  // [node][room], after "connect"
   std::uint64_t sent_ = 0, skipped_ = 0, acked_ok_ = 0, ack_errors_ = 0, window_acks_ = 0;
-  std::uint64_t deliveries_ = 0, window_deliveries_ = 0, unique_ = 0, duplicated_ = 0, reordered_ = 0;
-  std::uint64_t misrouted_ = 0, other_events_ = 0, untracked_ = 0;
-  // The server's promise: each connection receives a room's messages in `seq` order.
-  std::uint64_t seq_backwards_ = 0, seq_skipped_ = 0;
-  Histogram latency_;
+  std::uint64_t other_events_ = 0;
+  std::vector<DeliveryTally> tallies_;  // per node (index in options.nodes)
   Histogram ack_latency_;
 };
 
