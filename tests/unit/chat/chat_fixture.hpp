@@ -9,9 +9,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -28,6 +30,29 @@
 #include "store/temp_dir.hpp"
 
 namespace parley::chat::testing {
+
+// The answer of an asynchronous call: set by `done()` on whatever thread
+// answers (the store's completion thread, a worker), read by the test after
+// wait(), or at once when the call answers inline on the test's thread.
+template <class T>
+struct Answer {
+  std::optional<Result<T>> result;  // GUARDED_BY(mutex) until the answer came
+  std::mutex mutex;
+  std::condition_variable arrived;
+
+  std::function<void(Result<T>)> done() {
+    return [this](Result<T> r) {
+      std::lock_guard lock(mutex);
+      result = std::move(r);
+      arrived.notify_all();
+    };
+  }
+  // True once answered (waits up to two seconds).
+  bool wait() {
+    std::unique_lock lock(mutex);
+    return arrived.wait_for(lock, std::chrono::seconds(2), [this] { return result.has_value(); });
+  }
+};
 
 using store::testing::FaultyStore;
 using store::testing::StoreCall;

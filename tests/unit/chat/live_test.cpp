@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <thread>
 
 #include <boost/json/parse.hpp>
 
@@ -12,16 +11,9 @@
 namespace parley::chat {
 namespace {
 
+using testing::Answer;
 using testing::ChatWorld;
 using testing::FaultyStore;
-
-template <class T>
-struct Answer {
-  std::optional<Result<T>> result;
-  Live::Done<T> done() {
-    return [this](Result<T> r) { result = std::move(r); };
-  }
-};
 
 TEST(Live, TypingGoesToTheRoomExceptTheOriginAndOnlyOnChanges) {
   ChatWorld world;
@@ -58,9 +50,8 @@ TEST(Live, TypingLapsesOnTheClockAndASendEndsIt) {
   EXPECT_TRUE(stops[0].except_connection.empty()) << "announced by the server: everyone hears it";
   world.live.typing(b, c, true, "y");
   Answer<Sent> sent;
-  world.live.send(b, {id_to_string(c), "hi", "cm-1"}, [&](Result<Sent> r) { sent.result = std::move(r); });
-  for (int i = 0; i < 500 && !sent.result; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  ASSERT_TRUE(sent.result && sent.result->ok());
+  world.live.send(b, {id_to_string(c), "hi", "cm-1"}, sent.done());
+  ASSERT_TRUE(sent.wait() && sent.result->ok());
   EXPECT_EQ(world.recorder.deliveries("stop_typing").size(), 2u);
   EXPECT_EQ(world.recorder.deliveries("new_message").size(), 1u);
 }

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <thread>
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
@@ -93,13 +92,11 @@ TEST(Messages, RestAndSocketSendsShareOneLimit) {
   ChatWorld world(ChatOptions{.send_burst = 3, .send_per_second = 2});
   Room room{world};
   EXPECT_TRUE(world.send(room.alice, room.conversation, "1").ok());
-  std::optional<Result<Sent>> async;
-  world.messages.send_async(room.alice, {id_to_string(room.conversation), "2", "cm-2"},
-                             [&](Result<Sent> r) { async = std::move(r); });
+  testing::Answer<Sent> async;
+  world.messages.send_async(room.alice, {id_to_string(room.conversation), "2", "cm-2"}, async.done());
   // The first socket send of a conversation loads its member list on a worker
   // (offloaded inline here), then appends; the store completes on its thread.
-  for (int i = 0; i < 500 && !async; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  ASSERT_TRUE(async && async->ok());
+  ASSERT_TRUE(async.wait() && async.result->ok());
   EXPECT_TRUE(world.send(room.alice, room.conversation, "3").ok());
   auto limited = world.send(room.alice, room.conversation, "4");
   ASSERT_FALSE(limited.ok());
