@@ -70,7 +70,7 @@ struct RedisBusOptions {
   std::chrono::milliseconds command_timeout{1000};
   std::chrono::milliseconds ping_interval{3000};
   std::chrono::milliseconds backoff_min{100};
-  std::chrono::milliseconds backoff_max{5000};
+  std::chrono::milliseconds backoff_max{2000};
   std::size_t max_queue = 65'536;  // encoded messages waiting for the publisher
   std::size_t max_batch = 512;     // PUBLISH commands per pipeline round
 };
