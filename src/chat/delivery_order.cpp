@@ -105,10 +105,7 @@ void DeliveryOrder::drain(State& state) {
   }
 }
 
-void DeliveryOrder::on_bus_reconnected() {
-  reconnect_pending_.store(true);
-  timer_wake_.notify_all();
-}
+void DeliveryOrder::on_bus_reconnected() { reconnect_pending_.store(true); }
 
 void DeliveryOrder::start() { timer_ = std::thread([this] { run_timer(); }); }
 
@@ -142,7 +139,7 @@ void DeliveryOrder::run_timer() {
   auto last_sweep = SteadyClock::now();
   std::unique_lock lock(timer_mutex_);
   while (!stopping_) {
-    timer_wake_.wait_for(lock, options_.tick, [this] { return stopping_ || reconnect_pending_.load(); });
+    timer_wake_.wait_for(lock, options_.tick, [this] { return stopping_; });  // a reconnect waits for the next tick
     if (stopping_) break;
     lock.unlock();
     const auto now = SteadyClock::now();
