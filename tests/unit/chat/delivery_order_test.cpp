@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "chat/failing_store.hpp"
 #include "chat/views.hpp"
+#include "store/faulty_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store_builders.hpp"
 #include "store/temp_dir.hpp"
@@ -77,7 +77,7 @@ class DeliveryOrderTest : public ::testing::Test, protected store::testing::Stor
     options.synchronous_full = false;
     auto opened = store::open_sqlite_store(options);
     ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::make_unique<testing::FailingStore>(std::move(*opened));
+    store_ = std::make_unique<store::testing::FaultyStore>(std::move(*opened));
     members_ = std::make_unique<MemberCache>(*store_);
     alice_ = add_user("alice").id;
     bob_ = add_user("bob").id;
@@ -129,7 +129,7 @@ class DeliveryOrderTest : public ::testing::Test, protected store::testing::Stor
   }
 
   store::testing::TempDir dir_;
-  std::unique_ptr<testing::FailingStore> store_;  // the real SQLite store, made to fail on command
+  std::unique_ptr<store::testing::FaultyStore> store_;  // the real SQLite store, made to fail on command
   std::unique_ptr<MemberCache> members_;
   Downstream downstream_;
   std::atomic<bool> bus_up_{true};
@@ -237,13 +237,13 @@ TEST_F(DeliveryOrderTest, AFailedRepairIsRetriedUntilTheStoreAnswers) {
   const auto rows = write(3);
   const auto first = delivery(rows[0]);
   const auto third = delivery(rows[2]);
-  store_->fail_reads.store(true);
+  store_->fail_always(store::testing::FaultyStore::reads());
   order.start();
   order.on_delivery(first);
   order.on_delivery(third);
   ASSERT_TRUE(eventually([&] { return order.stats().repair_failures >= 2; }));
   EXPECT_EQ(downstream_.seqs(conversation_), range(1, 1)) << "nothing skipped while the store is away";
-  store_->fail_reads.store(false);
+  store_->heal();
   ASSERT_TRUE(eventually([&] { return downstream_.seqs(conversation_).size() == 3; }));
   EXPECT_EQ(downstream_.seqs(conversation_), range(1, 3));
   EXPECT_EQ(order.stats().repaired, 1u);
