@@ -5,6 +5,8 @@
 #include <iostream>
 #include <thread>
 
+#include "cluster/redis/redis_bus.hpp"
+
 namespace parley::app {
 
 std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
@@ -94,6 +96,13 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
       ->envname("PARLEY_MAX_GROUP_SIZE")->check(CLI::Range(2, 100000))->capture_default_str();
   serve->add_option("--node-id", config.node_id, "This node's number in a cluster (0-1023), part of every id")
       ->envname("PARLEY_NODE_ID")->check(CLI::Range(0, 1023))->capture_default_str();
+  serve->add_option("--bus", config.bus, "Event bus: local (one process) or redis://HOST:PORT (cluster mode, needs a PostgreSQL --store)")
+      ->envname("PARLEY_BUS")
+      ->check([](const std::string& value) -> std::string {
+        if (value == "local" || cluster::redis::parse_redis_url(value).ok()) return {};
+        return "expected local or redis://HOST:PORT";
+      })
+      ->capture_default_str();
 
   std::string ping_interval = "25000ms", ping_timeout = "20000ms", typing_timeout = "5s", presence_grace = "10s";
   std::string rate_limit = "20,2";

@@ -31,6 +31,7 @@ struct ServeConfig {
   std::string password_cost = "interactive";  // interactive | minimal (tests, benchmarks)
   int max_group_size = 1000;
   int node_id = 0;
+  std::string bus = "local";     // "local" (one process) or "redis://HOST:PORT" (cluster: RedisBus)
 
   // Real-time (Socket.IO) settings.
   std::string cors_origins = "";  // comma-separated allowed origins; "*" = any; empty = same origin only

@@ -19,10 +19,12 @@
 #include "auth/secret.hpp"
 #include "auth/tokens.hpp"
 #include "chat/chat_services.hpp"
+#include "chat/delivery_order.hpp"
 #include "cluster/local_bus.hpp"
 #include "cluster/local_presence.hpp"
 #include "cluster/local_rate_limiter.hpp"
 #include "cluster/local_typing.hpp"
+#include "cluster/redis/redis_bus.hpp"
 #include "realtime/chat_gateway.hpp"
 #include "realtime/endpoint.hpp"
 #include "realtime/io/rlimit.hpp"
@@ -69,6 +71,31 @@ Status prepare_data_dir(const fs::path& dir) {
 
 
 
+// --bus redis://...: what the node's bus and its delivery order count, for /metrics.
+void register_bus_metrics(metrics::Registry& registry, const cluster::redis::RedisBus& bus,
+                          const chat::DeliveryOrder& order) {
+  using Bus = cluster::redis::RedisBusStats;
+  using Order = chat::DeliveryOrderStats;
+  static constexpr metrics::SnapshotMetric<Bus> bus_fields[] = {
+      {"parley_bus_published_total", "Bus messages published to Redis", [](const Bus& s) { return double(s.published); }},
+      {"parley_bus_received_total", "Bus messages of other nodes received from Redis", [](const Bus& s) { return double(s.received); }},
+      {"parley_bus_dropped_total", "Bus messages not sent to Redis (queue full, Redis away)", [](const Bus& s) { return double(s.dropped); }},
+      {"parley_bus_malformed_total", "Bus messages from Redis that did not decode", [](const Bus& s) { return double(s.malformed); }},
+      {"parley_bus_reconnects_total", "Connections to Redis made again after a loss", [](const Bus& s) { return double(s.reconnects); }},
+      {"parley_bus_redis_rtt_seconds", "The latest PING round trip to Redis", [](const Bus& s) { return s.rtt_seconds; }},
+      {"parley_bus_redis_connected", "1 while both bus connections to Redis are up", [](const Bus& s) { return s.connected ? 1.0 : 0.0; }},
+  };
+  metrics::add_snapshot_metrics<Bus>(registry, bus_fields, [&bus] { return bus.stats(); });
+  static constexpr metrics::SnapshotMetric<Order> order_fields[] = {
+      {"parley_bus_ordered_deliveries_total", "new_message deliveries passed on in seq order", [](const Order& s) { return double(s.delivered); }},
+      {"parley_bus_duplicates_total", "new_message deliveries dropped as already delivered", [](const Order& s) { return double(s.duplicates); }},
+      {"parley_bus_gap_repairs_total", "Messages the bus lost, read from the store and delivered", [](const Order& s) { return double(s.repaired); }},
+      {"parley_bus_gap_repair_failures_total", "Gap repairs whose store read failed (retried)", [](const Order& s) { return double(s.repair_failures); }},
+      {"parley_bus_tracked_conversations", "Conversations whose delivery order is tracked", [](const Order& s) { return double(s.tracked); }},
+  };
+  metrics::add_snapshot_metrics<Order>(registry, order_fields, [&order] { return order.stats(); });
+}
+
 }  // namespace
 
 int serve(const ServeConfig& config) {
@@ -109,6 +136,11 @@ int serve(const ServeConfig& config) {
   store::StoreConfig store_config;
   store_config.url = config.store;
   store_config.data_dir = config.data_dir;
+  if (config.bus != "local") {
+    auto target = store::parse_store_url(store_config);
+    if (target && target->backend != store::StoreBackend::postgres)
+      return fail("--bus " + config.bus + " needs a PostgreSQL --store (nodes repair what the bus loses from the shared store)");
+  }
   auto opened = store::open_store(store_config);
   if (!opened) return fail(opened.error().message);
   std::unique_ptr<store::Store> store = std::move(*opened);
@@ -131,7 +163,22 @@ int serve(const ServeConfig& config) {
   const auto cost = config.password_cost == "minimal" ? auth::PasswordCost::minimal() : auth::PasswordCost::interactive();
   // Everything for other connections and every cache invalidation goes through
   // the bus; in one process it calls its subscribers at once.
-  cluster::LocalBus bus;
+  // With --bus redis://... (cluster mode) a RedisBus, which also carries them to
+  // the other nodes.
+  std::unique_ptr<cluster::Bus> bus_owner;
+  cluster::redis::RedisBus* redis_bus = nullptr;  // owned by bus_owner
+  if (config.bus == "local") {
+    bus_owner = std::make_unique<cluster::LocalBus>();
+  } else {
+    auto endpoint = cluster::redis::parse_redis_url(config.bus);
+    if (!endpoint) return fail(endpoint.error().message);
+    cluster::redis::RedisBusOptions bus_options;
+    bus_options.endpoint = std::move(*endpoint);
+    auto owned = std::make_unique<cluster::redis::RedisBus>(std::move(bus_options));
+    redis_bus = owned.get();
+    bus_owner = std::move(owned);
+  }
+  cluster::Bus& bus = *bus_owner;
   cluster::LocalPresence presence(clock);
   cluster::LocalTyping typing(clock, config.typing_timeout);
   // Sends and read receipts have a bucket each: one does not starve the other.
@@ -188,7 +235,24 @@ int serve(const ServeConfig& config) {
   socketio::Server io(io_options, io_threads);
   realtime::ChatGateway gateway(io, live);
   gateway.install();
-  bus.subscribe(gateway);  // before the server starts: nothing is published yet
+  // Before the server starts: nothing is published yet. Across nodes the
+  // gateway gets new_message through a DeliveryOrder, which restores seq order
+  // and repairs from the store what Redis lost.
+  std::unique_ptr<chat::DeliveryOrder> delivery_order;
+  if (redis_bus != nullptr) {
+    chat::DeliveryOrderDeps order_deps;
+    order_deps.store = store.get();
+    order_deps.members = &chat.member_cache;
+    order_deps.offload = offload;
+    order_deps.downstream = &gateway;
+    order_deps.bus_connected = [redis_bus] { return redis_bus->connected(); };
+    delivery_order = std::make_unique<chat::DeliveryOrder>(std::move(order_deps));
+    redis_bus->set_reconnect_listener([order = delivery_order.get()] { order->on_bus_reconnected(); });
+    bus.subscribe(*delivery_order);
+    register_bus_metrics(registry, *redis_bus, *delivery_order);
+  } else {
+    bus.subscribe(gateway);
+  }
   realtime::Endpoint endpoint(io_threads);
   endpoint.add(io.engine());
   server.services().realtime = &endpoint;
@@ -201,6 +265,10 @@ int serve(const ServeConfig& config) {
   std::signal(SIGPIPE, SIG_IGN);
 
   if (auto status = server.start(); !status) return fail(status.error().message);
+  if (redis_bus != nullptr) {  // after the last early return: stopped explicitly below
+    delivery_order->start();
+    redis_bus->start();  // connects in the background: a node starts while Redis is away
+  }
   live.start();
   spdlog::info("parley {} listening on http://{}:{} ({} IO threads, {} workers, data in {}, {})", PARLEY_VERSION,
                config.listen_host, server.port(), config.threads, workers, config.data_dir, allocator);
@@ -215,6 +283,10 @@ int serve(const ServeConfig& config) {
 
   live.stop();
   server.stop();
+  if (redis_bus != nullptr) {
+    redis_bus->stop();
+    delivery_order->stop();  // waits for its repair jobs, on the still running pool
+  }
   worker_pool.join();
   gateway.close();  // the store's last completions deliver to nobody
   store.reset();  // finishes queued writes, checkpoints, closes
