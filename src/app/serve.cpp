@@ -218,6 +218,12 @@ int serve(const ServeConfig& config) {
   api.presence = &presence;
   api.store = store.get();
   api.metrics = &registry;
+  if (redis_bus != nullptr) {
+    api.degraded = [redis_bus]() -> std::optional<std::string> {
+      if (redis_bus->connected()) return std::nullopt;
+      return std::string("redis unreachable: live delivery to this node polls the store until it is back");
+    };
+  }
   http::api::add_all_routes(router, api);
 
 

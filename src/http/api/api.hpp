@@ -8,6 +8,10 @@
 // Thread-safety: handlers run on worker threads, concurrently; the services
 // they borrow are thread-safe. Ownership: ApiContext members outlive the router.
 
+#include <functional>
+#include <optional>
+#include <string>
+
 #include "http/router.hpp"
 
 namespace parley::chat {
@@ -36,6 +40,10 @@ struct ApiContext {
   cluster::PresenceService* presence = nullptr;  // optional: refreshed on every authenticated request
   store::Store* store = nullptr;
   const metrics::Registry* metrics = nullptr;  // optional: /metrics answers 404 without it
+  // Optional: why the node serves with reduced function (e.g. "redis unreachable:
+  // live delivery falls back to polling the store"), or nothing when all is well.
+  // /readyz stays 200 (the node can serve) and says "degraded" with the reason.
+  std::function<std::optional<std::string>()> degraded;
 };
 
 void add_health_routes(Router& router, const ApiContext& context);

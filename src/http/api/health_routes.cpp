@@ -11,10 +11,16 @@ void add_health_routes(Router& router, const ApiContext& context) {
   // Liveness needs nothing but a running IO thread: answered where it arrives.
   const auto alive = [](Request&) { return json_text_response(200, R"({"status":"ok"})"); };
   router.add("GET", "/healthz", alive, [alive](Request& r) -> std::optional<Response> { return alive(r); });
-  router.add("GET", "/readyz", [store = context.store](Request&) {
+  // Not ready (503) without the store: nothing works. Ready but "degraded" when
+  // a dependency that can be done without is away (Redis in cluster mode).
+  router.add("GET", "/readyz", [store = context.store, degraded = context.degraded](Request&) {
     if (auto status = store->ping(); !status) {
       Response response = error_response(Error::unavailable("store not ready: " + status.error().message));
       return response;
+    }
+    if (degraded) {
+      if (auto reason = degraded())
+        return json_response(200, boost::json::object{{"status", "degraded"}, {"reason", *reason}});
     }
     return json_response(200, boost::json::object{{"status", "ready"}});
   });

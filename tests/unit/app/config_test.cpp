@@ -79,6 +79,8 @@ TEST(Config, BadInputIsAParseError) {
                                         {"serve", "--rate-limit", "20"},
                                         {"serve", "--rate-limit", "0,1"},
                                         {"serve", "--rate-limit", "3,nan"},
+                                        {"serve", "--bus", "redis"},
+                                        {"serve", "--bus", "memcached://127.0.0.1:1"},
                                         {"serve", "--rate-limit", "3,inf"},
                                         {"serve", "--rate-limit", "3,1e-300"},
                                         {"serve", "--rate-limit", " 3,1"},
@@ -96,6 +98,11 @@ TEST(Config, RateLimitKeepsItsValue) {
   EXPECT_TRUE(config.rate_limit);
   EXPECT_EQ(config.rate_burst, 5);
   EXPECT_DOUBLE_EQ(config.rate_per_second, 0.5);
+}
+
+TEST(Config, BusIsLocalUnlessRedisIsNamed) {
+  EXPECT_EQ(serve_config({"serve"}).bus, "local");
+  EXPECT_EQ(serve_config({"serve", "--bus", "redis://127.0.0.1:6379"}).bus, "redis://127.0.0.1:6379");
 }
 
 TEST(Config, Subcommands) {
