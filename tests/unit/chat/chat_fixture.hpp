@@ -108,6 +108,16 @@ class ChatWorld {
     bus.subscribe(recorder);  // after the cache invalidations, as in the server
   }
 
+  // In the server's order (app/serve.cpp): the store is closed, so its
+  // completion thread has finished every callback into the services (a
+  // blocking send returns from inside one), before the services are destroyed.
+  ~ChatWorld() {
+    chat_.live.stop();
+    store_.reset();
+  }
+  ChatWorld(const ChatWorld&) = delete;
+  ChatWorld& operator=(const ChatWorld&) = delete;
+
   FaultyStore& store() { return *store_; }
   FakeClock& clock() { return clock_; }
 
