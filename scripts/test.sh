@@ -4,7 +4,7 @@
 # conformance suite runs on SQLite and on a throwaway PostgreSQL server), a short
 # run of every fuzz target, integration tests against live servers (the
 # optimized one on SQLite, the same on PostgreSQL with the outage suite, then a
-# ThreadSanitizer build), and the browser end-to-end tests.
+# ThreadSanitizer build), and the browser end-to-end tests (on SQLite, then on PostgreSQL).
 # Needs the packages of `scripts/deps.sh test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,6 +88,14 @@ if [ -f tests/e2e/package.json ] && [ -d web/out ]; then
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
   (cd tests/e2e && PARLEY_BIN="$root/build/parley" PARLEY_WEB_DIR="$root/web/out" \
     E2E_ARTIFACTS="$root/build/e2e-artifacts" node --test --test-concurrency=1 ./*.test.mjs)
+
+  section "end-to-end tests in Chromium on PostgreSQL"
+  # The same browser suite against a server on the test PostgreSQL (PARLEY_STORE is the
+  # --store flag's variable): a newcomer's chat in the web client, restart included.
+  psql "$PARLEY_TEST_POSTGRES_URL" -qc "CREATE DATABASE parley_e2e"
+  (cd tests/e2e && PARLEY_STORE="${PARLEY_TEST_POSTGRES_URL%/*}/parley_e2e" PARLEY_BIN="$root/build/parley" \
+    PARLEY_WEB_DIR="$root/web/out" E2E_ARTIFACTS="$root/build/e2e-artifacts-postgres" \
+    node --test --test-concurrency=1 ./*.test.mjs)
 fi
 echo
 echo "all test suites passed in ${SECONDS}s"
