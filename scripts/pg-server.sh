@@ -16,6 +16,8 @@ set -euo pipefail
 cmd=${1:-}
 dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|url|restart|kill|stop DIR" >&2; exit 2; }
+# Absolute: the server resolves its socket folder (-k) from its own working directory.
+dir=$(realpath -m "$dir")
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$bindir/pg_ctl" ] || { echo "pg-server: PostgreSQL is not installed (scripts/deps.sh test)" >&2; exit 1; }
