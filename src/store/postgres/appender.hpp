@@ -47,7 +47,7 @@ struct AppendJob {
 
 struct AppenderOptions {
   std::string conninfo;
-  int connect_timeout_s = 5;
+  int connect_timeout_s = 3;
   int max_batch = 4096;
   int max_queue = 65536;
 };
