@@ -123,20 +123,34 @@ void Appender::process(std::vector<AppendJob>& batch) {
     fail_all(batch, e);
     return;
   }
-  auto outcomes = try_batch(batch);
+  store_range(std::span<AppendJob>(batch));
+}
+
+void Appender::store_range(std::span<AppendJob> jobs) {
+  if (jobs.size() == 1) {
+    counters_.jobs.fetch_add(1, std::memory_order_relaxed);
+    jobs[0].done(try_alone(jobs[0]));
+    return;
+  }
+  auto outcomes = try_batch(jobs);
   if (outcomes) {
-    counters_.jobs.fetch_add(batch.size(), std::memory_order_relaxed);
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move((*outcomes)[i]));
+    counters_.jobs.fetch_add(jobs.size(), std::memory_order_relaxed);
+    for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(std::move((*outcomes)[i]));
     return;
   }
-  if (db_->broken()) {
+  if (!db_ || db_->broken()) {
     // Lost connection: every job's outcome is the batch's (unknown: unavailable).
-    fail_all(batch, outcomes.error());
+    counters_.jobs.fetch_add(jobs.size(), std::memory_order_relaxed);
+    for (AppendJob& job : jobs) job.done(outcomes.error());
     return;
   }
-  // One job's fault (a clashing id...) failed the statement: split.
-  counters_.jobs.fetch_add(batch.size(), std::memory_order_relaxed);
-  for (AppendJob& job : batch) job.done(try_alone(job));
+  // One job's fault (a clashing id, text the server refuses) failed the
+  // statement: halve, so that the innocent halves still commit as batches and
+  // the guilty job ends up alone after log2(n) rollbacks. The first half goes
+  // first, so a conversation's appends keep their order.
+  std::size_t half = jobs.size() / 2;
+  store_range(jobs.first(half));
+  store_range(jobs.subspan(half));
 }
 
 Result<AppendResult> Appender::try_alone(const AppendJob& job) {
@@ -148,7 +162,7 @@ Result<AppendResult> Appender::try_alone(const AppendJob& job) {
     auto outcomes = try_batch(std::span<const AppendJob>(&job, 1));
     if (outcomes) return std::move((*outcomes)[0]);
     last = outcomes.error();
-    if (db_->broken() || db_->last_sqlstate() != "23505") break;
+    if (!db_ || db_->broken() || db_->last_sqlstate() != "23505") break;
     if (db_->last_constraint() == "messages_by_id") return Error::conflict("id_taken", "a message with this id exists");
   }
   if (last.kind == ErrorKind::not_found) return Error::not_found("unknown sender");
@@ -156,6 +170,8 @@ Result<AppendResult> Appender::try_alone(const AppendJob& job) {
 }
 
 Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) {
+  // A reconnect that failed during an earlier part of a split batch left no connection.
+  if (!db_) return Error::unavailable(connect_error_.message);
   Connection& db = *db_;
   std::vector<Id> conversations;
   std::vector<Id> senders;

@@ -12,8 +12,8 @@
 // conversation to one appender, so appenders lock disjoint rows and their
 // commits overlap instead of queueing on each other.
 //
-// A batch that fails on one job's account (a clashing id) is split: each job
-// is retried on its own, so innocent appends still succeed. A batch whose
+// A batch that fails on one job's account (a clashing id) is rolled back and
+// halved, recursively, so innocent appends still succeed, in batches. A batch whose
 // connection dropped fails every job with unavailable (commit outcome
 // unknown); a client retry with the same clientMsgId finds the stored copy if
 // the commit did happen.
@@ -47,7 +47,7 @@ struct AppendJob {
 
 struct AppenderOptions {
   std::string conninfo;
-  int connect_timeout_s = 5;
+  int connect_timeout_s = 3;
   int max_batch = 4096;
   int max_queue = 65536;
 };
@@ -68,6 +68,7 @@ class Appender {
   using Outcomes = std::vector<Result<AppendResult>>;
   void run();
   void process(std::vector<AppendJob>& batch);
+  void store_range(std::span<AppendJob> jobs);
   // One transaction for `jobs`. An error: the transaction did not commit (or
   // its outcome is unknown); else one outcome per job.
   Result<Outcomes> try_batch(std::span<const AppendJob> jobs);

@@ -48,7 +48,7 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
   Slot& s = slots_[static_cast<std::size_t>(slot)];
   std::unique_ptr<Connection> conn = std::move(s.conn);
   if (conn && conn->probe()) return Lease(this, slot, std::move(conn));
-  if (Clock::now() < s.next_attempt) {
+  if (Clock::now() < std::max(s.next_attempt, next_attempt_)) {
     s.busy = false;
     freed_.notify_one();
     return Error::unavailable(describe_target(conninfo_) + ": connection lost; reconnecting");
@@ -60,6 +60,9 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
   if (!fresh) {
     s.backoff = std::clamp(s.backoff * 2, min_backoff, max_backoff);
     s.next_attempt = Clock::now() + s.backoff;
+    // The server is away for every slot: their callers fail fast too rather
+    // than each waiting out a connect attempt.
+    next_attempt_ = s.next_attempt;
     s.busy = false;
     freed_.notify_one();
     return fresh.error();

@@ -1,8 +1,9 @@
 #pragma once
 // A fixed number of connections lent out one call at a time. A connection that
-// broke is replaced on a later acquire, at most once per backoff period (50 ms
-// doubling to 2 s) per slot, so that while the server is away callers fail
-// fast with unavailable instead of each waiting for a connect timeout.
+// broke is replaced on a later acquire. After a failed connect no slot tries
+// again before a backoff period (50 ms doubling to 2 s) has passed, so that
+// while the server is away callers fail fast with unavailable instead of each
+// waiting for a connect timeout.
 //
 // Thread-safety: acquire() from any thread; a Lease belongs to the thread that
 // acquired it and must be destroyed before the pool.
@@ -64,6 +65,7 @@ class ConnectionPool {
   std::mutex mu_;
   std::condition_variable freed_;
   std::vector<Slot> slots_;  // GUARDED_BY(mu_)
+  Clock::time_point next_attempt_{};  // GUARDED_BY(mu_): after a failed connect, for every slot
 };
 
 }  // namespace parley::store::postgres

@@ -24,7 +24,7 @@ struct PostgresOptions {
   int max_batch = 4096;           // appends per transaction (a cap: batches follow the queue)
   int max_queue = 65536;          // appends waiting, per appender; beyond: unavailable at once
   int acquire_timeout_ms = 2000;  // longest wait for a free pool connection
-  int connect_timeout_s = 5;      // per connection attempt (libpq connect_timeout)
+  int connect_timeout_s = 3;      // per connection attempt (libpq connect_timeout; at least 2)
 };
 
 // Connects, applies the migrations (serialized across nodes by an advisory

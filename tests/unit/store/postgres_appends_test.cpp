@@ -172,9 +172,10 @@ TEST_F(PostgresAppends, OneBadAppendDoesNotFailItsBatch) {
   Id a = add_user("alice");
   Id stranger = add_user("stranger");
   Id c = add_group({a});
-  // Hold the appender busy behind a slow first batch so the rest queue up and
-  // share transactions: many good appends, some from a non-member, some to a
-  // missing conversation, one whose message id is already taken.
+  // Sent at once, so they queue up and share transactions: many good appends,
+  // some from a non-member, some to a missing conversation (answered without
+  // failing the transaction), and one whose message id is already taken (its
+  // INSERT fails, so its batch is rolled back and split).
   auto taken = store_->append_message(draft(c, a, "first"));
   ASSERT_TRUE(taken.ok());
   std::map<std::string, ErrorKind> expected_errors;
@@ -212,6 +213,9 @@ TEST_F(PostgresAppends, OneBadAppendDoesNotFailItsBatch) {
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->size(), static_cast<std::size_t>(ok + 1));
   for (std::size_t i = 0; i < page->size(); ++i) EXPECT_EQ((*page)[i].seq, static_cast<Seq>(i + 1));
+  StoreStats stats = store_->stats();
+  EXPECT_GE(stats.failed_write_transactions, 1u) << "the clashing id failed a transaction";
+  EXPECT_GT(stats.largest_write_batch, 1u);
 }
 
 TEST_F(PostgresAppends, ConflictingIdIsReportedAsIdTaken) {
