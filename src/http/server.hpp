@@ -4,6 +4,9 @@
 // (docs/architecture.md, Threads). Route handlers run on the worker pool, never on an IO thread.
 //
 // Thread-safety: start() and stop() are called from the owning (main) thread.
+// Destruction: on the owning thread. The destructor stops the server first (joins the IO
+// threads), so each connection has died on its own IO thread unless a shutdown timed out;
+// then what their queues still hold is destroyed here, with no IO thread left to race.
 // Ownership: the server borrows the router, the worker pool and the optional
 // static files and realtime endpoint; all must outlive it.
 
