@@ -3,8 +3,8 @@
 # same unit tests under ASan+UBSan and under ThreadSanitizer (the store
 # conformance suite runs on SQLite and on a throwaway PostgreSQL server), a short
 # run of every fuzz target, integration tests against live servers (the
-# optimized one on SQLite, the same on PostgreSQL with the outage suite, then a
-# ThreadSanitizer build), and the browser end-to-end tests (on SQLite, then on PostgreSQL).
+# optimized one on SQLite, the same on PostgreSQL with the outage suite, the cluster
+# suites on three nodes with Redis and nginx, then a ThreadSanitizer build), and the browser end-to-end tests (on SQLite, then on PostgreSQL).
 # Needs the packages of `scripts/deps.sh test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +65,12 @@ section "integration tests on PostgreSQL"
 # start `parley conformance`, which has no store: the SQLite run covers them.
 (cd tests/integration && PARLEY_BIN="$root/build/parley" PARLEY_TEST_STORE=postgres PARLEY_TEST_PG_DIR="$pg_dir" \
   node --test --test-concurrency=1 $(ls ./*.test.mjs | grep -v -e realtime-client -e realtime-protocol))
+
+section "cluster tests: PostgreSQL, Redis, nginx and three nodes"
+# tests/integration/cluster/: every suite starts its own Redis (scripts/redis-server.sh),
+# nginx (scripts/nginx-server.sh) and nodes, on a fresh database of the test PostgreSQL
+# server, and kills nodes and Redis on purpose (lib/cluster.mjs).
+(cd tests/integration && PARLEY_BIN="$root/build/parley" node --test --test-concurrency=1 ./cluster/*.test.mjs)
 
 section "integration tests against a ThreadSanitizer server"
 # Every server the suites start is the TSan build. Its reports go to files, not stderr (the
