@@ -55,27 +55,39 @@ void Messages::send_async(Id sender, SendInput input, SendDone done) {
   auto checked = check(input);
   if (!checked) return done(checked.error());
   const Id conversation = checked->conversation;
+  // Its place in the conversation's lane, taken here where it arrived: the
+  // steps below may finish out of order, the appends may not (send_lanes.hpp).
+  const SendLanes::Place place = lanes_.enter(conversation);
   // The limit counts attempts with a well-formed input, whatever their outcome.
   deps_.send_limits->acquire(
-      sender, [this, sender, conversation, input = std::move(input), done = std::move(done)](
+      sender, [this, sender, conversation, place, input = std::move(input), done = std::move(done)](
                   cluster::RateDecision decision) mutable {
-        if (!decision.allowed)
+        if (!decision.allowed) {
+          lanes_.pass(conversation, place, {});
           return done(rate_limited("too many messages; slow down", decision.retry_after_ms));
-        send_allowed(sender, conversation, std::move(input), std::move(done));
+        }
+        send_allowed(sender, conversation, place, std::move(input), std::move(done));
       });
 }
 
-void Messages::send_allowed(Id sender, Id conversation, SendInput input, SendDone done) {
+void Messages::send_allowed(Id sender, Id conversation, SendLanes::Place place, SendInput input, SendDone done) {
   // The member list decides who gets the delivery; when it is cached the send
-  // goes to the store from this thread, else the list is loaded on a worker.
-  if (auto members = members_.peek(conversation))
-    return append(sender, conversation, std::move(input), *members, std::move(done));
-  auto job = [this, sender, conversation, input = std::move(input), done = std::move(done)]() mutable {
-    auto members = members_.get(conversation);
-    if (!members) return done(members.error());
-    append(sender, conversation, std::move(input), *members, std::move(done));
+  // goes on from this thread, else the list is loaded on a worker.
+  auto go = [this, sender, conversation, place](SendInput& input, SendDone& done, Result<MemberList> members) {
+    if (!members) {
+      lanes_.pass(conversation, place, {});
+      return done(members.error());
+    }
+    lanes_.pass(conversation, place,
+                [this, sender, conversation, members = std::move(*members), input = std::move(input),
+                 done = std::move(done)]() mutable {
+                  append(sender, conversation, std::move(input), members, std::move(done));
+                });
   };
-  deps_.offload(std::move(job));
+  if (auto members = members_.peek(conversation)) return go(input, done, std::move(*members));
+  deps_.offload([this, conversation, go, input = std::move(input), done = std::move(done)]() mutable {
+    go(input, done, members_.get(conversation));
+  });
 }
 
 void Messages::append(Id sender, Id conversation, SendInput input, const MemberList& members, SendDone done) {
@@ -123,7 +135,9 @@ Result<Sent> Messages::send(Id sender, const SendInput& input) {
   if (!checked) return checked.error();
   const auto decision = acquire_blocking(*deps_.send_limits, sender);
   if (!decision.allowed) return rate_limited("too many messages; slow down", decision.retry_after_ms);
-  // On a worker already: the member list is loaded here, not offloaded.
+  // On a worker already: the member list is loaded here, not offloaded. No
+  // lane: waiting on a worker for sends whose member lists are queued for the
+  // workers could wait forever, and concurrent requests have no order anyway.
   auto members = members_.get(checked->conversation);
   if (!members) return members.error();
   std::promise<Result<Sent>> promise;

@@ -25,6 +25,7 @@
 #include "chat/member_cache.hpp"
 #include "chat/offload.hpp"
 #include "chat/page_cache.hpp"
+#include "chat/send_lanes.hpp"
 #include "cluster/bus.hpp"
 #include "cluster/rate_limiter.hpp"
 #include "common/result.hpp"
@@ -86,6 +87,8 @@ class Messages {
   // on whatever thread decides: at once for invalid input or a refusal by a
   // local limiter; after the member list was loaded on a worker on a cache
   // miss; after the commit and the release of new_message otherwise.
+  // A conversation's asynchronous sends reach the store in the order of their
+  // calls, whichever step finishes first (send_lanes.hpp).
   void send_async(Id sender, SendInput input, SendDone done);
 
   Result<MessagePage> page(Id caller, std::string_view conversation_id, const PageQuery& query);
@@ -109,7 +112,7 @@ class Messages {
   };
   static Result<Checked> check(const SendInput& input);
   // After the limit: the member list (cached, or loaded on a worker), then append.
-  void send_allowed(Id sender, Id conversation, SendInput input, SendDone done);
+  void send_allowed(Id sender, Id conversation, SendLanes::Place place, SendInput input, SendDone done);
   void append(Id sender, Id conversation, SendInput input, const MemberList& members, SendDone done);
   Result<store::MessageRow> visible_message(Id user, std::string_view message_id);
   static Result<PageKey> page_key(const PageQuery& query);
@@ -120,7 +123,8 @@ class Messages {
   store::Store& store_;
   MemberCache& members_;
   PageCache& pages_;
-  DeliverySequencer sequencer_;
+  SendLanes lanes_;               // arrival order → append order
+  DeliverySequencer sequencer_;  // commit order → delivery order
 };
 
 // The refusal for a limit: ErrorKind::rate_limited with the decision's wait.

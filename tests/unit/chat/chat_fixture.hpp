@@ -95,6 +95,8 @@ struct ChatOptions {
   double send_per_second = 1;
   int read_burst = 0;  // 0: unlimited
   double read_per_second = 1;
+  // Offloaded jobs are held (run_held() runs them) instead of running inline.
+  bool hold_offloaded = false;
 };
 
 class ChatWorld {
@@ -104,6 +106,7 @@ class ChatWorld {
         tokens_("a-test-secret-of-enough-length-0123456789", std::chrono::hours(1), clock_),
         send_limits_(limiter(options.send_burst, options.send_per_second)),
         read_limits_(limiter(options.read_burst, options.read_per_second)),
+        hold_offloaded_(options.hold_offloaded),
         chat_(deps()) {
     bus.subscribe(recorder);  // after the cache invalidations, as in the server
   }
@@ -181,9 +184,11 @@ class ChatWorld {
     d.typing = &typing;
     d.send_limits = send_limits_.get();
     d.read_limits = read_limits_.get();
-    d.offload = [this](std::function<void()> job) {  // inline, counted
+    d.offload = [this](std::function<void()> job) {  // inline or held, counted
       ++offloaded;
-      job();
+      if (!hold_offloaded_) return job();
+      std::lock_guard lock(held_mutex_);
+      held_.push_back(std::move(job));
     };
     d.max_group_size = 5;
     d.live.presence_grace = std::chrono::milliseconds(1000);
@@ -205,7 +210,21 @@ class ChatWorld {
   cluster::LocalTyping typing{clock_, std::chrono::milliseconds(5000)};
   std::atomic<int> offloaded{0};
 
+  // With hold_offloaded: runs the held jobs, last first (the order a busy
+  // pool may well pick them in).
+  void run_held_last_first() {
+    std::vector<std::function<void()>> jobs;
+    {
+      std::lock_guard lock(held_mutex_);
+      jobs.swap(held_);
+    }
+    for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) (*it)();
+  }
+
  private:
+  const bool hold_offloaded_;
+  std::mutex held_mutex_;
+  std::vector<std::function<void()>> held_;  // GUARDED_BY(held_mutex_)
   ChatServices chat_;  // after everything it borrows
 
  public:

@@ -114,6 +114,31 @@ TEST(Messages, RestAndSocketSendsShareOneLimit) {
   EXPECT_EQ(world.recorder.deliveries("new_message").size(), 5u);
 }
 
+TEST(Messages, AsyncSendsAreStoredInTheOrderTheyArrived) {
+  // The first sends find no member list and wait for a worker; a later one
+  // finds it cached. Workers run in any order. The store must still get them
+  // in arrival order, so that seqs follow what the sender typed.
+  ChatWorld world(ChatOptions{.hold_offloaded = true});
+  Room room{world};
+  world.members.invalidate(room.conversation);
+  const auto cid = id_to_string(room.conversation);
+  testing::Answer<Sent> first, second, third;
+  world.messages.send_async(room.alice, {cid, "1", "cm-1"}, first.done());
+  world.messages.send_async(room.alice, {cid, "2", "cm-2"}, second.done());
+  ASSERT_TRUE(world.members.get(room.conversation).ok());  // cached from now on
+  world.messages.send_async(room.alice, {cid, "3", "cm-3"}, third.done());
+  {
+    std::lock_guard lock(third.mutex);
+    EXPECT_FALSE(third.result) << "waits for the two sends before it";
+  }
+  world.run_held_last_first();
+  ASSERT_TRUE(first.wait() && second.wait() && third.wait());
+  ASSERT_TRUE(first.result->ok() && second.result->ok() && third.result->ok());
+  EXPECT_EQ((*first.result)->message.seq, 1);
+  EXPECT_EQ((*second.result)->message.seq, 2);
+  EXPECT_EQ((*third.result)->message.seq, 3);
+}
+
 TEST(Messages, ReadReceiptsAreThrottledInTheirOwnBucket) {
   ChatWorld world(ChatOptions{.send_burst = 10, .send_per_second = 1, .read_burst = 2, .read_per_second = 1});
   Room room{world};
