@@ -11,11 +11,7 @@
 
 const http = require('node:http');
 const { Server } = require('socket.io');
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
+const { arg, attachChatEvents } = require('../chat-events');
 
 const port = Number(arg('port', '3001'));
 const host = arg('host', '127.0.0.1');
@@ -37,64 +33,13 @@ const io = new Server(httpServer, { cors: { origin: '*' } });
 const seqs = new Map();
 let nextId = 1;
 
-function fail(ack, code, message) {
-  if (typeof ack === 'function') ack({ ok: false, error: { code, message } });
-}
-
-io.use((socket, next) => {
-  const token = socket.handshake.auth && socket.handshake.auth.token;
-  if (typeof token !== 'string' || token.length === 0) return next(new Error('unauthorized'));
-  socket.data.userId = token;
-  next();
-});
-
-io.on('connection', (socket) => {
-  const userId = socket.data.userId;
-
-  socket.on('join_conversation', (payload, ack) => {
-    const cid = payload && payload.conversationId;
-    if (typeof cid !== 'string') return fail(ack, 'invalid_request', 'conversationId required');
-    socket.join(cid);
-    if (typeof ack === 'function') ack({ ok: true, data: { conversationId: cid } });
-  });
-
-  socket.on('leave_conversation', (payload, ack) => {
-    const cid = payload && payload.conversationId;
-    if (typeof cid !== 'string') return fail(ack, 'invalid_request', 'conversationId required');
-    socket.leave(cid);
-    if (typeof ack === 'function') ack({ ok: true, data: { conversationId: cid } });
-  });
-
-  socket.on('new_message', (payload, ack) => {
-    const cid = payload && payload.conversationId;
-    if (typeof cid !== 'string' || typeof payload.body !== 'string') {
-      return fail(ack, 'invalid_request', 'conversationId and body required');
-    }
+attachChatEvents(io, {
+  nextSeq: (cid) => {
     const seq = (seqs.get(cid) || 0) + 1;
     seqs.set(cid, seq);
-    const message = {
-      id: String(nextId++),
-      conversationId: cid,
-      seq,
-      senderId: userId,
-      body: payload.body,
-      clientMsgId: payload.clientMsgId ?? null,
-      createdAt: new Date().toISOString(),
-      deletedAt: null,
-    };
-    // Parley acks after the commit, then broadcasts; the peer keeps the same order.
-    if (typeof ack === 'function') ack({ ok: true, data: message });
-    io.to(cid).emit('new_message', message);
-  });
-
-  for (const name of ['typing', 'stop_typing']) {
-    socket.on(name, (payload, ack) => {
-      const cid = payload && payload.conversationId;
-      if (typeof cid !== 'string') return fail(ack, 'invalid_request', 'conversationId required');
-      socket.to(cid).emit(name, { conversationId: cid, userId });
-      if (typeof ack === 'function') ack({ ok: true, data: null });
-    });
-  }
+    return seq;
+  },
+  nextId: () => String(nextId++),
 });
 
 httpServer.listen(port, host, () => {

@@ -1,8 +1,8 @@
 // The cluster peer: the seed's multi-server real-time stack ("Socket.io with Redis adapter
 // for multi-server") as a user runs it. One process is one node; three started on one
 // Redis form the peer cluster that Parley's cluster mode is measured beside (issue 14,
-// bench/cluster.sh). Events, shapes and acks are those of bench/peers/socketio-node, so
-// one load generator drives both peers and Parley.
+// bench/cluster.sh). Events, shapes and acks come from bench/peers/chat-events.js, shared
+// with bench/peers/socketio-node, so one load generator drives both peers and Parley.
 //
 // Rooms cross nodes through the official @socket.io/redis-adapter on the `redis` client:
 // a broadcast is sent to the node's own sockets and published to Redis, and every other
@@ -25,13 +25,9 @@
 
 const http = require('node:http');
 const { Server } = require('socket.io');
+const { arg, attachChatEvents } = require('../chat-events');
 const { createAdapter } = require('@socket.io/redis-adapter');
 const { createClient } = require('redis');
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
 
 const port = Number(arg('port', '3001'));
 const host = arg('host', '127.0.0.1');
@@ -86,75 +82,14 @@ function nextSeq(cid) {
   if (seqMode === 'local') {
     const seq = (localSeqs.get(cid) || 0) + 1;
     localSeqs.set(cid, seq);
-    return Promise.resolve(seq);
+    return seq;
   }
   // One connection answers in the order it was asked, so a node's messages to one
   // conversation leave in seq order.
   return pubClient.incr(`parley-peer:seq:${cid}`);
 }
 
-function fail(ack, code, message) {
-  if (typeof ack === 'function') ack({ ok: false, error: { code, message } });
-}
-
-io.use((socket, next) => {
-  const token = socket.handshake.auth && socket.handshake.auth.token;
-  if (typeof token !== 'string' || token.length === 0) return next(new Error('unauthorized'));
-  socket.data.userId = token;
-  next();
-});
-
-io.on('connection', (socket) => {
-  const userId = socket.data.userId;
-
-  socket.on('join_conversation', (payload, ack) => {
-    const cid = payload && payload.conversationId;
-    if (typeof cid !== 'string') return fail(ack, 'invalid_request', 'conversationId required');
-    socket.join(cid);
-    if (typeof ack === 'function') ack({ ok: true, data: { conversationId: cid } });
-  });
-
-  socket.on('leave_conversation', (payload, ack) => {
-    const cid = payload && payload.conversationId;
-    if (typeof cid !== 'string') return fail(ack, 'invalid_request', 'conversationId required');
-    socket.leave(cid);
-    if (typeof ack === 'function') ack({ ok: true, data: { conversationId: cid } });
-  });
-
-  socket.on('new_message', (payload, ack) => {
-    const cid = payload && payload.conversationId;
-    if (typeof cid !== 'string' || typeof payload.body !== 'string') {
-      return fail(ack, 'invalid_request', 'conversationId and body required');
-    }
-    nextSeq(cid).then(
-      (seq) => {
-        const message = {
-          id: idPrefix + String(nextId++),
-          conversationId: cid,
-          seq,
-          senderId: userId,
-          body: payload.body,
-          clientMsgId: payload.clientMsgId ?? null,
-          createdAt: new Date().toISOString(),
-          deletedAt: null,
-        };
-        // Parley acks after the commit, then broadcasts; the peer keeps the same order.
-        if (typeof ack === 'function') ack({ ok: true, data: message });
-        io.to(cid).emit('new_message', message);
-      },
-      (err) => fail(ack, 'unavailable', `seq: ${err.message}`),
-    );
-  });
-
-  for (const name of ['typing', 'stop_typing']) {
-    socket.on(name, (payload, ack) => {
-      const cid = payload && payload.conversationId;
-      if (typeof cid !== 'string') return fail(ack, 'invalid_request', 'conversationId required');
-      socket.to(cid).emit(name, { conversationId: cid, userId });
-      if (typeof ack === 'function') ack({ ok: true, data: null });
-    });
-  }
-});
+attachChatEvents(io, { nextSeq, nextId: () => idPrefix + String(nextId++) });
 
 async function start() {
   const deadline = new Promise((_, reject) => {
