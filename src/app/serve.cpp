@@ -91,6 +91,7 @@ void register_bus_metrics(metrics::Registry& registry, const cluster::redis::Red
       {"parley_bus_duplicates_total", "new_message deliveries dropped as already delivered", [](const Order& s) { return double(s.duplicates); }},
       {"parley_bus_gap_repairs_total", "Messages the bus lost, read from the store and delivered", [](const Order& s) { return double(s.repaired); }},
       {"parley_bus_gap_repair_failures_total", "Gap repairs whose store read failed (retried)", [](const Order& s) { return double(s.repair_failures); }},
+      {"parley_bus_member_list_misses_total", "new_message deliveries whose member list (sent by reference) was not cached here; read from the store", [](const Order& s) { return double(s.member_misses); }},
       {"parley_bus_tracked_conversations", "Conversations whose delivery order is tracked", [](const Order& s) { return double(s.tracked); }},
   };
   metrics::add_snapshot_metrics<Order>(registry, order_fields, [&order] { return order.stats(); });

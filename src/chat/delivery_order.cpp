@@ -37,39 +37,70 @@ void DeliveryOrder::on_invalidation(const cluster::Invalidation& invalidation) {
   deps_.downstream->on_invalidation(invalidation);
 }
 
-void DeliveryOrder::on_delivery(const cluster::Delivery& delivery) {
-  if (delivery.seq <= 0 || delivery.conversation_id == 0) return deps_.downstream->on_delivery(delivery);
-  Shard& sh = shard(delivery.conversation_id);
+void DeliveryOrder::on_delivery(const cluster::Delivery& incoming) {
+  if (incoming.seq <= 0 || incoming.conversation_id == 0) return deps_.downstream->on_delivery(incoming);
+  // Members by reference (cluster/bus.hpp): the cached list when it is the one
+  // named; else this node's list is stale or absent, and the message is read
+  // again from the store (with the list, loaded fresh) by a catch-up repair.
+  const cluster::Delivery* delivery = &incoming;
+  std::optional<cluster::Delivery> resolved;
+  bool unresolved = false;
+  if (cluster::members_by_reference(incoming)) {
+    auto members = deps_.members->peek(incoming.conversation_id);
+    if (members && members->digest == incoming.members_digest) {
+      resolved = incoming;
+      resolved->user_ids = members->ids;
+      delivery = &*resolved;
+    } else {
+      if (members) deps_.members->invalidate(incoming.conversation_id);
+      unresolved = true;
+      member_misses_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  Shard& sh = shard(incoming.conversation_id);
   std::lock_guard lock(sh.mutex);
-  auto it = sh.states.find(delivery.conversation_id);
+  auto it = sh.states.find(incoming.conversation_id);
   if (it == sh.states.end()) {
-    State* state = insert(sh, delivery.conversation_id);
-    if (state == nullptr) return deps_.downstream->on_delivery(delivery);  // full of busy entries: untracked
-    return deliver(*state, delivery);  // the base (see the header)
+    State* state = insert(sh, incoming.conversation_id);
+    if (state == nullptr) {  // full of busy entries: untracked
+      if (!unresolved) deps_.downstream->on_delivery(*delivery);
+      return;
+    }
+    if (!unresolved) return deliver(*state, *delivery);  // the base (see the header)
+    // The base is the message before this one, and the repair starts there.
+    state->last = incoming.seq - 1;
+    state->active = SteadyClock::now();
+    state->catch_up = true;
+    return;
   }
   State& state = it->second;
-  if (delivery.seq <= state.last) {
+  if (incoming.seq <= state.last) {
     duplicates_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (delivery.seq == state.last + 1) {
-    deliver(state, delivery);
+  state.active = SteadyClock::now();
+  if (unresolved) {
+    // Whatever arrives after it waits (a gap) until the repair has read it.
+    state.catch_up = true;
+    return;
+  }
+  if (incoming.seq == state.last + 1) {
+    deliver(state, *delivery);
     return drain(state);
   }
-  state.active = SteadyClock::now();
   if (!state.gap_since) state.gap_since = state.active;
   if (state.held.size() >= options_.max_held) {
     overflow_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (!state.held.emplace(delivery.seq, delivery).second) duplicates_.fetch_add(1, std::memory_order_relaxed);
+  if (!state.held.emplace(incoming.seq, *delivery).second) duplicates_.fetch_add(1, std::memory_order_relaxed);
 }
 
 DeliveryOrder::State* DeliveryOrder::insert(Shard& sh, Id conversation) {
   if (sh.states.size() >= max_per_shard_) {
     auto victim = sh.states.end();
     for (auto it = sh.states.begin(); it != sh.states.end(); ++it) {
-      if (!it->second.held.empty() || it->second.repairing) continue;
+      if (!it->second.held.empty() || it->second.repairing || it->second.catch_up) continue;
       if (victim == sh.states.end() || it->second.active < victim->second.active) victim = it;
     }
     if (victim == sh.states.end()) return nullptr;
@@ -143,16 +174,20 @@ void DeliveryOrder::run_timer() {
     if (stopping_) break;
     lock.unlock();
     const auto now = SteadyClock::now();
-    std::vector<Id> due;
+    std::vector<std::pair<Id, bool>> due;  // conversation, read to the newest
     for (auto& sh : shards_) {
       std::lock_guard shard_lock(sh.mutex);
       for (auto& [id, state] : sh.states) {
-        if (state.repairing || !state.gap_since || now - *state.gap_since < options_.gap_timeout) continue;
+        if (state.repairing) continue;
+        // A catch-up goes at once: a message is known to be missing.
+        const bool gap_due = state.gap_since && now - *state.gap_since >= options_.gap_timeout;
+        if (!state.catch_up && !gap_due) continue;
         state.repairing = true;
-        due.push_back(id);
+        due.emplace_back(id, state.catch_up);
+        state.catch_up = false;
       }
     }
-    for (Id id : due) offload([this, id] { repair(id, false); });
+    for (auto [id, to_newest] : due) offload([this, id, to_newest] { repair(id, to_newest); });
     if (!sweep_running_.load()) {
       const bool down = deps_.bus_connected && !deps_.bus_connected();
       const auto interval = down ? options_.poll_interval : options_.position_check_interval;
@@ -250,6 +285,7 @@ DeliveryOrderStats DeliveryOrder::stats() const {
   s.repaired = repaired_.load(std::memory_order_relaxed);
   s.repair_failures = repair_failures_.load(std::memory_order_relaxed);
   s.overflow = overflow_.load(std::memory_order_relaxed);
+  s.member_misses = member_misses_.load(std::memory_order_relaxed);
   for (const auto& sh : shards_) {
     std::lock_guard lock(sh.mutex);
     s.tracked += sh.states.size();

@@ -31,6 +31,15 @@
 // the base reaches it through the store. The same holds when an idle entry is
 // evicted and the conversation comes back later.
 //
+// A delivery whose members came by reference (cluster/bus.hpp) gets the list
+// from the MemberCache when the digests match. When they do not (this node's
+// list is stale, or not loaded), the cached list is dropped and the delivery is
+// treated as lost, but known to be: a catch-up repair is due at the next tick
+// (no gap timeout), reads the message and those after it from the store and
+// renders them for the members read afresh; later deliveries wait as behind
+// any gap. So a membership change costs its first message one store read on
+// each other node, and a stale member list heals itself.
+//
 // Deliveries without a seq (typing, user_status, ...) and invalidations go
 // straight to the downstream subscriber.
 //
@@ -93,6 +102,7 @@ struct DeliveryOrderStats {
   std::uint64_t repaired = 0;         // messages read from the store and delivered
   std::uint64_t repair_failures = 0;  // store or member reads that failed (retried later)
   std::uint64_t overflow = 0;         // dropped: too many held (repaired from the store)
+  std::uint64_t member_misses = 0;    // by-reference member lists not cached here (read from the store)
   std::size_t tracked = 0;
 };
 
@@ -122,6 +132,7 @@ class DeliveryOrder final : public cluster::BusSubscriber {
     std::optional<SteadyClock::time_point> gap_since;  // set while `held` is not empty
     SteadyClock::time_point active;                    // the latest delivery
     bool repairing = false;
+    bool catch_up = false;  // a known missing message: repair to the newest at the next tick
   };
   static constexpr std::size_t kShards = 16;
   struct Shard {
@@ -165,6 +176,7 @@ class DeliveryOrder final : public cluster::BusSubscriber {
   std::atomic<std::uint64_t> repaired_{0};
   std::atomic<std::uint64_t> repair_failures_{0};
   std::atomic<std::uint64_t> overflow_{0};
+  std::atomic<std::uint64_t> member_misses_{0};
 };
 
 }  // namespace parley::chat

@@ -63,6 +63,18 @@ struct Invalidation {
   Id id = 0;
 };
 
+// Members by reference: a networked bus may carry a new_message delivery of
+// a conversation without its member list (user_ids null), naming the list by
+// members_digest instead: every node can read a conversation's members, and in
+// rooms of hundreds the ids are most of the message. A receiver takes the list
+// from its member cache when the digests match, and otherwise reads the
+// message again from the store (chat/delivery_order.hpp). Only deliveries with
+// a conversation, a seq and a digest travel this way.
+inline bool members_by_reference(const Delivery& d) {
+  return d.audience == Delivery::Audience::members && d.user_ids == nullptr && d.conversation_id != 0 && d.seq > 0 &&
+         d.members_digest != 0;
+}
+
 // The digest of a member list: a 64-bit hash of the ids in ascending order.
 // REQUIRES: `sorted_ids` is sorted ascending. Never 0.
 std::uint64_t members_digest(const std::vector<Id>& sorted_ids);

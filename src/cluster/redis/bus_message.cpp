@@ -88,8 +88,10 @@ Result<Delivery> decode_delivery(const json::object& object) {
   d.seq = *seq;
   d.members_digest = *digest;
   const json::value* users = object.if_contains("u");
-  if (users == nullptr) return malformed("missing user_ids");
-  if (!users->is_null()) {
+  if (users == nullptr) {
+    // By reference (bus.hpp): only where a receiver can resolve it.
+    if (!members_by_reference(d)) return malformed("missing user_ids");
+  } else if (!users->is_null()) {
     auto ids = ids_field(*users);
     if (!ids) return malformed("bad user_ids");
     d.user_ids = std::make_shared<const std::vector<Id>>(std::move(*ids));
@@ -121,7 +123,11 @@ std::string encode_delivery(std::uint64_t node, const Delivery& delivery) {
   o["a"] = static_cast<int>(delivery.audience);
   o["c"] = delivery.conversation_id;
   o["s"] = delivery.seq;
-  o["u"] = delivery.user_ids ? ids_value(*delivery.user_ids) : json::value(nullptr);
+  // A conversation's new_message names its member list by digest instead of
+  // carrying it (bus.hpp, members_by_reference).
+  const bool by_reference = delivery.audience == Delivery::Audience::members && delivery.conversation_id != 0 &&
+                            delivery.seq > 0 && delivery.members_digest != 0;
+  if (!by_reference) o["u"] = delivery.user_ids ? ids_value(*delivery.user_ids) : json::value(nullptr);
   o["g"] = delivery.members_digest;
   o["r"] = ids_value(delivery.removed_user_ids);
   o["x"] = delivery.except_connection;

@@ -4,9 +4,13 @@
 // own messages, which it delivered locally at publish time).
 //
 // JSON, one object, short keys (every field of bus.hpp's structs is carried):
-//   {"v":1,"n":NODE,"k":"d","e":EVENT,"p":PAYLOAD,"a":0|1,"c":CONVERSATION,
+//   {"v":2,"n":NODE,"k":"d","e":EVENT,"p":PAYLOAD,"a":0|1,"c":CONVERSATION,
 //    "s":SEQ,"u":[USER...]|null,"g":DIGEST,"r":[USER...],"x":EXCEPT}
-//   {"v":1,"n":NODE,"k":"i","t":0|1|2,"i":ID}
+//   {"v":2,"n":NODE,"k":"i","t":0|1|2,"i":ID}
+// A new_message delivery to a conversation's members leaves "u" out: its list
+// goes by reference, named by "g" (bus.hpp, members_by_reference); decoded, its
+// user_ids are null. Version 2 added that; a version 1 node reads it as
+// malformed (and repairs from the store), as the rule below says.
 // "p" is the event's JSON payload as a string (the bytes are forwarded as they
 // are, never re-rendered); "a" is Delivery::Audience, "t" Invalidation::Cache.
 // "v" is the format version: a receiver refuses a version it does not know
@@ -28,7 +32,7 @@
 
 namespace parley::cluster::redis {
 
-inline constexpr int kBusMessageVersion = 1;
+inline constexpr int kBusMessageVersion = 2;
 
 struct BusMessage {
   std::uint64_t node = 0;

@@ -264,6 +264,76 @@ TEST_F(DeliveryOrderTest, OtherEventsAndInvalidationsPassStraightThrough) {
   EXPECT_EQ(order.stats().tracked, 0u);
 }
 
+// What a node receives from another over Redis: the member list by reference.
+cluster::Delivery by_reference(cluster::Delivery d) {
+  d.user_ids = nullptr;
+  EXPECT_TRUE(cluster::members_by_reference(d));
+  return d;
+}
+
+TEST_F(DeliveryOrderTest, AMemberListByReferenceComesFromTheCache) {
+  auto& order = make(quick());  // not started: the cache alone must do
+  const auto rows = write(3);
+  for (const auto& row : rows) order.on_delivery(by_reference(delivery(row)));
+  EXPECT_EQ(downstream_.seqs(conversation_), range(1, 3));
+  const auto cached = members_->peek(conversation_);
+  ASSERT_TRUE(cached);
+  for (const auto& d : downstream_.deliveries()) {
+    ASSERT_NE(d.user_ids, nullptr);
+    EXPECT_EQ(*d.user_ids, *cached->ids);
+  }
+  EXPECT_EQ(order.stats().member_misses, 0u);
+}
+
+TEST_F(DeliveryOrderTest, AStaleMemberListIsReadAgainAndTheMessagesComeFromTheStore) {
+  auto& order = make(quick());
+  const auto before = write(2);
+  order.on_delivery(delivery(before[0]));
+  order.on_delivery(delivery(before[1]));  // this node caches the list {alice, bob}
+  // Carol joins on another node; the invalidation never arrives here.
+  const Id carol = add_user("carol").id;
+  store::ConversationChange change;
+  change.add.push_back({conversation_, carol, store::MemberRole::member, 0, 1});
+  ASSERT_TRUE(store_->update_conversation(conversation_, change).ok());
+  const auto rows = write(4);
+  // The sender named the new list; what follows the first waits behind it.
+  std::vector<Id> now{alice_, bob_, carol};
+  std::sort(now.begin(), now.end());
+  auto named = [&](const store::MessageRow& row) {
+    auto d = delivery(row);  // (reads the stale cached list: replaced below)
+    d.user_ids = nullptr;
+    d.members_digest = cluster::members_digest(now);
+    return d;
+  };
+  order.start();
+  for (const auto& row : rows) order.on_delivery(named(row));
+  ASSERT_TRUE(eventually([&] { return downstream_.seqs(conversation_).size() == 6; }));
+  EXPECT_EQ(downstream_.seqs(conversation_), range(1, 6));
+  const auto got = downstream_.deliveries();
+  for (std::size_t i = 2; i < got.size(); ++i) {
+    ASSERT_NE(got[i].user_ids, nullptr);
+    EXPECT_EQ(*got[i].user_ids, now) << "delivered to the members read again, carol included";
+    EXPECT_EQ(*got[i].payload, message_json(rows[i - 2]));
+  }
+  EXPECT_GE(order.stats().member_misses, 1u);
+  auto healed = members_->peek(conversation_);
+  ASSERT_TRUE(healed);
+  EXPECT_EQ(*healed->ids, now) << "the stale cached list was replaced";
+}
+
+TEST_F(DeliveryOrderTest, AConversationFirstSeenWithoutItsListStartsAtThatMessage) {
+  auto& order = make(quick());
+  const auto rows = write(5);
+  auto first = by_reference(delivery(rows[2]));
+  members_->invalidate(conversation_);  // nothing cached on this node
+  order.start();
+  order.on_delivery(first);
+  order.on_delivery(by_reference(delivery(rows[3])));  // reloads the list: now cached
+  order.on_delivery(by_reference(delivery(rows[4])));
+  ASSERT_TRUE(eventually([&] { return downstream_.seqs(conversation_).size() == 3; }));
+  EXPECT_EQ(downstream_.seqs(conversation_), range(3, 5)) << "nothing older than the first one seen";
+}
+
 TEST_F(DeliveryOrderTest, StateIsBounded) {
   auto options = quick();
   options.max_conversations = 32;  // 2 per shard

@@ -53,6 +53,34 @@ TEST(RedisBusMessage, NullMemberListStaysNull) {
   EXPECT_TRUE(out.removed_user_ids.empty());
 }
 
+TEST(RedisBusMessage, ANewMessagesMemberListGoesByReference) {
+  Delivery in = full_delivery();
+  in.audience = Delivery::Audience::members;
+  in.removed_user_ids.clear();
+  const std::string text = encode_delivery(5, in);
+  EXPECT_EQ(text.find("\"u\""), std::string::npos) << text;
+  auto decoded = decode_bus_message(text);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  const auto& out = std::get<Delivery>(decoded->body);
+  EXPECT_EQ(out.user_ids, nullptr);
+  EXPECT_EQ(out.members_digest, in.members_digest);
+  EXPECT_TRUE(members_by_reference(out));
+  // Without a seq, a conversation or a digest the receiver could not resolve
+  // it: the list is carried.
+  for (auto change : {0, 1, 2}) {
+    Delivery other = in;
+    if (change == 0) other.seq = 0;
+    if (change == 1) other.conversation_id = 0;
+    if (change == 2) other.members_digest = 0;
+    auto again = decode_bus_message(encode_delivery(5, other));
+    ASSERT_TRUE(again.ok());
+    const auto& got = std::get<Delivery>(again->body);
+    ASSERT_NE(got.user_ids, nullptr) << change;
+    EXPECT_EQ(*got.user_ids, *in.user_ids);
+    EXPECT_FALSE(members_by_reference(got));
+  }
+}
+
 TEST(RedisBusMessage, InvalidationRoundTrips) {
   for (auto cache : {Invalidation::Cache::history_pages, Invalidation::Cache::members, Invalidation::Cache::user}) {
     auto decoded = decode_bus_message(encode_invalidation(~0ULL, {cache, 99}));
@@ -67,14 +95,18 @@ TEST(RedisBusMessage, InvalidationRoundTrips) {
 TEST(RedisBusMessage, MalformedMessagesAreErrors) {
   const std::string good = encode_delivery(3, full_delivery());
   const char* bad[] = {
-      "", "null", "[]", "{", "{\"v\":1}", R"({"v":2,"n":1,"k":"i","t":0,"i":1})",
-      R"({"v":1,"n":-1,"k":"i","t":0,"i":1})", R"({"v":1,"n":1,"k":"z"})", R"({"v":1,"n":1,"k":"i","t":3,"i":1})",
-      R"({"v":1,"n":1,"k":"i","t":0,"i":"1"})", R"({"v":1,"n":1,"k":"i","t":0,"i":1.5})",
-      R"({"v":1,"n":1,"k":"d","e":"x","p":"{}","a":2,"c":1,"s":0,"u":null,"g":0,"r":[],"x":""})",
-      R"({"v":1,"n":1,"k":"d","e":"x","p":"{}","a":0,"c":1,"s":-1,"u":null,"g":0,"r":[],"x":""})",
-      R"({"v":1,"n":1,"k":"d","e":"x","p":"{}","a":0,"c":1,"s":0,"u":["1"],"g":0,"r":[],"x":""})",
-      R"({"v":1,"n":1,"k":"d","e":"x","p":"{}","a":0,"c":1,"s":0,"u":null,"g":0,"x":""})",
-      R"({"v":1,"n":1,"k":"d","e":"x","p":null,"a":0,"c":1,"s":0,"u":null,"g":0,"r":[],"x":""})",
+      "", "null", "[]", "{", "{\"v\":2}", R"({"v":1,"n":1,"k":"i","t":0,"i":1})", R"({"v":3,"n":1,"k":"i","t":0,"i":1})",
+      R"({"v":2,"n":-1,"k":"i","t":0,"i":1})", R"({"v":2,"n":1,"k":"z"})", R"({"v":2,"n":1,"k":"i","t":3,"i":1})",
+      R"({"v":2,"n":1,"k":"i","t":0,"i":"1"})", R"({"v":2,"n":1,"k":"i","t":0,"i":1.5})",
+      R"({"v":2,"n":1,"k":"d","e":"x","p":"{}","a":2,"c":1,"s":0,"u":null,"g":0,"r":[],"x":""})",
+      R"({"v":2,"n":1,"k":"d","e":"x","p":"{}","a":0,"c":1,"s":-1,"u":null,"g":0,"r":[],"x":""})",
+      R"({"v":2,"n":1,"k":"d","e":"x","p":"{}","a":0,"c":1,"s":0,"u":["1"],"g":0,"r":[],"x":""})",
+      R"({"v":2,"n":1,"k":"d","e":"x","p":"{}","a":0,"c":1,"s":0,"u":null,"g":0,"x":""})",
+      // "u" left out where the list cannot go by reference: no seq, no digest, a room audience.
+      R"({"v":2,"n":1,"k":"d","e":"x","p":"{}","a":0,"c":1,"s":0,"g":9,"r":[],"x":""})",
+      R"({"v":2,"n":1,"k":"d","e":"x","p":"{}","a":0,"c":1,"s":3,"g":0,"r":[],"x":""})",
+      R"({"v":2,"n":1,"k":"d","e":"x","p":"{}","a":1,"c":1,"s":3,"g":9,"r":[],"x":""})",
+      R"({"v":2,"n":1,"k":"d","e":"x","p":null,"a":0,"c":1,"s":0,"u":null,"g":0,"r":[],"x":""})",
   };
   for (const char* text : bad) EXPECT_FALSE(decode_bus_message(text).ok()) << text;
   // Every truncation of a good message fails rather than decoding half of it.
