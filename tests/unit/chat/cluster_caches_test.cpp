@@ -209,6 +209,22 @@ TEST_F(TwoNodes, AMemberAddedOnAnotherNodeCanReadAndSendAtOnce) {
   EXPECT_TRUE(sent.ok()) << (sent.ok() ? "" : sent.error().message);
 }
 
+TEST_F(TwoNodes, AMemberAddedOnAnotherNodeCanSendOverTheSocketPathAtOnce) {
+  Id ann = user("ann"), bob = user("bob"), cy = user("cy");
+  Id c = group(*a_, ann, {bob});
+  send(*b_, bob, c, "B caches the list");
+  ASSERT_FALSE(b_->chat.member_cache.peek(c)->contains(cy));
+  UpdateConversationInput add;
+  add.add_member_ids.push_back(id_to_string(cy));
+  ASSERT_TRUE(a_->chat.conversations.update(ann, id_to_string(c), add).ok());
+  Answer<Sent> answer;
+  b_->chat.messages.send_async(cy, {id_to_string(c), "hi", "cy-async"}, answer.done());
+  ASSERT_TRUE(answer.wait());
+  ASSERT_TRUE(answer.result->ok()) << answer.result->error().message;
+  // And B's list now has cy: its deliveries reach cy too.
+  EXPECT_TRUE(b_->chat.member_cache.peek(c)->contains(cy));
+}
+
 TEST_F(TwoNodes, AMemberRemovedOnAnotherNodeIsRefusedWithinTheMaxAge) {
   Id ann = user("ann"), bob = user("bob"), cy = user("cy");
   Id c = group(*a_, ann, {bob, cy});

@@ -19,6 +19,7 @@
 #include "postgres_backend.hpp"
 #include "store/postgres/pg_connection.hpp"
 #include "store/postgres/query_watchdog.hpp"
+#include "store/open_store.hpp"
 #include "store/postgres/replica_routing_store.hpp"
 
 namespace parley::store::testing {
@@ -286,6 +287,34 @@ TEST_F(DownReplicaTest, EveryReadGoesToThePrimary) {
   }
   EXPECT_EQ(store_->routing_stats().replica_reads, 0u);
   EXPECT_EQ(store_->routing_stats().primary_unavailable, 6u);
+}
+
+TEST(OpenStore, AReplicaNeedsAPostgresStoreAndAPostgresUrl) {
+  StoreConfig config;
+  config.url = "sqlite:/tmp/x.db";
+  config.replica_url = "postgres://u:p@h/db";
+  auto target = parse_store_url(config);
+  ASSERT_TRUE(target.ok());
+  Status s = check_replica_url(config, *target);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "invalid_store");
+  auto opened = open_store(config);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, "invalid_store");
+
+  config.url = "postgres://u:p@h/db";
+  target = parse_store_url(config);
+  ASSERT_TRUE(target.ok());
+  for (const char* bad : {"sqlite:/tmp/r.db", "mysql://h/db"}) {
+    config.replica_url = bad;
+    s = check_replica_url(config, *target);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.error().code, "invalid_store") << bad;
+  }
+  for (const char* good : {"", "postgres://u:p@replica/db", "host=replica dbname=db"}) {
+    config.replica_url = good;
+    EXPECT_TRUE(check_replica_url(config, *target).ok()) << good;
+  }
 }
 
 TEST(QueryWatchdog, CutsACallThatOutlivesItsDeadline) {
