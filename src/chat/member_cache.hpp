@@ -12,10 +12,10 @@
 // Across nodes (docs/replicas.md, "Caches across nodes"): the invalidation of
 // a change made on another node arrives through Redis, later than the change
 // or, if Redis drops it, never. Two things bound how wrong a list can be:
-//   - an addition is never missed where it matters: get_with(conversation,
-//     user) reads the store again when the cached list lacks `user`, so a
-//     member just added can send and read at once on every node (only
-//     non-members pay that read);
+//   - an addition is never missed where it matters: in cluster mode
+//     get_with(conversation, user) reads the store again when the cached list
+//     lacks `user`, so a member just added can send and read at once on every
+//     node (only non-members pay that read);
 //   - with `max_age` > 0 (cluster mode) an entry older than max_age is a miss,
 //     so a removed member stops receiving a node's deliveries and reading its
 //     history at most max_age after the removal, even if the invalidation was
@@ -60,9 +60,10 @@ class MemberCache {
   // The members, loading them on a miss. A missing conversation is a MemberList
   // without ids (not cached); a store failure is its error (not cached).
   Result<MemberList> get(Id conversation);
-  // The same, but a cached list that lacks `user` is read again from the store
-  // (and replaces the entry): the answer for `user` is never older than this
-  // call when it would be a refusal.
+  // The same, but in cluster mode (max_age > 0) a cached list that lacks
+  // `user` is read again from the store (and replaces the entry): the answer
+  // for `user` is never older than this call when it would be a refusal. In
+  // one process the cached list is exact (the bus is synchronous): as get().
   Result<MemberList> get_with(Id conversation, Id user);
   // The cached members, or nullopt on a miss. Never touches the store.
   std::optional<MemberList> peek(Id conversation) const;
