@@ -169,7 +169,10 @@ Result<MessagePage> Messages::read_page(Id conversation, const PageKey& key, std
       store::Seq bound = newest;
       if (before) {
         bound = *before - 1;
-      } else if (last_seq) {
+      } else if (last_seq && newest <= *last_seq) {
+        // Read before the page: a newer message in the page means it moved
+        // since, and the end must be read again (below), lest a full page
+        // look like the last one.
         bound = *last_seq;
       } else {
         auto row = store_.conversation_by_id(conversation);
