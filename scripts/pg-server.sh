@@ -8,14 +8,22 @@
 #   scripts/pg-server.sh restart DIR # fast stop, then start on the same port
 #   scripts/pg-server.sh kill DIR    # SIGKILL the postmaster (a crash); `start` recovers
 #   scripts/pg-server.sh stop DIR    # fast stop (the folder stays; rm -rf it after)
+#   scripts/pg-server.sh replica PRIMARY_DIR REPLICA_DIR
+#                                    # a streaming hot standby of the running server in
+#                                    # PRIMARY_DIR (pg_basebackup -R); prints its URL.
+#                                    # url/restart/kill/stop then work on REPLICA_DIR too.
 #
+# Every primary started here allows streaming replication: wal_level = replica,
+# max_wal_senders, and a pg_hba.conf line that lets `parley` (a superuser, so
+# it has REPLICATION) connect for replication from 127.0.0.1.
 # The database `parley` and the superuser `parley` (password `parley`) exist
 # after start; the URL is postgres://parley:parley@127.0.0.1:PORT/parley.
 set -euo pipefail
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|url|restart|kill|stop DIR" >&2; exit 2; }
+usage="usage: $0 start|url|restart|kill|stop DIR | replica PRIMARY_DIR REPLICA_DIR"
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "$usage" >&2; exit 2; }
 # Absolute: the server resolves its socket folder (-k) from its own working directory.
 dir=$(realpath -m "$dir")
 
@@ -62,9 +70,13 @@ case "$cmd" in
 max_connections = 300
 shared_buffers = 256MB
 wal_level = replica
-max_wal_senders = 4
+max_wal_senders = 8
 fsync = on
 EOF
+    # Streaming replication from loopback (`replica`): initdb's default
+    # pg_hba.conf has this line already; make sure of it.
+    grep -qE '^host[[:space:]]+replication[[:space:]]+all[[:space:]]+127\.0\.0\.1/32' "$dir/data/pg_hba.conf" ||
+      echo "host replication all 127.0.0.1/32 scram-sha-256" >>"$dir/data/pg_hba.conf"
     start_server
     PGPASSWORD=parley "$bindir/psql" -X -q -h 127.0.0.1 -p "$(cat "$dir/port")" \
       -U parley -d postgres -c "CREATE DATABASE parley" >/dev/null
@@ -80,9 +92,32 @@ EOF
     kill -9 "$pid"
     while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
     ;;
+  replica)
+    # DIR is the running primary's folder; the standby goes to REPLICA_DIR.
+    rdir=${3:-}
+    [ -n "$rdir" ] || { echo "$usage" >&2; exit 2; }
+    rdir=$(realpath -m "$rdir")
+    [ -f "$dir/port" ] || { echo "pg-server: no server in $dir (start it first)" >&2; exit 1; }
+    [ ! -e "$rdir/data" ] || { echo "pg-server: $rdir/data exists already" >&2; exit 1; }
+    mkdir -p "$rdir"
+    if [ "$(id -u)" -eq 0 ]; then
+      chown postgres: "$rdir"
+      chmod o+x "$(dirname "$(readlink -f "$rdir")")"
+    fi
+    free_port >"$rdir/port"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$rdir/port"
+    # -R writes standby.signal and primary_conninfo (password included) into
+    # the copy; -X stream copies the WAL written meanwhile. The copy keeps the
+    # primary's postgresql.conf; the port comes from the command line.
+    as_owner env PGPASSWORD=parley "$bindir/pg_basebackup" -h 127.0.0.1 -p "$(cat "$dir/port")" -U parley \
+      -D "$rdir/data" -R -X stream -c fast >"$rdir/basebackup.log" 2>&1 || { cat "$rdir/basebackup.log" >&2; exit 1; }
+    dir=$rdir
+    start_server
+    url
+    ;;
   stop)
     [ -f "$dir/data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     exit 0
     ;;
-  *) echo "usage: $0 start|url|restart|kill|stop DIR" >&2; exit 2 ;;
+  *) echo "$usage" >&2; exit 2 ;;
 esac

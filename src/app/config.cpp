@@ -65,6 +65,8 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
       ->envname("PARLEY_DATA_DIR")->capture_default_str();
   serve->add_option("--store", config.store, "Storage backend: sqlite:PATH, postgres://USER:PASS@HOST:PORT/DB (or postgresql://, or libpq key=value); default: SQLite in the data dir")
       ->envname("PARLEY_STORE");
+  serve->add_option("--store-replica", config.store_replica, "A streaming replica of the PostgreSQL --store (postgres://...): history and list reads go there when it is fresh enough (docs/replicas.md)")
+      ->envname("PARLEY_STORE_REPLICA");
   serve->add_option("--threads", config.threads, "IO threads (0 = one per core)")
       ->envname("PARLEY_THREADS")->check(CLI::Range(0, 256))->capture_default_str();
   serve->add_option("--workers", config.workers, "Threads for database work (0 = automatic)")

@@ -17,6 +17,7 @@ struct ServeConfig {
   std::uint16_t listen_port = 8080;
   std::string data_dir = "./data";
   std::string store = "";       // "sqlite:PATH"; empty = sqlite in data_dir
+  std::string store_replica;    // a streaming replica of a PostgreSQL --store; empty = none
   int threads = 0;              // IO threads; 0 = one per core
   int workers = 0;              // blocking pool for store work; 0 = automatic
   std::string jwt_secret;       // empty = generated once, kept in data_dir

@@ -137,6 +137,7 @@ int serve(const ServeConfig& config) {
   store::StoreConfig store_config;
   store_config.url = config.store;
   store_config.data_dir = config.data_dir;
+  store_config.replica_url = config.store_replica;
   if (config.bus != "local") {
     auto target = store::parse_store_url(store_config);
     if (target && target->backend != store::StoreBackend::postgres)
@@ -208,6 +209,9 @@ int serve(const ServeConfig& config) {
   chat_deps.offload = offload;
   chat_deps.max_group_size = config.max_group_size;
   chat_deps.live.presence_grace = config.presence_grace;
+  // Cluster mode: another node's invalidations may come late or be lost, so
+  // caches check against the store and age out (docs/replicas.md).
+  if (config.bus != "local") chat_deps.cache_max_age = std::chrono::seconds(5);
   chat::ChatServices chat(chat_deps);
   chat::Live& live = chat.live;
 

@@ -15,6 +15,7 @@ MessagesDeps messages_deps(const ChatServicesDeps& deps, ChatServices& chat) {
   m.send_limits = deps.send_limits;
   m.read_limits = deps.read_limits;
   m.offload = deps.offload;
+  m.cache_max_age = deps.cache_max_age;
   return m;
 }
 
@@ -36,7 +37,7 @@ LiveDeps live_deps(const ChatServicesDeps& deps, ChatServices& chat) {
 // Members are built in declaration order; each one named here is built before
 // the one that takes it (`this` only lends addresses of members already built).
 ChatServices::ChatServices(const ChatServicesDeps& deps)
-    : member_cache(*deps.store),
+    : member_cache(*deps.store, 200'000, deps.clock, deps.cache_max_age),
       invalidations(page_cache, member_cache, known_users),
       accounts(*deps.store, *deps.tokens, *deps.ids, *deps.clock, deps.password_cost, known_users),
       conversations(*deps.store, *deps.ids, *deps.clock, *deps.bus, deps.max_group_size),

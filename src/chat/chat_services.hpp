@@ -14,6 +14,7 @@
 // declared last, goes first, so its sweep thread stops before the services it
 // uses are destroyed.
 
+#include <chrono>
 #include <functional>
 
 #include "auth/password.hpp"
@@ -53,6 +54,9 @@ struct ChatServicesDeps {
   Offload offload;                              // for Messages and Live
   int max_group_size = 0;
   LiveOptions live;
+  // 0 in one process. In cluster mode, how old a cached member list or history
+  // page may be when the bus lost its invalidation (MessagesDeps::cache_max_age).
+  std::chrono::milliseconds cache_max_age{0};
 };
 
 struct ChatServices {

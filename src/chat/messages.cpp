@@ -72,7 +72,9 @@ void Messages::send_async(Id sender, SendInput input, SendDone done) {
 
 void Messages::send_allowed(Id sender, Id conversation, SendLanes::Place place, SendInput input, SendDone done) {
   // The member list decides who gets the delivery; when it is cached the send
-  // goes on from this thread, else the list is loaded on a worker.
+  // goes on from this thread, else the list is loaded on a worker. A cached
+  // list that lacks the sender is read again on the worker: the sender may
+  // have been added on another node whose invalidation is late.
   auto go = [this, sender, conversation, place](SendInput& input, SendDone& done, Result<MemberList> members) {
     if (!members) {
       lanes_.pass(conversation, place, {});
@@ -84,9 +86,10 @@ void Messages::send_allowed(Id sender, Id conversation, SendLanes::Place place, 
                   append(sender, conversation, std::move(input), members, std::move(done));
                 });
   };
-  if (auto members = members_.peek(conversation)) return go(input, done, std::move(*members));
-  deps_.offload([this, conversation, go, input = std::move(input), done = std::move(done)]() mutable {
-    go(input, done, members_.get(conversation));
+  if (auto members = members_.peek(conversation); members && members->contains(sender))
+    return go(input, done, std::move(*members));
+  deps_.offload([this, sender, conversation, go, input = std::move(input), done = std::move(done)]() mutable {
+    go(input, done, members_.get_with(conversation, sender));
   });
 }
 
@@ -138,7 +141,7 @@ Result<Sent> Messages::send(Id sender, const SendInput& input) {
   // On a worker already: the member list is loaded here, not offloaded. No
   // lane: waiting on a worker for sends whose member lists are queued for the
   // workers could wait forever, and concurrent requests have no order anyway.
-  auto members = members_.get(checked->conversation);
+  auto members = members_.get_with(checked->conversation, sender);
   if (!members) return members.error();
   std::promise<Result<Sent>> promise;
   auto future = promise.get_future();
@@ -167,7 +170,7 @@ Result<PageKey> Messages::page_key(const PageQuery& query) {
   return key;
 }
 
-Result<MessagePage> Messages::read_page(Id conversation, const PageKey& key) {
+Result<MessagePage> Messages::read_page(Id conversation, const PageKey& key, std::optional<store::Seq> last_seq) {
   const std::optional<store::Seq> before = key.before >= 0 ? std::optional(key.before) : std::nullopt;
   const std::optional<store::Seq> after = key.after >= 0 ? std::optional(key.after) : std::nullopt;
   auto rows = store_.messages(conversation, before, after, key.limit);
@@ -181,6 +184,11 @@ Result<MessagePage> Messages::read_page(Id conversation, const PageKey& key) {
       store::Seq bound = newest;
       if (before) {
         bound = *before - 1;
+      } else if (last_seq && newest <= *last_seq) {
+        // Read before the page: a newer message in the page means it moved
+        // since, and the end must be read again (below), lest a full page
+        // look like the last one.
+        bound = *last_seq;
       } else {
         auto row = store_.conversation_by_id(conversation);
         if (!row) return row.error();
@@ -205,12 +213,13 @@ Result<MessagePage> Messages::page(Id caller, std::string_view conversation_id, 
 Result<PageCache::Page> Messages::page_json(Id caller, std::string_view conversation_id, const PageQuery& query) {
   auto id = parse_id(conversation_id);
   if (!id) return conversation_not_found();
-  auto members = members_.get(*id);
+  auto members = members_.get_with(*id, caller);
   if (!members) return members.error();
   if (!members->contains(caller)) return conversation_not_found();
   auto key = page_key(query);
   if (!key) return key.error();
   const Id conversation = *id;
+  if (cluster_mode()) return page_json_validated(conversation, *key);
   if (auto cached = pages_.find(conversation, *key)) return cached;
   // Taken before the read: a change committed after it voids this page (see page_cache.hpp).
   const auto generation = pages_.generation(conversation);
@@ -221,6 +230,50 @@ Result<PageCache::Page> Messages::page_json(Id caller, std::string_view conversa
   return json;
 }
 
+namespace {
+// A page that lies wholly before its tag's last_seq can gain no message: every
+// seq below `before` was committed when the tag was read.
+bool closed_page(const PageKey& key, const PageTag& tag) {
+  return key.before >= 0 && tag.last_seq >= 0 && key.before - 1 <= tag.last_seq;
+}
+}  // namespace
+
+bool Messages::young(const PageTag& tag) const {
+  return deps_.clock->now_ms() - tag.stored_at < deps_.cache_max_age.count();
+}
+
+// Cluster mode: the bus may not have voided this node's pages yet (or ever),
+// so a cached page is checked against the conversation's last_seq on the
+// store (a primary-key read, which the replica router leaves on the primary)
+// unless it is closed. A page is tagged with the last_seq read before it, so
+// an equal last_seq now means no message was committed since.
+Result<PageCache::Page> Messages::page_json_validated(Id conversation, const PageKey& key) {
+  std::optional<store::Seq> last_seq;
+  if (auto hit = pages_.lookup(conversation, key); hit && young(hit->tag)) {
+    if (closed_page(key, hit->tag)) return hit->page;
+    auto row = store_.conversation_by_id(conversation);
+    if (!row) return row.error();
+    if (!row->has_value()) return conversation_not_found();
+    if ((*row)->last_seq == hit->tag.last_seq) return hit->page;
+    last_seq = (*row)->last_seq;
+  }
+  const auto generation = pages_.generation(conversation);
+  PageTag tag;
+  tag.stored_at = deps_.clock->now_ms();
+  if (!last_seq) {
+    auto row = store_.conversation_by_id(conversation);
+    if (!row) return row.error();
+    if (!row->has_value()) return conversation_not_found();
+    last_seq = (*row)->last_seq;
+  }
+  tag.last_seq = *last_seq;
+  auto page = read_page(conversation, key, last_seq);
+  if (!page) return page.error();
+  auto json = std::make_shared<const std::string>(message_page_json(page->messages, page->next_cursor));
+  pages_.put(conversation, generation, key, json, tag);
+  return json;
+}
+
 PageCache::Page Messages::cached_page_json(Id caller, std::string_view conversation_id, const PageQuery& query) const {
   auto conversation = parse_id(conversation_id);
   if (!conversation) return nullptr;
@@ -228,7 +281,10 @@ PageCache::Page Messages::cached_page_json(Id caller, std::string_view conversat
   if (!members || !members->contains(caller)) return nullptr;
   auto key = page_key(query);
   if (!key) return nullptr;
-  return pages_.find(*conversation, *key);
+  if (!cluster_mode()) return pages_.find(*conversation, *key);
+  auto hit = pages_.lookup(*conversation, *key);
+  if (!hit || !closed_page(*key, hit->tag) || !young(hit->tag)) return nullptr;
+  return hit->page;
 }
 
 // ---- read receipts and deletion

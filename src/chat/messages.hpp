@@ -14,6 +14,7 @@
 // on an IO thread. Ownership: borrows everything it is given; owns the
 // sequencer.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -69,6 +70,12 @@ struct MessagesDeps {
   cluster::RateLimiter* send_limits = nullptr;  // one token per send attempt
   cluster::RateLimiter* read_limits = nullptr;  // one token per read receipt
   Offload offload;                              // where a member-list miss is loaded
+  // 0: one process; the bus voids the caches synchronously and they are
+  // trusted until voided. > 0: cluster mode; invalidations may come late or
+  // never, so history pages are checked against the conversation's last_seq
+  // before use and none older than this is served (nor a member list:
+  // MemberCache's max_age). See page_json and docs/replicas.md.
+  std::chrono::milliseconds cache_max_age{0};
 };
 
 class Messages {
@@ -93,12 +100,18 @@ class Messages {
 
   Result<MessagePage> page(Id caller, std::string_view conversation_id, const PageQuery& query);
   // The same page rendered (message_page_json), through the page cache; the
-  // membership comes from MemberCache (loaded from the store on a miss).
+  // membership comes from MemberCache (loaded from the store on a miss, and
+  // read again when the cached list lacks the caller). In cluster mode
+  // (cache_max_age > 0) a cached page is used only if it cannot lack a
+  // committed message: its tag equals the conversation's last_seq, read from
+  // the store now, or the page lies wholly before its tag; and only while
+  // younger than cache_max_age.
   Result<PageCache::Page> page_json(Id caller, std::string_view conversation_id, const PageQuery& query);
   // The rendered page from memory only: the member list from MemberCache::peek
   // and the page from the page cache. Null on any miss, and for a non-member or
   // an invalid query (page_json, on a worker, then answers or refuses). Never
-  // reads the store: safe on an IO thread.
+  // reads the store: safe on an IO thread. In cluster mode only a page that
+  // can gain no message (wholly before its tag) and is young enough.
   PageCache::Page cached_page_json(Id caller, std::string_view conversation_id, const PageQuery& query) const;
   // Moves the caller's watermark to the message's seq (never backwards).
   Result<store::ReadState> mark_read(Id caller, std::string_view message_id);
@@ -116,7 +129,11 @@ class Messages {
   void append(Id sender, Id conversation, SendInput input, const MemberList& members, SendDone done);
   Result<store::MessageRow> visible_message(Id user, std::string_view message_id);
   static Result<PageKey> page_key(const PageQuery& query);
-  Result<MessagePage> read_page(Id conversation, const PageKey& key);
+  // `last_seq`: the conversation's, when the caller has just read it.
+  Result<MessagePage> read_page(Id conversation, const PageKey& key, std::optional<store::Seq> last_seq = {});
+  Result<PageCache::Page> page_json_validated(Id conversation, const PageKey& key);
+  bool cluster_mode() const { return deps_.cache_max_age.count() > 0; }
+  bool young(const PageTag& tag) const;
   Result<store::ReadState> mark_read_message(Id caller, const store::MessageRow& message);
 
   MessagesDeps deps_;

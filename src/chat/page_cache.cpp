@@ -7,13 +7,18 @@ namespace parley::chat {
 PageCache::PageCache(std::size_t max_bytes) : max_bytes_per_shard_(max_bytes / kShards) {}
 
 PageCache::Page PageCache::find(Id conversation, const PageKey& key) const {
+  auto hit = lookup(conversation, key);
+  return hit ? hit->page : nullptr;
+}
+
+std::optional<PageCache::Hit> PageCache::lookup(Id conversation, const PageKey& key) const {
   auto& s = shard(conversation);
   std::lock_guard lock(s.mutex);
   auto it = s.entries.find(conversation);
-  if (it == s.entries.end()) return nullptr;
+  if (it == s.entries.end()) return std::nullopt;
   for (std::size_t i = 0; i < kPagesPerConversation; ++i)
-    if (it->second.pages[i] && it->second.keys[i] == key) return it->second.pages[i];
-  return nullptr;
+    if (it->second.pages[i] && it->second.keys[i] == key) return Hit{it->second.pages[i], it->second.tags[i]};
+  return std::nullopt;
 }
 
 std::uint64_t PageCache::generation(Id conversation) const {
@@ -22,7 +27,7 @@ std::uint64_t PageCache::generation(Id conversation) const {
   return s.generation;
 }
 
-void PageCache::put(Id conversation, std::uint64_t generation, const PageKey& key, Page page) {
+void PageCache::put(Id conversation, std::uint64_t generation, const PageKey& key, Page page, PageTag tag) {
   if (!page || page->size() > max_bytes_per_shard_) return;
   auto& s = shard(conversation);
   std::lock_guard lock(s.mutex);
@@ -50,6 +55,7 @@ void PageCache::put(Id conversation, std::uint64_t generation, const PageKey& ke
   entry.bytes += page->size();
   s.bytes += page->size();
   entry.keys[slot] = key;
+  entry.tags[slot] = tag;
   entry.pages[slot] = std::move(page);
   while (s.bytes > max_bytes_per_shard_ && s.entries.size() > 1 && evict_oldest(s)) {
   }

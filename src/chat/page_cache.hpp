@@ -14,6 +14,13 @@
 // that shard happened in between (a few needless misses, never a stale page).
 // Membership is not this cache's business: callers check it first.
 //
+// Across nodes the bus is late or lossy, so cluster mode does not trust it
+// alone (Messages::page_json, docs/replicas.md): each page carries a PageTag,
+// the conversation's last_seq read before the page was, and when it was
+// stored. A page whose tag still equals the conversation's last_seq on the
+// primary lacks no message; a page wholly before its tag (a `before` cursor at
+// most last_seq + 1) can gain none. Deletions move no seq: the age bounds them.
+//
 // Bounded by bytes (default 32 MiB); a full shard drops its oldest entries.
 // Thread-safety: every method from any thread (16 sharded mutexes).
 
@@ -23,9 +30,11 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "store/records.hpp"
 
@@ -39,15 +48,27 @@ struct PageKey {
   bool operator==(const PageKey&) const = default;
 };
 
+// What a page was computed from: the conversation's last_seq, read before the
+// page (-1: not known), and when it was stored.
+struct PageTag {
+  store::Seq last_seq = -1;
+  TimeMs stored_at = 0;
+};
+
 class PageCache {
  public:
   using Page = std::shared_ptr<const std::string>;
+  struct Hit {
+    Page page;
+    PageTag tag;
+  };
 
   explicit PageCache(std::size_t max_bytes = 32u << 20);
 
   Page find(Id conversation, const PageKey& key) const;
+  std::optional<Hit> lookup(Id conversation, const PageKey& key) const;
   std::uint64_t generation(Id conversation) const;
-  void put(Id conversation, std::uint64_t generation, const PageKey& key, Page page);
+  void put(Id conversation, std::uint64_t generation, const PageKey& key, Page page, PageTag tag = {});
   void invalidate(Id conversation);
 
  private:
@@ -56,6 +77,7 @@ class PageCache {
   struct Entry {
     std::array<PageKey, kPagesPerConversation> keys{};
     std::array<Page, kPagesPerConversation> pages{};
+    std::array<PageTag, kPagesPerConversation> tags{};
     std::size_t next = 0;  // the slot the next put() replaces
     std::size_t bytes = 0;
     std::uint64_t stamp = 0;  // matches its place in Shard::order

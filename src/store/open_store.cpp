@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "store/postgres/postgres_store.hpp"
+#include "store/postgres/replica_routing_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace parley::store {
@@ -30,9 +31,23 @@ Result<StoreTarget> parse_store_url(const StoreConfig& config) {
                             "postgresql:// URL, or a libpq key=value conninfo");
 }
 
+Status check_replica_url(const StoreConfig& config, const StoreTarget& target) {
+  if (config.replica_url.empty()) return Status::success();
+  if (target.backend != StoreBackend::postgres)
+    return Error::bad_request("invalid_store", "--store-replica needs a PostgreSQL --store");
+  StoreConfig replica = config;
+  replica.url = config.replica_url;
+  auto parsed = parse_store_url(replica);
+  if (!parsed || parsed->backend != StoreBackend::postgres)
+    return Error::bad_request("invalid_store",
+                              "--store-replica must be a postgres:// or postgresql:// URL or a libpq conninfo");
+  return Status::success();
+}
+
 Result<std::unique_ptr<Store>> open_store(const StoreConfig& config) {
   auto target = parse_store_url(config);
   if (!target) return target.error();
+  if (Status s = check_replica_url(config, *target); !s) return s.error();
   if (target->backend == StoreBackend::sqlite) {
     SqliteOptions options;
     options.path = target->location;
@@ -42,7 +57,12 @@ Result<std::unique_ptr<Store>> open_store(const StoreConfig& config) {
   options.url = target->location;
   options.pool_size = config.postgres_pool_size;
   options.appenders = config.postgres_appenders;
-  return open_postgres_store(options);
+  auto primary = open_postgres_store(options);
+  if (!primary || config.replica_url.empty()) return primary;
+  ReplicaRoutingOptions replica;
+  replica.replica_url = config.replica_url;
+  replica.primary_url = target->location;
+  return open_replica_routing_store(std::move(*primary), replica);
 }
 
 }  // namespace parley::store
