@@ -30,7 +30,7 @@ class RedisTypingTest : public ::testing::Test {
   RedisTypingOptions options() const {
     RedisTypingOptions o;
     o.endpoint = {"127.0.0.1", server_->port()};
-    o.timeout = 300ms;
+    o.timeout = 500ms;
     o.tick = 20ms;
     o.backoff_min = 20ms;
     o.backoff_max = 100ms;
@@ -62,7 +62,7 @@ TEST_F(RedisTypingTest, ASignalExpiresOnceAcrossNodes) {
   ASSERT_TRUE(eventually([&] { return a.redis_connected() && b.redis_connected(); }));
   EXPECT_TRUE(a.started(kKey));
   EXPECT_FALSE(a.started(kKey)) << "a refresh is not announced";
-  EXPECT_EQ(ends({&a, &b}, kKey, 1s), 1);
+  EXPECT_EQ(ends({&a, &b}, kKey, 1500ms), 1);
   EXPECT_EQ(a.stats().expired + b.stats().expired, 1u);
 }
 
@@ -89,7 +89,7 @@ TEST_F(RedisTypingTest, AStopThroughAnotherNodeEndsTheSignal) {
     return std::count(s.begin(), s.end(), kKey) == 1;
   }, 1s));
   // That new signal expires once; A's copy of the first one lapsed silently.
-  EXPECT_EQ(ends({&a, &b}, kKey, 1s), 1);
+  EXPECT_EQ(ends({&a, &b}, kKey, 1500ms), 1);
 }
 
 TEST_F(RedisTypingTest, TheSignalOfAStoppedNodeStillExpires) {
@@ -102,7 +102,7 @@ TEST_F(RedisTypingTest, TheSignalOfAStoppedNodeStillExpires) {
     a.started(kKey);
     std::this_thread::sleep_for(50ms);
   }  // A is gone, like a killed node: nothing more from it
-  EXPECT_EQ(ends({&b}, kKey, 1s), 1);
+  EXPECT_EQ(ends({&b}, kKey, 1500ms), 1);
 }
 
 TEST_F(RedisTypingTest, WithoutRedisSignalsExpirePerNode) {
@@ -113,7 +113,7 @@ TEST_F(RedisTypingTest, WithoutRedisSignalsExpirePerNode) {
   EXPECT_TRUE(a.started(kKey));
   EXPECT_TRUE(a.stopped(kKey));
   EXPECT_TRUE(a.started(kKey));
-  EXPECT_EQ(ends({&a}, kKey, 700ms), 1);
+  EXPECT_EQ(ends({&a}, kKey, 1500ms), 1);
   EXPECT_GT(a.stats().dropped, 0u);
 }
 
