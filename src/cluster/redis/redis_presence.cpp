@@ -250,12 +250,17 @@ void RedisPresence::run() {
   bool registered = false;
   bool warned = false;
   auto next_heartbeat = Steady::now();
+  // After any failure: the local view, a new connection after the backoff (a
+  // Redis that answers with errors must not be hammered).
   const auto lost = [&] {
     if (!warned) spdlog::warn("redis presence: {}; presence is this node's local view until Redis is back", connection.error());
     warned = true;
     up_.store(false);
     registered = false;
     connection.close();
+    const bool go_on = wait_for(backoff, false);
+    backoff = std::min(backoff * 2, options_.backoff_max);
+    return go_on;
   };
   for (;;) {
     {
@@ -263,15 +268,12 @@ void RedisPresence::run() {
       if (stopping_) break;
     }
     if (!connection.is_open() && !connection.connect()) {
-      lost();
-      if (!wait_for(backoff, false)) break;
-      backoff = std::min(backoff * 2, options_.backoff_max);
+      if (!lost()) break;
       continue;
     }
-    backoff = options_.backoff_min;
     if (!registered) {
       if (!do_register(connection)) {
-        lost();
+        if (!lost()) break;
         continue;
       }
       registered = true;
@@ -283,7 +285,7 @@ void RedisPresence::run() {
     if (Steady::now() >= next_heartbeat) {
       bool still_registered = true;
       if (!heartbeat(connection, still_registered) || !reap(connection)) {
-        lost();
+        if (!lost()) break;
         continue;
       }
       next_heartbeat = Steady::now() + options_.heartbeat_interval;
@@ -297,10 +299,11 @@ void RedisPresence::run() {
                     (need_snapshot_ ? snapshot(connection) : read_log(connection)) &&
                     (!need_snapshot_ || snapshot(connection));
     if (!ok) {
-      lost();
+      if (!lost()) break;
       continue;
     }
     up_.store(true);
+    backoff = options_.backoff_min;
     if (!wait_for(options_.tick, true)) break;
   }
   bool cleanup = false;

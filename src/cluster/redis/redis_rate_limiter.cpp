@@ -115,7 +115,6 @@ void RedisRateLimiter::run() {
       }
       if (warned) spdlog::info("redis rate limiter '{}': connected again; limits are cluster-wide", options_.name);
       warned = false;
-      backoff = options_.backoff_min;
       up_.store(true);
     }
     {
@@ -140,7 +139,12 @@ void RedisRateLimiter::run() {
         queue_.clear();
       }
       fall_back(batch);
+      // Meanwhile requests decide locally; a Redis that answers with errors must not be hammered.
+      if (!sleep_for(backoff)) return;
+      backoff = std::min(backoff * 2, options_.backoff_max);
+      continue;
     }
+    backoff = options_.backoff_min;
   }
 }
 

@@ -134,7 +134,6 @@ void RedisTyping::run() {
       }
       if (warned) spdlog::info("redis typing: connected again");
       warned = false;
-      backoff = options_.backoff_min;
       up_.store(true);
     }
     bool ok = send_commands(connection);
@@ -143,13 +142,20 @@ void RedisTyping::run() {
       next_expire = std::chrono::steady_clock::now() + options_.tick;
     }
     if (!ok) {
-      std::lock_guard lock(mutex_);
-      up_.store(false);
-      dropped_.fetch_add(queue_.size(), std::memory_order_relaxed);
-      queue_.clear();
+      if (!warned) spdlog::warn("redis typing: {}; typing expires per node until Redis is back", connection.error());
+      warned = true;
+      {
+        std::lock_guard lock(mutex_);
+        up_.store(false);
+        dropped_.fetch_add(queue_.size(), std::memory_order_relaxed);
+        queue_.clear();
+      }
       connection.close();
+      if (!wait_for(backoff, false)) return;  // a Redis that answers with errors must not be hammered
+      backoff = std::min(backoff * 2, options_.backoff_max);
       continue;
     }
+    backoff = options_.backoff_min;
     if (!wait_for(std::chrono::duration_cast<std::chrono::milliseconds>(next_expire - std::chrono::steady_clock::now()), true))
       return;
   }
