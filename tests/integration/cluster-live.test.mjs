@@ -39,6 +39,7 @@ class Node {
 }
 
 const on = (node, user) => new Api(node.url, user.token);
+const isOnline = async (node, viewer, user) => (await on(node, viewer).get(`/api/users/${user.user.id}/status`)).json.online;
 
 // Every user_status a socket hears about `userId`, as a list of `online` values.
 function statusLog(socket, userId) {
@@ -54,6 +55,8 @@ describe('presence, typing and rate limits across two nodes', { skip: !onPostgre
   let a;
   let b;
   const sockets = [];
+  const onlineOnBoth = (viewer, user) => waitFor(async () => (await isOnline(a, viewer, user)) && (await isOnline(b, viewer, user)),
+    { what: 'online per GET /api/users/:id/status on both nodes', timeoutMs: 2000 });
   const open = async (node, user) => {
     const s = await connect(node.url, user.token);
     sockets.push(s);
@@ -92,10 +95,9 @@ describe('presence, typing and rate limits across two nodes', { skip: !onPostgre
     const es = await open(a, erin);
     await waitFor(() => seen.length === 1, { what: 'online on node B', timeoutMs: 5000 });
     assert.equal(seen[0].online, true);
-    for (const node of [a, b]) {
-      const status = (await on(node, alice).get(`/api/users/${erin.user.id}/status`)).json;
-      assert.equal(status.online, true, `status on ${node.url}`);
-    }
+    // The event comes over the bus; the status endpoint reads the node's mirror of the
+    // online set, which follows within about one presence tick.
+    await onlineOnBoth(alice, erin);
 
     // A second connection, on the other node: no new announcement; closing the first changes nothing.
     const es2 = await open(b, erin);
@@ -179,6 +181,44 @@ describe('presence, typing and rate limits across two nodes', { skip: !onPostgre
     assert.match(metrics, /parley_rate_limit_redis_decisions_total [1-9]/);
     assert.match(metrics, /parley_rate_limit_fallbacks_total 0\b/);
     assert.match(metrics, /parley_presence_redis_connected 1\b/);
+  });
+
+  test('Redis killed, then restarted empty: sends go on with per-node limits, presence registers again', async () => {
+    const alice = await registerUser(a.url, 'alice');
+    const gina = await registerUser(a.url, 'gina');
+    const cid = (await gina.api.post('/api/conversations', { type: 'direct', memberIds: [alice.user.id] })).json.conversation.id;
+    const atB = await open(b, alice);
+    const seen = statusLog(atB, gina.user.id);
+    const gs = await open(a, gina);
+    await waitFor(() => seen.length === 1, { what: 'online on node B', timeoutMs: 5000 });
+    await onlineOnBoth(alice, gina);
+
+    execFileSync(REDIS_SCRIPT, ['kill', redisDir]);
+    const results = [];
+    for (let i = 0; i < 4 * BURST; i += 1) {
+      const res = await on(i % 2 === 0 ? a : b, gina).post('/api/messages', { conversationId: cid, body: `m${i}`, clientMsgId: newClientMsgId() });
+      assert.ok(res.status === 201 || res.status === 429, `${res.status} ${res.text}`);
+      results.push(res.status === 201);
+    }
+    // Each node's own bucket: the limit once per node.
+    assert.equal(results.filter(Boolean).length, 2 * BURST, `accepted: ${JSON.stringify(results)}`);
+    assert.equal((await on(b, alice).get(`/api/users/${gina.user.id}/status`)).json.online, true, 'the last view is kept');
+    const metrics = (await new Api(a.url).get('/metrics')).text;
+    assert.match(metrics, /parley_rate_limit_fallbacks_total [1-9]/);
+
+    execFileSync(REDIS_SCRIPT, ['start', redisDir]);  // same port, empty
+    const registeredAgain = async (node) => {
+      const text = (await new Api(node.url).get('/metrics')).text;
+      return /parley_presence_redis_connected 1\b/.test(text) && !/parley_presence_registrations_total 1\b/.test(text);
+    };
+    await waitFor(async () => (await registeredAgain(a)) && (await registeredAgain(b)), { what: 'registered again', timeoutMs: 10_000 });
+    await waitFor(async () => (await on(b, alice).get(`/api/users/${gina.user.id}/status`)).json.online, { what: 'online again', timeoutMs: 3000 });
+
+    const offlineBefore = seen.filter((p) => !p.online).length;
+    gs.close();
+    await waitFor(() => seen.filter((p) => !p.online).length === offlineBefore + 1, { what: 'offline on node B', timeoutMs: 6000 });
+    await sleep(1500);
+    assert.equal(seen.filter((p) => !p.online).length, offlineBefore + 1, 'offline once');
   });
 
   // Last: it kills node A.
