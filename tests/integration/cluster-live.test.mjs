@@ -222,18 +222,25 @@ describe('presence, typing and rate limits across two nodes', { skip: !onPostgre
   });
 
   // Last: it kills node A.
-  test('kill -9 of the node holding the last connection: offline announced once by the survivor', async () => {
+  test('kill -9 of the node holding the last connection: offline announced once by the survivor, typing ends', async () => {
     const alice = await registerUser(a.url, 'alice');
     const frank = await registerUser(a.url, 'frank');
-    await frank.api.post('/api/conversations', { type: 'direct', memberIds: [alice.user.id] });
+    const cid = (await frank.api.post('/api/conversations', { type: 'direct', memberIds: [alice.user.id] })).json.conversation.id;
     const atB = await open(b, alice);
     const seen = statusLog(atB, frank.user.id);
     const fs = await open(a, frank);
     await waitFor(() => seen.length === 1, { what: 'online on node B', timeoutMs: 5000 });
+    for (const s of [atB, fs]) assert.equal((await s.emitWithAck('join_conversation', { conversationId: cid })).ok, true);
+    const typing = nextEvent(atB, 'typing', (p) => p.conversationId === cid);
+    await fs.emitWithAck('typing', { conversationId: cid });
+    await typing;
 
+    // Frank is typing when his node dies: node B ends it after the timeout.
+    const stopped = nextEvent(atB, 'stop_typing', (p) => p.conversationId === cid, TYPING_MS + 3000);
     const offline = nextEvent(atB, 'user_status', (p) => p.userId === frank.user.id && !p.online, 20_000);
     await a.stop({ signal: 'SIGKILL' });
     fs.close();
+    await stopped;
     await offline;
     await sleep(2000);
     assert.deepEqual(seen.map((p) => p.online), [true, false]);
