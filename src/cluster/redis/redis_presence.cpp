@@ -193,8 +193,12 @@ PresenceState RedisPresence::state(Id user) const {
     last_seen = it->second.last_seen_at;
   }
   if (auto it = mirror_.find(user); it != mirror_.end()) {
+    const bool offline_everywhere = !state.online && !it->second.online;
     state.online = state.online || it->second.online;
-    last_seen = std::max(last_seen, it->second.last_seen_at);
+    // Offline: the time of the cluster's offline transition, the same on every
+    // node (this node's own clock and requests would make the nodes disagree).
+    last_seen = offline_everywhere && it->second.last_seen_at > 0 ? it->second.last_seen_at
+                                                                  : std::max(last_seen, it->second.last_seen_at);
   }
   if (last_seen > 0) state.last_seen_at = last_seen;
   return state;

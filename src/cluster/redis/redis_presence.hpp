@@ -32,7 +32,9 @@
 // by a background thread as absolute counts, so re-sending is harmless) and a
 // mirror of presence:online kept current by reading presence:log (or a whole
 // snapshot after a gap, a reconnect or a Redis restart). state() answers from
-// memory: online if the mirror says so or this node holds a connection.
+// memory: online if the mirror says so or this node holds a connection; the
+// lastSeenAt of an offline user is the time of their offline transition, so
+// that every node answers the same (touch() stays local).
 //
 // Failure: the thread uses a blocking hiredis connection with timeouts and
 // reconnects with backoff; no method ever waits for it. While Redis is
