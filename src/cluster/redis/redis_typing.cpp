@@ -82,8 +82,10 @@ std::vector<TypingKey> RedisTyping::expire() {
       ++it;
       continue;
     }
-    // In Redis, the node that pops it announces it (perhaps this one, via ended_).
-    if (!it->second.in_redis) expired.push_back(it->first);
+    // In Redis, the node that pops it announces it (perhaps this one, via ended_);
+    // while Redis is unreachable nobody would, so this node does (Redis may
+    // repeat it later: a second stop_typing, harmless).
+    if (!it->second.in_redis || !up_.load()) expired.push_back(it->first);
     it = local_.erase(it);
   }
   return expired;

@@ -20,8 +20,8 @@
 // node had one → returned by take_started().
 //
 // Failure: a signal whose START never reached Redis (Redis away, a full queue,
-// a failed pipeline) expires from this node's own view, as with LocalTyping:
-// per-node typing while Redis is unreachable. A signal that did reach Redis is
+// a failed pipeline), and any signal while Redis is unreachable, expires from
+// this node's own view, as with LocalTyping: per-node typing while Redis is away. A signal that did reach Redis is
 // announced when Redis pops it; a STOP lost on the way lets Redis expire the
 // signal once more (a repeated stop_typing, harmless for clients).
 //

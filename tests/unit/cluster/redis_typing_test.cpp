@@ -105,6 +105,16 @@ TEST_F(RedisTypingTest, TheSignalOfAStoppedNodeStillExpires) {
   EXPECT_EQ(ends({&b}, kKey, 1500ms), 1);
 }
 
+TEST_F(RedisTypingTest, ASignalInRedisExpiresLocallyWhileRedisIsAway) {
+  RedisTyping a(options(), clock_);
+  a.start();
+  ASSERT_TRUE(eventually([&] { return a.redis_connected(); }));
+  a.started(kKey);
+  std::this_thread::sleep_for(50ms);  // the START reaches Redis
+  server_->kill();
+  EXPECT_EQ(ends({&a}, kKey, 1500ms), 1);
+}
+
 TEST_F(RedisTypingTest, WithoutRedisSignalsExpirePerNode) {
   auto o = options();
   o.endpoint.port = free_port();
