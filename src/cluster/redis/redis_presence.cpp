@@ -138,6 +138,8 @@ std::optional<Id> parse_user(const redisReply* reply) {
 
 constexpr int kExpireBatch = 1000;
 constexpr int kLogBatch = 1000;
+// How long one log read waits in Redis for a transition: bounds how late stop() is noticed.
+constexpr std::chrono::milliseconds kLogBlock{200};
 
 }  // namespace
 
@@ -221,6 +223,7 @@ RedisPresenceStats RedisPresence::stats() const {
 
 void RedisPresence::start() {
   thread_ = std::thread([this] { run(); });
+  log_thread_ = std::thread([this] { run_log(); });
 }
 
 void RedisPresence::stop() { halt(true); }
@@ -230,12 +233,13 @@ void RedisPresence::stop_without_cleanup() { halt(false); }
 void RedisPresence::halt(bool cleanup) {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ && !thread_.joinable()) return;
+    if (stopping_ && !thread_.joinable() && !log_thread_.joinable()) return;
     stopping_ = true;
     cleanup_on_stop_ = cleanup;
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (log_thread_.joinable()) log_thread_.join();  // within one log block
   up_.store(false);
 }
 
@@ -281,7 +285,6 @@ void RedisPresence::run() {
         continue;
       }
       registered = true;
-      need_snapshot_ = true;
       next_heartbeat = Steady::now() + options_.heartbeat_interval;
       if (warned) spdlog::info("redis presence: connected; this node's connections registered again");
       warned = false;
@@ -299,9 +302,7 @@ void RedisPresence::run() {
         continue;
       }
     }
-    const bool ok = sync_dirty(connection) && expire(connection) &&
-                    (need_snapshot_ ? snapshot(connection) : read_log(connection)) &&
-                    (!need_snapshot_ || snapshot(connection));
+    const bool ok = sync_dirty(connection) && expire(connection);
     if (!ok) {
       if (!lost()) break;
       continue;
@@ -316,6 +317,34 @@ void RedisPresence::run() {
     cleanup = cleanup_on_stop_;
   }
   if (cleanup && connection.is_open() && registered) deregister(connection);
+}
+
+// ---- the log thread: keeps the mirror current
+
+void RedisPresence::run_log() {
+  // Its reads block in Redis for up to kLogBlock: the command timeout allows for it.
+  RedisConnection connection({options_.endpoint, options_.connect_timeout, options_.command_timeout + kLogBlock},
+                             scripts());
+  auto backoff = options_.backoff_min;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    bool ok = connection.is_open();
+    if (!ok) {
+      ok = connection.connect();
+      need_snapshot_ = true;  // what happened meanwhile may be trimmed, or Redis restarted
+    }
+    ok = ok && (!need_snapshot_ || snapshot(connection)) && read_log(connection);
+    if (ok) {
+      backoff = options_.backoff_min;
+      continue;
+    }
+    connection.close();
+    if (!wait_for(backoff, false)) return;
+    backoff = std::min(backoff * 2, options_.backoff_max);
+  }
 }
 
 bool RedisPresence::do_register(RedisConnection& connection) {
@@ -397,8 +426,9 @@ void RedisPresence::apply(Id user, bool online, TimeMs at) {
 }
 
 bool RedisPresence::read_log(RedisConnection& connection) {
-  auto reply = connection.command({"XREAD", "COUNT", std::to_string(kLogBatch), "STREAMS",
-                                   options_.prefix + "presence:log", last_log_id_});
+  auto reply = connection.command({"XREAD", "COUNT", std::to_string(kLogBatch), "BLOCK",
+                                   std::to_string(kLogBlock.count()), "STREAMS", options_.prefix + "presence:log",
+                                   last_log_id_});
   if (!reply) return false;
   if (reply->type == REDIS_REPLY_NIL) return true;  // nothing new
   // [[stream, [[id, [field, value, ...]], ...]]]

@@ -30,8 +30,10 @@
 //
 // On this node: the node's own connection counts (the truth, synced to Redis
 // by a background thread as absolute counts, so re-sending is harmless) and a
-// mirror of presence:online kept current by reading presence:log (or a whole
-// snapshot after a gap, a reconnect or a Redis restart). state() answers from
+// mirror of presence:online kept current by a second thread, on a connection
+// of its own, blocked in XREAD on presence:log (so a transition reaches every
+// node's mirror within a round trip), or reading a whole snapshot after a gap,
+// a reconnect or a Redis restart. state() answers from
 // memory: online if the mirror says so or this node holds a connection; the
 // lastSeenAt of an offline user is the time of their offline transition, so
 // that every node answers the same (touch() stays local).
@@ -49,7 +51,7 @@
 //
 // Thread-safety: every PresenceService method from any thread; start(), stop()
 // and stop_without_cleanup() from the owner's thread. Ownership: owns its
-// thread and connection; the destructor calls stop().
+// two threads and their connections; the destructor calls stop().
 
 #include <atomic>
 #include <condition_variable>
@@ -73,7 +75,7 @@ struct RedisPresenceOptions {
   std::chrono::milliseconds grace{10'000};  // until expire_offline() says otherwise
   std::chrono::milliseconds heartbeat_interval{1000};
   std::chrono::milliseconds node_ttl{5000};
-  std::chrono::milliseconds tick{100};  // expiry and log polling period
+  std::chrono::milliseconds tick{100};  // the expiry period
   std::chrono::milliseconds connect_timeout{200};
   std::chrono::milliseconds command_timeout{500};
   std::chrono::milliseconds backoff_min{100};
@@ -126,6 +128,7 @@ class RedisPresence final : public PresenceService {
   };
 
   void run();
+  void run_log();
   void halt(bool cleanup);
   bool wait_for(std::chrono::milliseconds delay, bool wake_on_dirty);
   bool do_register(RedisConnection& connection);
@@ -154,7 +157,7 @@ class RedisPresence final : public PresenceService {
   bool stopping_ = false;                  // GUARDED_BY(mutex_)
   bool cleanup_on_stop_ = true;            // GUARDED_BY(mutex_)
 
-  // The log position, touched by the thread only.
+  // The log position, touched by the log thread only.
   long long last_seq_ = -1;
   std::string last_log_id_ = "0";
   bool need_snapshot_ = true;
@@ -165,7 +168,8 @@ class RedisPresence final : public PresenceService {
   std::atomic<std::uint64_t> nodes_reaped_{0};
   std::atomic<std::uint64_t> registrations_{0};
   std::atomic<std::uint64_t> snapshots_{0};
-  std::thread thread_;
+  std::thread thread_;      // registration, syncs, heartbeats, reaping, expiry
+  std::thread log_thread_;  // presence:log into the mirror
 };
 
 }  // namespace parley::cluster::redis
