@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/allocator.hpp"
+#include "app/live_services.hpp"
 #include "app/logging.hpp"
 #include "app/store_metrics.hpp"
 #include "auth/secret.hpp"
@@ -21,9 +22,6 @@
 #include "chat/chat_services.hpp"
 #include "chat/delivery_order.hpp"
 #include "cluster/local_bus.hpp"
-#include "cluster/local_presence.hpp"
-#include "cluster/local_rate_limiter.hpp"
-#include "cluster/local_typing.hpp"
 #include "cluster/redis/redis_bus.hpp"
 #include "realtime/chat_gateway.hpp"
 #include "realtime/endpoint.hpp"
@@ -44,11 +42,6 @@ namespace parley::app {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::unique_ptr<cluster::RateLimiter> rate_limiter(const ServeConfig& config, const Clock& clock) {
-  if (!config.rate_limit) return std::make_unique<cluster::UnlimitedRateLimiter>();
-  return std::make_unique<cluster::LocalRateLimiter>(config.rate_burst, config.rate_per_second, clock);
-}
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "parley: %s\n", message.c_str());
@@ -169,11 +162,13 @@ int serve(const ServeConfig& config) {
   // the other nodes.
   std::unique_ptr<cluster::Bus> bus_owner;
   cluster::redis::RedisBus* redis_bus = nullptr;  // owned by bus_owner
+  std::optional<cluster::redis::RedisEndpoint> redis_endpoint;
   if (config.bus == "local") {
     bus_owner = std::make_unique<cluster::LocalBus>();
   } else {
     auto endpoint = cluster::redis::parse_redis_url(config.bus);
     if (!endpoint) return fail(endpoint.error().message);
+    redis_endpoint = *endpoint;
     cluster::redis::RedisBusOptions bus_options;
     bus_options.endpoint = std::move(*endpoint);
     auto owned = std::make_unique<cluster::redis::RedisBus>(std::move(bus_options));
@@ -181,11 +176,9 @@ int serve(const ServeConfig& config) {
     bus_owner = std::move(owned);
   }
   cluster::Bus& bus = *bus_owner;
-  cluster::LocalPresence presence(clock);
-  cluster::LocalTyping typing(clock, config.typing_timeout);
-  // Sends and read receipts have a bucket each: one does not starve the other.
-  auto send_limits = rate_limiter(config, clock);
-  auto read_limits = rate_limiter(config, clock);
+  // Presence, typing and rate limits: per process, or shared through Redis in cluster mode.
+  LiveServices live_services(config, clock, redis_endpoint ? &*redis_endpoint : nullptr);
+  cluster::PresenceService& presence = live_services.presence();
   const chat::Offload offload = [&worker_pool](std::function<void()> job) {
     boost::asio::post(worker_pool, [job = std::move(job)] {
       try {
@@ -203,9 +196,9 @@ int serve(const ServeConfig& config) {
   chat_deps.password_cost = cost;
   chat_deps.bus = &bus;
   chat_deps.presence = &presence;
-  chat_deps.typing = &typing;
-  chat_deps.send_limits = send_limits.get();
-  chat_deps.read_limits = read_limits.get();
+  chat_deps.typing = &live_services.typing();
+  chat_deps.send_limits = &live_services.send_limits();
+  chat_deps.read_limits = &live_services.read_limits();
   chat_deps.offload = offload;
   chat_deps.max_group_size = config.max_group_size;
   chat_deps.live.presence_grace = config.presence_grace;
@@ -261,6 +254,7 @@ int serve(const ServeConfig& config) {
     redis_bus->set_reconnect_listener([order = delivery_order.get()] { order->on_bus_reconnected(); });
     bus.subscribe(*delivery_order);
     register_bus_metrics(registry, *redis_bus, *delivery_order);
+    live_services.register_metrics(registry);
   } else {
     bus.subscribe(gateway);
   }
@@ -280,6 +274,7 @@ int serve(const ServeConfig& config) {
     delivery_order->start();
     redis_bus->start();  // connects in the background: a node starts while Redis is away
   }
+  live_services.start();  // the Redis ones connect in the background too
   live.start();
   spdlog::info("parley {} listening on http://{}:{} ({} IO threads, {} workers, data in {}, {})", PARLEY_VERSION,
                config.listen_host, server.port(), config.threads, workers, config.data_dir, allocator);
@@ -294,6 +289,7 @@ int serve(const ServeConfig& config) {
 
   live.stop();
   server.stop();
+  live_services.stop();  // the limiters' last fallback answers run on the still running pool
   if (redis_bus != nullptr) {
     redis_bus->stop();
     delivery_order->stop();  // waits for its repair jobs, on the still running pool

@@ -160,6 +160,9 @@ void Live::mark_read(Id user, std::string conversation_id, std::string message_i
 
 void Live::sweep() {
   for (const auto& key : deps_.typing->expire()) announce_typing(key.user_id, key.conversation_id, false, {});
+  // Decided across the cluster in the background (cluster mode); nothing in one process.
+  for (const auto& key : deps_.typing->take_started()) announce_typing(key.user_id, key.conversation_id, true, {});
+  for (Id user : deps_.presence->take_came_online()) queue_presence(user, true);
   for (Id user : deps_.presence->expire_offline(options_.presence_grace.count())) queue_presence(user, false);
 }
 

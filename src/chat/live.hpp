@@ -15,6 +15,9 @@
 //
 // It also runs the clocks of the real-time features on a thread of its own:
 // typing expiry (stop_typing) and the presence grace period (user_status).
+// In cluster mode the sweep also announces what the services decided across
+// nodes in the background (take_came_online(), take_started()): at most one
+// sweep interval late.
 //
 // Thread-safety: every method from any thread, concurrently; start(), stop()
 // and the destructor from the thread that owns the Live (never from the sweep

@@ -33,14 +33,22 @@ class PresenceService {
   // A request or event from the user: refreshes lastSeenAt.
   virtual void touch(Id user) = 0;
   // A real-time connection opened; true if the user just came online (an
-  // announcement is due).
+  // announcement is due). A networked implementation, where "just came online"
+  // is decided cluster-wide in the background, returns false and reports the
+  // user through take_came_online() later instead.
   virtual bool connected(Id user) = 0;
   // A connection closed; the user goes offline when expire_offline() finds no
   // connection left after the grace period.
   virtual void disconnected(Id user) = 0;
   // Users whose last connection closed at or before `now - grace`: marks them
   // offline and returns them (the caller announces it).
+  // A networked implementation may also return users whose offline was decided
+  // in the background (by this node, exactly once across the cluster).
   virtual std::vector<Id> expire_offline(TimeMs grace) = 0;
+  // Users who came online since the last call, for the caller to announce, when
+  // that was decided in the background; LocalPresence answers in connected()
+  // and returns nothing here.
+  virtual std::vector<Id> take_came_online() { return {}; }
   virtual PresenceState state(Id user) const = 0;
 };
 

@@ -32,8 +32,14 @@ class TypingService {
   virtual bool started(TypingKey key) = 0;
   // True if the user was typing there (a `stop_typing` event is due).
   virtual bool stopped(TypingKey key) = 0;
-  // The signals whose deadline passed; they are forgotten.
+  // The signals whose deadline passed; they are forgotten. A networked
+  // implementation also returns the signals stopped through another node's
+  // connection of the same user, learned in the background.
   virtual std::vector<TypingKey> expire() = 0;
+  // Signals that started anew cluster-wide although started() answered false
+  // (this node still had the signal, another node had ended it): a `typing`
+  // event is due. LocalTyping: always empty.
+  virtual std::vector<TypingKey> take_started() { return {}; }
 };
 
 }  // namespace parley::cluster
