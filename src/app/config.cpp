@@ -224,8 +224,7 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
     config.rate_burst = burst;
     config.rate_per_second = rate;
   }
-  if (config.route.empty()) config.route = std::to_string(config.listen_port);
-  if (!engineio::valid_route(config.route))
+  if (!config.route.empty() && !engineio::valid_route(config.route))
     return ParseError{"--route: expected 1 to 32 of A-Z a-z 0-9 - _, got '" + config.route + "'"};
   if (config.threads == 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (config.data_dir.empty()) return ParseError{"--data-dir must not be empty"};

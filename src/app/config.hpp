@@ -34,7 +34,8 @@ struct ServeConfig {
   // one leased from the database (store/postgres/node_lease.hpp).
   int node_id = -1;
   // This node's tag in Engine.IO sids, which the load balancer routes on
-  // (docs/deploy-cluster.md). Empty (not given): the listen port.
+  // (docs/deploy-cluster.md). Empty (not given): the port the node listens on
+  // (the one it got, with --listen HOST:0).
   std::string route;
   std::string bus = "local";     // "local" (one process) or "redis://HOST:PORT" (cluster: RedisBus)
 

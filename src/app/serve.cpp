@@ -274,7 +274,7 @@ int serve(const ServeConfig& config) {
   io_options.engine.max_payload = config.max_payload_bytes;
   io_options.engine.send_queue_bytes = config.send_queue_bytes;
   io_options.engine.cors = engineio::CorsPolicy::parse(config.cors_origins);
-  io_options.engine.route = config.route;
+  io_options.engine.route = config.route.empty() ? std::to_string(server.port()) : config.route;
   io_options.max_rooms_per_socket = static_cast<std::size_t>(config.max_rooms_per_socket);
   socketio::Server io(io_options, io_threads);
   realtime::ChatGateway gateway(io, live);
