@@ -112,14 +112,14 @@ Result<std::string> jwt_secret(const ServeConfig& config, const std::string& pos
 
 // On PostgreSQL every node leases its node id (the configured one, or a free one).
 Result<std::unique_ptr<store::postgres::NodeLease>> lease_node_id(const ServeConfig& config,
-                                                                   const std::string& postgres_url) {
+                                                                   const std::string& postgres_url, unsigned port) {
   store::postgres::NodeLeaseOptions options;
   options.conninfo = postgres_url;
   if (config.node_id >= 0) options.node_id = config.node_id;
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   options.holder_info = std::string(host) + " pid " + std::to_string(::getpid()) + " listening on " +
-                        config.listen_host + ":" + std::to_string(config.listen_port);
+                        config.listen_host + ":" + std::to_string(port);
   auto lease = store::postgres::NodeLease::acquire(std::move(options));
   if (!lease) return Error{lease.error().kind, lease.error().code, "node id: " + lease.error().message};
   spdlog::info("node id {} leased from PostgreSQL{}", (*lease)->node_id(),
@@ -176,7 +176,7 @@ int serve(const ServeConfig& config) {
   if (!secret) return fail(secret.error().message);
   std::unique_ptr<store::postgres::NodeLease> node_lease;
   if (on_postgres) {
-    auto leased = lease_node_id(config, target->location);
+    auto leased = lease_node_id(config, target->location, server.port());
     if (!leased) return fail(leased.error().message);
     node_lease = std::move(*leased);
   }
