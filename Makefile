@@ -7,7 +7,7 @@ LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 WEB_OUT := web/out
 
-.PHONY: all deps build web run test unit asan integration e2e fuzz bench clean
+.PHONY: all deps build web run cluster test unit asan integration e2e fuzz bench clean
 
 all: build
 
@@ -27,6 +27,11 @@ web:
 run: build
 	@mkdir -p $(DATA_DIR)
 	./build/parley serve --listen $(LISTEN) --data-dir $(DATA_DIR) --web-dir $(WEB_OUT)
+
+# Three nodes on PostgreSQL + Redis behind nginx, in a temp folder; Ctrl-C stops all.
+cluster: build
+	@scripts/deps.sh test
+	@scripts/cluster.sh
 
 test:
 	@scripts/deps.sh test

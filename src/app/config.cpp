@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cluster/redis/redis_bus.hpp"
+#include "realtime/engineio/sid.hpp"
 
 namespace parley::app {
 
@@ -96,8 +97,12 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--max-group-size", config.max_group_size, "Largest number of members in a group")
       ->envname("PARLEY_MAX_GROUP_SIZE")->check(CLI::Range(2, 100000))->capture_default_str();
-  serve->add_option("--node-id", config.node_id, "This node's number in a cluster (0-1023), part of every id")
-      ->envname("PARLEY_NODE_ID")->check(CLI::Range(0, 1023))->capture_default_str();
+  serve->add_option("--node-id", config.node_id,
+                    "This node's number in a cluster (0-1023), part of every id (default: 0 on SQLite; on PostgreSQL a free one leased from the database)")
+      ->envname("PARLEY_NODE_ID")->check(CLI::Range(0, 1023));
+  serve->add_option("--route", config.route,
+                    "This node's tag in Socket.IO session ids, which the load balancer routes on: 1-32 of A-Z a-z 0-9 - _ (default: the listen port)")
+      ->envname("PARLEY_ROUTE");
   serve->add_option("--bus", config.bus, "Event bus: local (one process) or redis://HOST:PORT (cluster mode, needs a PostgreSQL --store)")
       ->envname("PARLEY_BUS")
       ->check([](const std::string& value) -> std::string {
@@ -221,6 +226,8 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
     config.rate_burst = burst;
     config.rate_per_second = rate;
   }
+  if (!config.route.empty() && !engineio::valid_route(config.route))
+    return ParseError{"--route: expected 1 to 32 of A-Z a-z 0-9 - _, got '" + config.route + "'"};
   if (config.threads == 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (config.data_dir.empty()) return ParseError{"--data-dir must not be empty"};
   return Command{std::move(config)};

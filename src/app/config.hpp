@@ -31,7 +31,13 @@ struct ServeConfig {
   std::chrono::milliseconds shutdown_timeout{10'000};
   std::string password_cost = "interactive";  // interactive | minimal (tests, benchmarks)
   int max_group_size = 1000;
-  int node_id = 0;
+  // 0-1023, part of every id. -1 (not given): 0 on SQLite; on PostgreSQL a free
+  // one leased from the database (store/postgres/node_lease.hpp).
+  int node_id = -1;
+  // This node's tag in Engine.IO sids, which the load balancer routes on
+  // (docs/deploy-cluster.md). Empty (not given): the port the node listens on
+  // (the one it got, with --listen HOST:0).
+  std::string route;
   std::string bus = "local";     // "local" (one process) or "redis://HOST:PORT" (cluster: RedisBus)
 
   // Real-time (Socket.IO) settings.

@@ -36,6 +36,8 @@
 #include "http/server.hpp"
 #include "http/static_files.hpp"
 #include "store/open_store.hpp"
+#include "store/postgres/node_lease.hpp"
+#include "store/postgres/shared_secret.hpp"
 
 namespace parley::app {
 
@@ -90,6 +92,35 @@ void register_bus_metrics(metrics::Registry& registry, const cluster::redis::Red
   metrics::add_snapshot_metrics<Order>(registry, order_fields, [&order] { return order.stats(); });
 }
 
+// The token secret: --jwt-secret; else on PostgreSQL one shared by every node
+// (stored once in the database, docs/deploy-cluster.md); else DATA_DIR/jwt-secret.
+Result<std::string> jwt_secret(const ServeConfig& config, const std::string& postgres_url) {
+  if (!config.jwt_secret.empty()) return config.jwt_secret;
+  if (postgres_url.empty()) return auth::load_or_create_secret(config.data_dir);
+  auto shared = store::postgres::load_or_store_shared_secret(postgres_url, "jwt_secret", auth::new_secret());
+  if (!shared) return Error::internal("cannot read the shared jwt secret: " + shared.error().message);
+  if (auto valid = auth::validate_secret(*shared); !valid)
+    return Error::internal("the shared jwt secret in parley_settings is unusable: " + valid.error().message);
+  return shared;
+}
+
+// On PostgreSQL every node leases its node id (the configured one, or a free one).
+Result<std::unique_ptr<store::postgres::NodeLease>> lease_node_id(const ServeConfig& config,
+                                                                   const std::string& postgres_url, unsigned port) {
+  store::postgres::NodeLeaseOptions options;
+  options.conninfo = postgres_url;
+  if (config.node_id >= 0) options.node_id = config.node_id;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  options.holder_info = std::string(host) + " pid " + std::to_string(::getpid()) + " listening on " +
+                        config.listen_host + ":" + std::to_string(port);
+  auto lease = store::postgres::NodeLease::acquire(std::move(options));
+  if (!lease) return Error{lease.error().kind, lease.error().code, "node id: " + lease.error().message};
+  spdlog::info("node id {} leased from PostgreSQL{}", (*lease)->node_id(),
+               config.node_id >= 0 ? " (as configured)" : " (the lowest free one)");
+  return lease;
+}
+
 }  // namespace
 
 int serve(const ServeConfig& config) {
@@ -121,12 +152,6 @@ int serve(const ServeConfig& config) {
   if (auto status = server.bind(); !status) return fail(status.error().message);
 
   if (auto status = prepare_data_dir(config.data_dir); !status) return fail(status.error().message);
-  std::string secret = config.jwt_secret;
-  if (secret.empty()) {
-    auto loaded = auth::load_or_create_secret(config.data_dir);
-    if (!loaded) return fail(loaded.error().message);
-    secret = std::move(*loaded);
-  }
   store::StoreConfig store_config;
   store_config.url = config.store;
   store_config.data_dir = config.data_dir;
@@ -139,6 +164,17 @@ int serve(const ServeConfig& config) {
   auto opened = store::open_store(store_config);
   if (!opened) return fail(opened.error().message);
   std::unique_ptr<store::Store> store = std::move(*opened);
+  // After open_store: its migrations create the tables of the shared secret and the node leases.
+  const auto target = store::parse_store_url(store_config);
+  const bool on_postgres = target && target->backend == store::StoreBackend::postgres;
+  auto secret = jwt_secret(config, on_postgres ? target->location : std::string());
+  if (!secret) return fail(secret.error().message);
+  std::unique_ptr<store::postgres::NodeLease> node_lease;
+  if (on_postgres) {
+    auto leased = lease_node_id(config, target->location, server.port());
+    if (!leased) return fail(leased.error().message);
+    node_lease = std::move(*leased);
+  }
 
   std::unique_ptr<http::StaticFiles> static_files;
   if (!config.web_dir.empty()) {
@@ -153,8 +189,9 @@ int serve(const ServeConfig& config) {
   server.services().static_files = static_files.get();
 
   const Clock& clock = SystemClock::instance();
-  IdGenerator ids(config.node_id);
-  auth::TokenService tokens(secret, config.token_ttl, clock);
+  IdGenerator ids(node_lease ? node_lease->node_id() : std::max(config.node_id, 0),
+                  node_lease ? node_lease->floor_unix_ms() : 0);
+  auth::TokenService tokens(*secret, config.token_ttl, clock);
   const auto cost = config.password_cost == "minimal" ? auth::PasswordCost::minimal() : auth::PasswordCost::interactive();
   // Everything for other connections and every cache invalidation goes through
   // the bus; in one process it calls its subscribers at once.
@@ -235,6 +272,7 @@ int serve(const ServeConfig& config) {
   io_options.engine.max_payload = config.max_payload_bytes;
   io_options.engine.send_queue_bytes = config.send_queue_bytes;
   io_options.engine.cors = engineio::CorsPolicy::parse(config.cors_origins);
+  io_options.engine.route = config.route.empty() ? std::to_string(server.port()) : config.route;
   io_options.max_rooms_per_socket = static_cast<std::size_t>(config.max_rooms_per_socket);
   socketio::Server io(io_options, io_threads);
   realtime::ChatGateway gateway(io, live);
@@ -275,6 +313,17 @@ int serve(const ServeConfig& config) {
     redis_bus->start();  // connects in the background: a node starts while Redis is away
   }
   live_services.start();  // the Redis ones connect in the background too
+  if (node_lease) {
+    node_lease->start([&ids] { return ids.last_unix_ms(); }, [](const std::string& reason) {
+      // The id may be leased to another node soon: issuing one more could
+      // duplicate its ids. Exit at once; a restart leases an id afresh.
+      spdlog::critical("{}: exiting so that no id is issued twice", reason);
+      spdlog::default_logger()->flush();
+      std::fprintf(stderr, "parley: %s: exiting so that no id is issued twice\n", reason.c_str());
+      std::fflush(stderr);
+      std::_Exit(3);
+    });
+  }
   live.start();
   spdlog::info("parley {} listening on http://{}:{} ({} IO threads, {} workers, data in {}, {})", PARLEY_VERSION,
                config.listen_host, server.port(), config.threads, workers, config.data_dir, allocator);
@@ -297,6 +346,7 @@ int serve(const ServeConfig& config) {
   worker_pool.join();
   gateway.close();  // the store's last completions deliver to nobody
   store.reset();  // finishes queued writes, checkpoints, closes
+  if (node_lease) node_lease->release(ids.last_unix_ms());  // after the last write that could carry an id
   spdlog::info("stopped cleanly");
   return 0;
 }

@@ -117,13 +117,7 @@ Status sync_dir(const std::filesystem::path& dir) {
 Result<std::string> create_secret(const std::filesystem::path& dir, const std::filesystem::path& path,
                                   bool& lost_race) {
   lost_race = false;
-  std::array<unsigned char, secret_bytes> bytes{};
-  randombytes_buf(bytes.data(), bytes.size());
-  std::array<char, secret_bytes * 2 + 1> hex{};
-  sodium_bin2hex(hex.data(), hex.size(), bytes.data(), bytes.size());
-  sodium_memzero(bytes.data(), bytes.size());
-  std::string secret(hex.data(), secret_bytes * 2);
-  sodium_memzero(hex.data(), hex.size());
+  std::string secret = new_secret();
 
   std::string tmp = (dir / ".jwt-secret.XXXXXX").string();
   const Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));  // mode 0600, whatever the umask
@@ -150,6 +144,18 @@ Result<std::string> create_secret(const std::filesystem::path& dir, const std::f
 }
 
 }  // namespace
+
+std::string new_secret() {
+  detail::ensure_sodium();
+  std::array<unsigned char, secret_bytes> bytes{};
+  randombytes_buf(bytes.data(), bytes.size());
+  std::array<char, secret_bytes * 2 + 1> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), bytes.data(), bytes.size());
+  sodium_memzero(bytes.data(), bytes.size());
+  std::string secret(hex.data(), secret_bytes * 2);
+  sodium_memzero(hex.data(), hex.size());
+  return secret;
+}
 
 Result<std::string> load_or_create_secret(const std::filesystem::path& data_dir) {
   detail::ensure_sodium();

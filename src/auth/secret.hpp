@@ -30,6 +30,10 @@ inline constexpr std::string_view secret_file_name = "jwt-secret";
 // name the path and the cause: unreadable or unwritable paths, a refused file.
 Result<std::string> load_or_create_secret(const std::filesystem::path& data_dir);
 
+// A fresh secret as created above (64 hex digits), e.g. to offer to a shared store
+// in cluster mode (store/postgres/shared_secret.hpp).
+std::string new_secret();
+
 // For a secret given on the command line: at least min_secret_chars characters,
 // no control characters. Error::bad_request otherwise.
 Status validate_secret(std::string_view secret);

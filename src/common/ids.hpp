@@ -23,7 +23,16 @@ class IdGenerator {
   static constexpr int sequence_bits = 12;
 
   // REQUIRES: 0 <= node_id < 1024.
-  explicit IdGenerator(int node_id = 0);
+  // `not_before_unix_ms`: ids carry a later millisecond than this, whatever the
+  // wall clock says. A node that takes over a node id from a lease (another
+  // host, whose clock may be ahead) passes the last millisecond that holder may
+  // have used, so that the two never issue the same id.
+  explicit IdGenerator(int node_id = 0, std::int64_t not_before_unix_ms = 0);
+
+  int node_id() const { return static_cast<int>(node_id_); }
+  // The millisecond (Unix time) of the latest id handed out, or of the floor
+  // given at construction: what a lease reports as used.
+  std::int64_t last_unix_ms() const;
 
   // A new id, strictly greater than every id this generator returned before,
   // even if the wall clock steps backwards.

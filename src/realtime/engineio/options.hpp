@@ -21,6 +21,9 @@ struct ServerOptions {
   bool allow_websocket = true;
   bool allow_upgrades = true;
   CorsPolicy cors;
+  // This node's route tag, the first part of every sid (sid.hpp); empty = none.
+  // Requests naming another route are answered "Session ID unknown".
+  std::string route;
 };
 
 }  // namespace parley::engineio

@@ -125,7 +125,7 @@ void Server::handle_request(http::Request request, Respond respond, int thread_i
   if (verdict.handshake) return open_polling(request, std::move(respond), thread_index);
 
   const auto parts = decode_sid(verdict.sid);
-  if (!parts || static_cast<std::size_t>(parts->thread) >= threads_.size())
+  if (!parts || parts->route != options_.route || static_cast<std::size_t>(parts->thread) >= threads_.size())
     return respond(error_response(ErrorCode::unknown_sid, options_.cors, request.origin));
   if (parts->thread == thread_index) return serve_session_request(std::move(request), std::move(respond), thread_index, parts->key);
   const int owner = parts->thread;
@@ -194,7 +194,7 @@ void Server::handle_upgrade(tcp::socket socket, UpgradeRequest request, int thre
   if (verdict.handshake) return open_websocket(std::move(socket), request, thread_index);
 
   const auto parts = decode_sid(verdict.sid);
-  if (!parts || static_cast<std::size_t>(parts->thread) >= threads_.size())
+  if (!parts || parts->route != options_.route || static_cast<std::size_t>(parts->thread) >= threads_.size())
     return reject_upgrade(socket, ErrorCode::unknown_sid);
   if (parts->thread == thread_index) return attach_probe(std::move(socket), std::move(request), thread_index, parts->key);
 

@@ -30,7 +30,7 @@ Session::~Session() {
   if (polling_ && polling_->probe) polling_->probe->set_listener(nullptr);
 }
 
-std::string Session::sid() const { return encode_sid(thread_.index(), key_); }
+std::string Session::sid() const { return encode_sid(server_.options().route, thread_.index(), key_); }
 
 // ---- opening ----
 

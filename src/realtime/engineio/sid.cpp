@@ -22,15 +22,36 @@ void put_u64(char* out, std::uint64_t value) {
 
 }  // namespace
 
-std::string encode_sid(int thread, std::uint64_t key) {
+bool valid_route(std::string_view route) {
+  if (route.empty() || route.size() > kMaxRouteChars) return false;
+  for (char c : route) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string encode_sid(std::string_view route, int thread, std::uint64_t key) {
   assert(thread >= 0 && thread < kMaxThreads);
+  assert(route.empty() || valid_route(route));
   char bytes[9];
   bytes[0] = static_cast<char>(thread);
   put_u64(bytes + 1, key);
-  return to_url_alphabet(base64_encode({bytes, sizeof bytes}));
+  std::string body = to_url_alphabet(base64_encode({bytes, sizeof bytes}));
+  if (route.empty()) return body;
+  std::string sid;
+  sid.reserve(route.size() + 1 + body.size());
+  sid.append(route).append(1, '.').append(body);
+  return sid;
 }
 
 std::optional<SidParts> decode_sid(std::string_view sid) {
+  std::string route;
+  if (const auto dot = sid.find('.'); dot != std::string_view::npos) {
+    route = std::string(sid.substr(0, dot));
+    if (!valid_route(route)) return std::nullopt;
+    sid.remove_prefix(dot + 1);
+  }
   if (sid.size() != 12) return std::nullopt;
   std::string standard(sid);
   for (char& c : standard) {
@@ -41,6 +62,7 @@ std::optional<SidParts> decode_sid(std::string_view sid) {
   const auto bytes = base64_decode(standard);
   if (!bytes || bytes->size() != 9) return std::nullopt;
   SidParts parts;
+  parts.route = std::move(route);
   parts.thread = static_cast<unsigned char>((*bytes)[0]);
   for (int i = 1; i < 9; ++i) parts.key = (parts.key << 8) | static_cast<unsigned char>((*bytes)[i]);
   return parts;

@@ -76,8 +76,26 @@ CREATE UNIQUE INDEX messages_by_id ON messages (id);
 CREATE UNIQUE INDEX messages_by_client_id ON messages (conversation_id, sender_id, client_msg_id);
 )sql";
 
+// Version 2: cluster identity (store/postgres/node_lease.hpp) and settings shared
+// by every node, such as the JWT secret (store/postgres/shared_secret.hpp).
+constexpr const char* schema_v2_cluster = R"sql(
+CREATE TABLE parley_node_leases (
+  node_id      integer      PRIMARY KEY CHECK (node_id BETWEEN 0 AND 1023),
+  holder       text         NOT NULL,
+  holder_info  text         NOT NULL,
+  expires_at   timestamptz  NOT NULL,
+  used_ms      bigint       NOT NULL DEFAULT 0,
+  released     boolean      NOT NULL DEFAULT false
+);
+CREATE TABLE parley_settings (
+  name   text  PRIMARY KEY,
+  value  text  NOT NULL
+);
+)sql";
+
 constexpr Migration all_migrations[] = {
     {1, "initial schema", schema_v1},
+    {2, "node leases and shared settings", schema_v2_cluster},
 };
 
 constexpr const char* version_table_sql =

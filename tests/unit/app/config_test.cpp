@@ -41,6 +41,14 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.token_ttl, std::chrono::hours(24 * 7));
   EXPECT_TRUE(c.rate_limit);
   EXPECT_EQ(c.rate_burst, 20);
+  EXPECT_EQ(c.node_id, -1) << "not given: leased on PostgreSQL, 0 on SQLite";
+  EXPECT_EQ(c.route, "") << "not given: the port the node listens on";
+}
+
+TEST(Config, NodeIdAndRoute) {
+  auto c = serve_config({"serve", "--node-id", "12", "--route", "node-a_1"});
+  EXPECT_EQ(c.node_id, 12);
+  EXPECT_EQ(c.route, "node-a_1");
 }
 
 TEST(Config, Flags) {
@@ -86,6 +94,11 @@ TEST(Config, BadInputIsAParseError) {
                                         {"serve", "--rate-limit", " 3,1"},
                                         {"serve", "--rate-limit", "3,0.000001"},
                                         {"serve", "--log-level", "loud"},
+                                        {"serve", "--node-id", "1024"},
+                                        {"serve", "--node-id", "-1"},
+                                        {"serve", "--route", "a.b"},
+                                        {"serve", "--route", "a/b"},
+                                        {"serve", "--route", std::string(33, 'x')},
                                         {"serve", "--unknown"},
                                         {"bogus"}}) {
     auto result = parse(args);

@@ -34,6 +34,30 @@ TEST(IdGenerator, CarriesTheNodeId) {
   EXPECT_NE(x, y);
 }
 
+TEST(IdGenerator, AFullMillisecondNeverSpillsIntoAnotherNodesIds) {
+  // A floor far ahead of the clock: every id below comes from one "frozen"
+  // millisecond, so the sequence wraps many times.
+  const std::int64_t ahead = IdGenerator::epoch_ms + (std::int64_t{1} << 38);
+  IdGenerator ids(5, ahead);
+  Id prev = 0;
+  for (int i = 0; i < 3 * 4096; ++i) {
+    const Id id = ids.next();
+    ASSERT_EQ((id >> IdGenerator::sequence_bits) & 1023, 5) << i;
+    ASSERT_GT(id, prev);
+    prev = id;
+  }
+}
+
+TEST(IdGenerator, StartsAfterTheGivenMillisecond) {
+  const std::int64_t ahead = IdGenerator::epoch_ms + (std::int64_t{1} << 38);
+  IdGenerator ids(3, ahead);
+  EXPECT_EQ(ids.last_unix_ms(), ahead);
+  const Id id = ids.next();
+  EXPECT_EQ((id >> 22) + IdGenerator::epoch_ms, ahead + 1);
+  EXPECT_EQ(ids.last_unix_ms(), ahead + 1);
+  EXPECT_EQ(IdGenerator(3).last_unix_ms(), 0);
+}
+
 TEST(IdGenerator, RejectsNodeIdsOutOfRange) {
   EXPECT_THROW(IdGenerator(-1), std::invalid_argument);
   EXPECT_THROW(IdGenerator(1024), std::invalid_argument);

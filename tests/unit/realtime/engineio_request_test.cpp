@@ -6,6 +6,7 @@
 #include "realtime/engineio/cors.hpp"
 #include "realtime/engineio/request_check.hpp"
 #include "realtime/engineio/sid.hpp"
+#include <vector>
 
 namespace parley::engineio {
 namespace {
@@ -59,11 +60,12 @@ TEST(EngineioRequest, ErrorBodiesLikeTheReferenceServer) {
 TEST(EngineioSid, RoundTripsAndRejectsEverythingElse) {
   for (int thread : {0, 1, 7, 255}) {
     for (std::uint64_t key : {std::uint64_t{1}, std::uint64_t{0xDEADBEEFCAFEF00D}, ~std::uint64_t{0}}) {
-      const std::string sid = encode_sid(thread, key);
+      const std::string sid = encode_sid("", thread, key);
       EXPECT_EQ(sid.size(), 12u);
-      EXPECT_EQ(sid.find_first_of("+/="), std::string::npos) << sid;
+      EXPECT_EQ(sid.find_first_of("+/=."), std::string::npos) << sid;
       const auto parts = decode_sid(sid);
       ASSERT_TRUE(parts) << sid;
+      EXPECT_EQ(parts->route, "");
       EXPECT_EQ(parts->thread, thread);
       EXPECT_EQ(parts->key, key);
     }
@@ -72,6 +74,32 @@ TEST(EngineioSid, RoundTripsAndRejectsEverythingElse) {
     EXPECT_FALSE(decode_sid(bad)) << bad;
   EXPECT_EQ(encode_id(0).size(), 11u);
   EXPECT_NE(encode_id(1), encode_id(2));
+}
+
+TEST(EngineioSid, CarriesTheRouteTagBeforeADot) {
+  for (const char* route : {"8081", "node-a", "N_3", "abcdefghijklmnopqrstuvwxyz012345"}) {
+    const std::string sid = encode_sid(route, 3, 0x0123456789ABCDEF);
+    EXPECT_EQ(sid, std::string(route) + "." + encode_sid("", 3, 0x0123456789ABCDEF));
+    const auto parts = decode_sid(sid);
+    ASSERT_TRUE(parts) << sid;
+    EXPECT_EQ(parts->route, route);
+    EXPECT_EQ(parts->thread, 3);
+    EXPECT_EQ(parts->key, 0x0123456789ABCDEFu);
+  }
+  // The random key still makes up the whole tail: two sessions of one thread differ.
+  EXPECT_NE(encode_sid("8081", 0, 1), encode_sid("8081", 0, 2));
+}
+
+TEST(EngineioSid, RefusesGarbageRoutes) {
+  const std::string body = encode_sid("", 0, 42);
+  for (const std::string& bad : std::vector<std::string>{"." + body, "a.b." + body, "8081." + body + "A", "8081.", "80 81." + body,
+                                "80/81." + body, "8081%2E" + body, std::string(33, 'a') + "." + body,
+                                "caf\xc3\xa9." + body, std::string("80\0" "81.", 5) + body, "8081.." + body})
+    EXPECT_FALSE(decode_sid(bad)) << bad;
+  EXPECT_TRUE(valid_route("8081"));
+  EXPECT_FALSE(valid_route(""));
+  EXPECT_FALSE(valid_route("a.b"));
+  EXPECT_FALSE(valid_route(std::string(33, 'x')));
 }
 
 TEST(EngineioCors, NoneAnyOrAList) {
