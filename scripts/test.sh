@@ -15,9 +15,12 @@ export PARLEY_TEST_TMP=${PARLEY_TEST_TMP:-$(mktemp -d /tmp/parley-test.XXXXXX)}
 # Compiler cache hits across clones in other folders (CI builds a fresh clone).
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
 
-# A throwaway PostgreSQL server for the whole run (scripts/pg-server.sh), stopped at exit.
+# A throwaway PostgreSQL server for the whole run and a streaming replica of it
+# (scripts/pg-server.sh), stopped at exit.
 pg_dir="$PARLEY_TEST_TMP/pg"
+pg_replica_dir="$PARLEY_TEST_TMP/pg-replica"
 stop_all() {
+  scripts/pg-server.sh stop "$pg_replica_dir" >/dev/null 2>&1 || true
   scripts/pg-server.sh stop "$pg_dir" >/dev/null 2>&1 || true
   rm -rf "$PARLEY_TEST_TMP"
 }
@@ -31,10 +34,11 @@ cmake --preset release >/dev/null
 cmake --build build/release --target parley unit_tests -j "$jobs"
 cp build/release/src/app/parley build/parley
 
-section "a throwaway PostgreSQL server"
+section "a throwaway PostgreSQL server and a streaming replica of it"
 PARLEY_TEST_POSTGRES_URL=$(scripts/pg-server.sh start "$pg_dir")
-export PARLEY_TEST_POSTGRES_URL
-echo "PostgreSQL at $PARLEY_TEST_POSTGRES_URL"
+PARLEY_TEST_POSTGRES_REPLICA_URL=$(scripts/pg-server.sh replica "$pg_dir" "$pg_replica_dir")
+export PARLEY_TEST_POSTGRES_URL PARLEY_TEST_POSTGRES_REPLICA_URL
+echo "PostgreSQL at $PARLEY_TEST_POSTGRES_URL, its replica at $PARLEY_TEST_POSTGRES_REPLICA_URL"
 
 section "unit tests"
 ctest --test-dir build/release --output-on-failure -j "$jobs"
@@ -69,7 +73,8 @@ section "integration tests on PostgreSQL"
 section "cluster tests: PostgreSQL, Redis, nginx and three nodes"
 # tests/integration/cluster/: every suite starts its own Redis (scripts/redis-server.sh),
 # nginx (scripts/nginx-server.sh) and nodes, on a fresh database of the test PostgreSQL
-# server, and kills nodes and Redis on purpose (lib/cluster.mjs).
+# server (read through its replica where a suite says so), and kills nodes and Redis on
+# purpose (lib/cluster.mjs).
 (cd tests/integration && PARLEY_BIN="$root/build/parley" node --test --test-concurrency=1 ./cluster/*.test.mjs)
 
 section "integration tests against a ThreadSanitizer server"

@@ -24,6 +24,12 @@ void register_store_metrics(metrics::Registry& registry, const store::Store& sto
        [](const Stats& s) { return static_cast<double>(s.checkpoint_pages); }},
       {"parley_store_wal_pages", "WAL frames after the latest commit",
        [](const Stats& s) { return static_cast<double>(s.wal_pages); }},
+      {"parley_store_replica_reads_total", "History and list reads answered by the read replica (--store-replica)",
+       [](const Stats& s) { return static_cast<double>(s.replica_reads); }},
+      {"parley_store_replica_not_fresh_total", "Routed reads sent to the primary: the replica had not replayed what they need",
+       [](const Stats& s) { return static_cast<double>(s.replica_not_fresh); }},
+      {"parley_store_replica_unavailable_total", "Routed reads sent to the primary: the replica failed, was too slow or busy",
+       [](const Stats& s) { return static_cast<double>(s.replica_unavailable); }},
   };
   metrics::add_snapshot_metrics<Stats>(registry, fields, [&store] { return store.stats(); });
 }

@@ -57,6 +57,10 @@ struct StoreStats {
   std::uint64_t checkpoints = 0;              // WAL checkpoints completed (SQLite)
   std::uint64_t checkpoint_pages = 0;         // pages they copied into the database file
   std::int64_t wal_pages = 0;                 // WAL frames after the latest commit
+  // With a read replica (--store-replica): where the routed reads went.
+  std::uint64_t replica_reads = 0;            // answered by the replica
+  std::uint64_t replica_not_fresh = 0;        // sent to the primary: the replica had not replayed enough
+  std::uint64_t replica_unavailable = 0;      // sent to the primary: the replica failed, was slow or busy
 };
 
 struct ConversationChange {

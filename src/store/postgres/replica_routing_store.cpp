@@ -45,6 +45,15 @@ ReplicaRoutingStore::~ReplicaRoutingStore() {
   primary_.reset();
 }
 
+StoreStats ReplicaRoutingStore::stats() const {
+  StoreStats s = primary_->stats();
+  const ReplicaRoutingStats routing = routing_stats();
+  s.replica_reads = routing.replica_reads;
+  s.replica_not_fresh = routing.primary_not_fresh;
+  s.replica_unavailable = routing.primary_unavailable;
+  return s;
+}
+
 ReplicaRoutingStats ReplicaRoutingStore::routing_stats() const {
   return {replica_reads_.load(std::memory_order_relaxed), primary_not_fresh_.load(std::memory_order_relaxed),
           primary_unavailable_.load(std::memory_order_relaxed)};

@@ -81,7 +81,8 @@ class ReplicaRoutingStore final : public Store {
 
   // Everything else: the primary.
   Status ping() override { return primary_->ping(); }
-  StoreStats stats() const override { return primary_->stats(); }
+  // The primary's, with the routing counts.
+  StoreStats stats() const override;
   Status insert_user(const UserRow& user) override { return primary_->insert_user(user); }
   Result<std::optional<UserRow>> user_by_id(Id id) override { return primary_->user_by_id(id); }
   Result<std::optional<UserRow>> user_by_login(std::string_view login) override {

@@ -171,6 +171,11 @@ TEST_F(ReplicaRoutingTest, FreshReadsAreServedByTheReplica) {
   EXPECT_EQ(stats.replica_reads, 3u);
   EXPECT_EQ(stats.primary_not_fresh, 0u);
   EXPECT_EQ(stats.primary_unavailable, 0u);
+  // The same counts in the store's stats (what /metrics reads).
+  const auto generic = store_->stats();
+  EXPECT_EQ(generic.replica_reads, 3u);
+  EXPECT_EQ(generic.replica_not_fresh, 0u);
+  EXPECT_EQ(generic.replica_unavailable, 0u);
 }
 
 TEST_F(ReplicaRoutingTest, AReadForASeqNotReplayedGoesToThePrimary) {
