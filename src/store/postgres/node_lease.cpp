@@ -98,6 +98,9 @@ Result<Taken> take_locked(Connection& db, const NodeLeaseOptions& options, const
 
 }  // namespace
 
+// How soon a failed renewal is tried again.
+constexpr std::chrono::milliseconds kRetryAfterFailure{500};
+
 struct NodeLease::Impl {
   NodeLeaseOptions options;
   std::string holder;
@@ -138,23 +141,30 @@ struct NodeLease::Impl {
       if (lost || stopping) return;
       lost = true;
     }
+    wake.notify_all();
     on_lost(reason);
   }
 
   void run_renewer(int node_id) {
     std::unique_lock lock(mutex);
+    bool failing = false;
     while (!stopping) {
-      wake.wait_for(lock, options.renew_every, [this] { return stopping; });
+      // After a failure, sooner: once the database answers again, a takeover
+      // of the id must be noticed within moments (see the watchdog).
+      const auto wait = failing ? std::min(options.renew_every, kRetryAfterFailure) : options.renew_every;
+      wake.wait_for(lock, wait, [this] { return stopping; });
       if (stopping) break;
       lock.unlock();
       const auto sent = SteadyClock::now();
       const Status s = renew_with(node_id, used_ms());
       lock.lock();
       if (s) {
+        failing = false;
         valid_until = std::max(valid_until, sent + options.ttl - options.renew_every);
         wake.notify_all();
         continue;
       }
+      failing = true;
       spdlog::warn("node id {}: lease renewal failed: {}", node_id, s.error().message);
       if (s.error().code == "node_lease_lost") {
         lock.unlock();
@@ -164,18 +174,33 @@ struct NodeLease::Impl {
     }
   }
 
+  // A lease not renewed for `ttl - renew_every` may expire before the next
+  // renewal: said loudly, once per lapse. The node keeps its id meanwhile: a
+  // database that is away accepts no write, so ids issued then are never
+  // stored, and when it answers again the next renewal either finds the row
+  // still this node's (renewed: nobody could take it) or taken (on_lost).
+  // Exiting on a lapse instead would stop every node of a cluster during any
+  // database outage longer than the lease.
   void run_watchdog(int node_id) {
     std::unique_lock lock(mutex);
+    bool lapsed = false;
     while (!stopping && !lost) {
       const auto until = valid_until;
-      if (SteadyClock::now() >= until) {
-        lock.unlock();
-        declare_lost("could not renew the lease on node id " + std::to_string(node_id) + " for " +
-                     std::to_string((options.ttl - options.renew_every).count() / 1000) +
-                     " s (is PostgreSQL reachable?); another node may take the id once it expires");
-        return;
+      const bool expired = SteadyClock::now() >= until;
+      if (expired && !lapsed) {
+        lapsed = true;
+        spdlog::error("node id {}: lease not renewed for {} s (is PostgreSQL reachable?); keeping the id and "
+                      "renewing; another node can take it only once it expires",
+                      node_id, (options.ttl - options.renew_every).count() / 1000);
+      } else if (!expired && lapsed) {
+        lapsed = false;
+        spdlog::info("node id {}: lease renewed again", node_id);
       }
-      wake.wait_until(lock, until);
+      if (expired) {
+        wake.wait(lock, [&] { return stopping || lost || valid_until != until; });
+      } else {
+        wake.wait_until(lock, until);
+      }
     }
   }
 };

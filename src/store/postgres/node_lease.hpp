@@ -15,13 +15,15 @@
 //    the TTL unless that holder released the id cleanly (it may have issued ids
 //    up to its give-up point, with its own clock).
 //  - start(): a thread renews every `renew_every` (expires_at = now() + ttl,
-//    used_ms reported). A watchdog thread calls `on_lost` once if no renewal has
-//    succeeded for `ttl - renew_every` (measured from when the last successful
-//    renewal was SENT, on this host's steady clock, so it fires before the row
-//    can expire), or at once if a renewal finds the row taken by another holder.
-//    A renewal that finds its own expired row untaken simply renews it: nobody
-//    else can have used the id meanwhile. The owner's on_lost must stop the
-//    node from issuing ids (parley serve exits).
+//    used_ms reported; after a failed renewal, every 500 ms until one succeeds).
+//    `on_lost` is called once if a renewal finds the row taken by another
+//    holder; the owner must then stop issuing ids (parley serve exits). A
+//    renewal that finds its own expired row untaken simply renews it: nobody
+//    else can have used the id meanwhile. So a database outage longer than the
+//    lease costs nothing but a logged error (a watchdog thread logs the lapse,
+//    measured from when the last successful renewal was SENT, and the
+//    recovery): while the database is away no write can store an id, and once
+//    it answers the next renewal settles whether the id is still this node's.
 //  - release() / the destructor: stops the threads and marks the row expired and
 //    released, with the exact last used millisecond.
 //

@@ -143,7 +143,7 @@ TEST(PostgresNodeLease, RenewsInTheBackgroundAndReportsALostLease) {
   EXPECT_NE(reason.find("taken by another node"), std::string::npos) << reason;
 }
 
-TEST(PostgresNodeLease, GivesUpWhenTheDatabaseIsAwayLongerThanTheLease) {
+TEST(PostgresNodeLease, KeepsItsIdThroughAnOutageLongerThanTheLeaseUnlessTheIdWasTaken) {
   REQUIRE_DATABASE(db);
   auto options = lease_options(db);
   options.ttl = std::chrono::milliseconds(1'000);
@@ -151,12 +151,23 @@ TEST(PostgresNodeLease, GivesUpWhenTheDatabaseIsAwayLongerThanTheLease) {
   auto lease = NodeLease::acquire(options);
   ASSERT_TRUE(lease.ok());
   std::atomic<int> lost{0};
-  // Renewals fail (the statement errors), as if the database were unreachable.
+  // Renewals fail (the statement errors), as if the database were unreachable,
+  // for twice the lease.
   ASSERT_EQ(run_sql(db.name(), "ALTER TABLE parley_node_leases RENAME TO parley_node_leases_away"), "");
-  (*lease)->start([] { return std::int64_t{1}; }, [&](const std::string&) { ++lost; });
+  (*lease)->start([] { return std::int64_t{7}; }, [&](const std::string&) { ++lost; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(2'000));
+  EXPECT_EQ(lost.load(), 0) << "an outage alone does not give the id up";
+  // Back: the expired row is still this holder's, and is renewed.
+  ASSERT_EQ(run_sql(db.name(), "ALTER TABLE parley_node_leases_away RENAME TO parley_node_leases"), "");
+  const char* renewed =
+      "DO $$ BEGIN IF (SELECT expires_at <= now() OR used_ms <> 7 FROM parley_node_leases) THEN RAISE EXCEPTION 'x'; END IF; END $$";
+  for (int i = 0; i < 60 && run_sql(db.name(), renewed) != ""; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(run_sql(db.name(), renewed), "");
+  EXPECT_EQ(lost.load(), 0);
+  // Another node takes the row: lost, once.
+  ASSERT_EQ(run_sql(db.name(), "UPDATE parley_node_leases SET holder = 'someone else'"), "");
   for (int i = 0; i < 100 && lost.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(lost.load(), 1);
-  ASSERT_EQ(run_sql(db.name(), "ALTER TABLE parley_node_leases_away RENAME TO parley_node_leases"), "");
 }
 
 TEST(PostgresNodeLease, RefusesBadOptions) {
