@@ -152,8 +152,9 @@ start_peer_nodes() {
 }
 
 # Parley's cluster: PostgreSQL for the whole target (started once, in prepare_parley),
-# three nodes per run, each with its own data folder, sharing the store, the bus and the
-# JWT secret (a token issued by one node is presented to another).
+# three nodes per run with identical flags, each with its own data folder: they lease
+# their node ids and share the JWT secret through the store (a token issued by one node
+# is presented to another).
 parley_has_bus() { timeout 10 "$parley" serve --help 2>/dev/null | grep -q -- '--bus'; }
 
 prepare_parley() {
@@ -170,7 +171,6 @@ prepare_parley() {
   pg_root=$(mktemp -d "${TMPDIR:-/tmp}/parley-cluster-pg.XXXXXX")
   pg_dir=$pg_root/server
   pg_url=$(timeout 120 scripts/pg-server.sh start "$pg_dir")
-  parley_secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 }
 
 start_parley_nodes() {
@@ -179,7 +179,7 @@ start_parley_nodes() {
     log=$(mktemp "$work/parley$i.XXXXXX.log")
     data=$(mktemp -d "$work/parley-data.XXXXXX")
     "$parley" serve --listen 127.0.0.1:0 --data-dir "$data" --store "$pg_url" --bus "$redis_url" \
-      --jwt-secret "$parley_secret" --node-id "$i" --password-cost minimal --rate-limit off \
+      --password-cost minimal --rate-limit off \
       --log-level warn >"$log" 2>&1 &
     node_pids+=("$!") node_logs+=("$log")
     await_node "$log" "$!" || return 1

@@ -266,6 +266,50 @@ line('is shown so that a run where the generator, not the server, ran out of CPU
 line(`the machine's ${machine.nproc || '?'} cores.`);
 line();
 
+// ---- cluster: bench/cluster.sh ----
+const clusterRuns = fs.existsSync(resultsDir)
+  ? fs.readdirSync(resultsDir).filter((f) => /^cluster-(cross|one)-.*\.json$/.test(f)).sort()
+    .map((f) => ({ file: f, layout: f.startsWith('cluster-cross') ? 'cross' : 'one', x: JSON.parse(read(f)) }))
+  : [];
+if (clusterRuns.length) {
+  // Lossless: every acknowledged message reached every member once, in order, and every send was acked.
+  const lossless = (t) => t.lost === 0 && t.duplicated === 0 && t.unacked === 0 &&
+    t.seq_backwards + t.seq_skipped + t.reordered_per_sender === 0;
+  const bestLossless = (target) => clusterRuns
+    .filter((c) => c.x.target === target && c.layout === 'cross' && lossless(c.x.traffic))
+    .map((c) => c.x.traffic.cross_node?.deliveries_per_s ?? c.x.traffic.deliveries_per_s)
+    .reduce((a, b) => Math.max(a, b), 0);
+  line('## Cluster: fan-out across three nodes');
+  line();
+  line('`bench/cluster.sh`: three nodes on one Redis, the senders on the first node and the other members');
+  line('spread over the other two (`--recv-targets`), in the fanout shape above (10 rooms of 100, 5 senders');
+  line('each); "one node" runs the same load with every socket on the first node of the same three-node');
+  line('stack (the cost of the hop). Parley: `parley serve --store postgres://... --bus redis://...` on one');
+  line('throwaway PostgreSQL; the peer: three `bench/peers/socketio-redis` processes (socket.io 4.8 with');
+  line('the official `@socket.io/redis-adapter`), the seed\'s multi-server stack, messages kept nowhere.');
+  line();
+  line('| stack | layout | offered/s | delivered/s | across nodes/s | p50 | p99 | lost / dup / order | unacked | CPU (3 nodes + Redis, cores) | µs CPU per delivery | Redis bytes in / out per message |');
+  line('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const c of clusterRuns) {
+    const t = c.x.traffic;
+    const x = t.cross_node || t;
+    const order = t.seq_backwards + t.seq_skipped + t.reordered_per_sender;
+    line(`| ${c.x.target} | ${c.layout === 'cross' ? 'across nodes' : 'one node'} | ${int(t.offered_deliveries_per_s)} | ${int(t.deliveries_per_s)} | ${t.cross_node ? int(x.deliveries_per_s) : '–'} | ${x.latency_ms.count ? ms(x.latency_ms.p50_ms) : 'none'} | ${x.latency_ms.count ? ms(x.latency_ms.p99_ms) : 'none'} | ${int(t.lost)} / ${int(t.duplicated)} / ${int(order)} | ${int(t.unacked)} | ${cores(c.x.server.sampled_cpu_cores)} | ${c.x.server.cpu_us_per_delivery ?? '–'} | ${c.x.redis ? `${int(c.x.redis.in_bytes_per_message)} / ${int(c.x.redis.out_bytes_per_message)}` : '–'} |`);
+  }
+  line();
+  const pBest = bestLossless('parley');
+  const qBest = bestLossless('peer');
+  line(`Highest lossless rate across nodes: Parley **${int(pBest)}** deliveries/s, the peer **${int(qBest)}**` +
+    (pBest && qBest ? ` (${(pBest / qBest).toFixed(1)}×).` : '.'));
+  line('The generator shares the two cores with the three nodes, Redis and PostgreSQL: the "CPU" column is');
+  line('what the stack itself used; the rest of the machine was the generator.');
+  line();
+  line('```');
+  for (const c of clusterRuns) if (c.x.command) line(c.x.command);
+  line('```');
+  line();
+}
+
 const history = read('history.txt');
 if (history) {
   const m = history.match(/history: ([0-9.]+) requests\/s/);

@@ -196,6 +196,14 @@ if [ "${BENCH_HISTORY:-1}" = 1 ]; then
   PARLEY_BIN=$parley bench/history.sh "$duration" 64 1 | tee "$results/history.txt" | tail -2
 fi
 
+# Cross-node fan-out: three Parley nodes on one PostgreSQL and one Redis beside three
+# socket.io processes on one Redis (the seed's multi-server stack), same generator.
+if [ "${BENCH_CLUSTER:-1}" = 1 ]; then
+  section "cluster: three nodes (bench/cluster.sh)"
+  CLUSTER_RESULTS=$results BENCH_BUILD=0 BENCH_PARLEY=$parley BENCH_LOADGEN=$loadgen \
+    CLUSTER_RATES=${CLUSTER_RATES:-"200000 max"} BENCH_DURATION=$duration bench/cluster.sh || echo "bench: the cluster runs failed"
+fi
+
 section "docs/benchmarks.md"
 {
   echo "nproc=$(nproc)"
