@@ -64,18 +64,8 @@ Delivery message(Id conversation, std::int64_t seq) {
   return d;
 }
 
-class RedisBusTest : public ::testing::Test {
+class RedisBusTest : public RedisServerTest {
  protected:
-  void SetUp() override {
-    // The log registry is a function-local static inside libspdlog, whose
-    // initialization guard ThreadSanitizer cannot see: created here, before the
-    // bus's two threads would both log first (the server sets logging up at start).
-    spdlog::default_logger();
-    const std::string binary = find_redis_server();
-    if (binary.empty()) GTEST_SKIP() << "redis-server is not installed (Debian package redis-server)";
-    server_ = std::make_unique<RedisServer>(binary);
-    ASSERT_TRUE(server_->start()) << "redis-server did not start on port " << server_->port();
-  }
 
   RedisBusOptions options() const {
     RedisBusOptions o;
@@ -88,7 +78,6 @@ class RedisBusTest : public ::testing::Test {
     return o;
   }
 
-  std::unique_ptr<RedisServer> server_;
 };
 
 TEST_F(RedisBusTest, TwoNodesExchangeDeliveriesAndInvalidationsInOrder) {

@@ -51,15 +51,8 @@ class Announcements {
   std::map<Id, int> online_, offline_;
 };
 
-class RedisPresenceTest : public ::testing::Test {
+class RedisPresenceTest : public RedisServerTest {
  protected:
-  void SetUp() override {
-    spdlog::default_logger();
-    const std::string binary = find_redis_server();
-    if (binary.empty()) GTEST_SKIP() << "redis-server is not installed (Debian package redis-server)";
-    server_ = std::make_unique<RedisServer>(binary);
-    ASSERT_TRUE(server_->start()) << "redis-server did not start on port " << server_->port();
-  }
 
   RedisPresenceOptions options() const {
     RedisPresenceOptions o;
@@ -85,7 +78,6 @@ class RedisPresenceTest : public ::testing::Test {
   }
 
   SystemClock clock_;
-  std::unique_ptr<RedisServer> server_;
 };
 
 TEST_F(RedisPresenceTest, OnlineWhileAnyNodeHoldsAConnectionAndEachTransitionAnnouncedOnce) {

@@ -23,15 +23,8 @@ RateDecision decide(RateLimiter& limiter, Id key) {
   return future.get();
 }
 
-class RedisRateLimiterTest : public ::testing::Test {
+class RedisRateLimiterTest : public RedisServerTest {
  protected:
-  void SetUp() override {
-    spdlog::default_logger();
-    const std::string binary = find_redis_server();
-    if (binary.empty()) GTEST_SKIP() << "redis-server is not installed (Debian package redis-server)";
-    server_ = std::make_unique<RedisServer>(binary);
-    ASSERT_TRUE(server_->start()) << "redis-server did not start on port " << server_->port();
-  }
 
   RedisRateLimiterOptions options(int burst = 10, double per_second = 0.01) const {
     RedisRateLimiterOptions o;
@@ -45,7 +38,6 @@ class RedisRateLimiterTest : public ::testing::Test {
   }
 
   SystemClock clock_;
-  std::unique_ptr<RedisServer> server_;
 };
 
 TEST_F(RedisRateLimiterTest, TwoNodesShareOneBucketPerKey) {

@@ -3,6 +3,9 @@
 // a child process on a free loopback port, without persistence, killed with
 // the object. Tests skip when the binary is not installed.
 
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -12,6 +15,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -97,5 +101,24 @@ inline bool eventually(Predicate predicate, std::chrono::milliseconds limit = 5s
   }
   return predicate();
 }
+
+// A test with its own redis-server (`server_`), started before each test;
+// skipped when redis-server is not installed.
+class RedisServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // The log registry is a function-local static inside libspdlog, whose
+    // initialization guard ThreadSanitizer cannot see: created here, before the
+    // threads of the service under test would both log first (the server sets
+    // logging up at start).
+    spdlog::default_logger();
+    const std::string binary = find_redis_server();
+    if (binary.empty()) GTEST_SKIP() << "redis-server is not installed (Debian package redis-server)";
+    server_ = std::make_unique<RedisServer>(binary);
+    ASSERT_TRUE(server_->start()) << "redis-server did not start on port " << server_->port();
+  }
+
+  std::unique_ptr<RedisServer> server_;
+};
 
 }  // namespace parley::cluster::redis::redis_testing

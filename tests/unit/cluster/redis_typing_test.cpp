@@ -17,15 +17,8 @@ using namespace redis_testing;
 
 constexpr TypingKey kKey{100, 7};
 
-class RedisTypingTest : public ::testing::Test {
+class RedisTypingTest : public RedisServerTest {
  protected:
-  void SetUp() override {
-    spdlog::default_logger();
-    const std::string binary = find_redis_server();
-    if (binary.empty()) GTEST_SKIP() << "redis-server is not installed (Debian package redis-server)";
-    server_ = std::make_unique<RedisServer>(binary);
-    ASSERT_TRUE(server_->start()) << "redis-server did not start on port " << server_->port();
-  }
 
   RedisTypingOptions options() const {
     RedisTypingOptions o;
@@ -52,7 +45,6 @@ class RedisTypingTest : public ::testing::Test {
   }
 
   SystemClock clock_;
-  std::unique_ptr<RedisServer> server_;
 };
 
 TEST_F(RedisTypingTest, ASignalExpiresOnceAcrossNodes) {
