@@ -177,6 +177,21 @@ export class Cluster {
   pauseRedis() { process.kill(this.redisPid(), 'SIGSTOP'); }
   resumeRedis() { process.kill(this.redisPid(), 'SIGCONT'); }
 
+  // The lines of every running node's /metrics that match `pattern`, by node:
+  // the evidence for a failure's message.
+  async metrics(pattern) {
+    const out = [];
+    for (const node of this.nodes.filter((n) => n.running)) {
+      try {
+        const text = await (await fetch(`${node.url}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+        out.push(`node ${node.name}: ${text.split('\n').filter((l) => pattern.test(l) && !l.startsWith('#')).join(', ')}`);
+      } catch (e) {
+        out.push(`node ${node.name}: ${e.message}`);
+      }
+    }
+    return out.join('; ');
+  }
+
   // Rows of one query on the cluster's database, as arrays of strings (psql -At).
   sql(query) { return psql(this.database.url, query); }
 
