@@ -5,14 +5,17 @@ import { after, before, describe, test } from 'node:test';
 import { Api, registerUser } from '../lib/api.mjs';
 import { connect, sleep, waitFor } from '../lib/chat.mjs';
 import { Cluster, clusterUnavailable } from '../lib/cluster.mjs';
-import { MemberClient, Sender, checkConversation, history } from '../lib/cluster_clients.mjs';
+import { MemberClient, Sender, checkConversation, closeClients, history } from '../lib/cluster_clients.mjs';
 
 const skip = clusterUnavailable();
 
 describe('delivery across three nodes', { skip }, () => {
   let cluster;
   before(async () => { cluster = await new Cluster({ nodes: 3, nodeArgs: ['--rate-limit', 'off'] }).start(); });
-  after(async () => { await cluster?.stop(); });
+  after(async () => {
+    closeClients();
+    await cluster?.stop();
+  });
 
   // A group of three users registered on different nodes (a token works on every node).
   async function group(title) {

@@ -8,7 +8,7 @@ import { afterEach, describe, test } from 'node:test';
 import { registerUser } from '../lib/api.mjs';
 import { sleep, waitFor } from '../lib/chat.mjs';
 import { Cluster, clusterUnavailable } from '../lib/cluster.mjs';
-import { MemberClient, Sender, checkConversation } from '../lib/cluster_clients.mjs';
+import { MemberClient, Sender, checkConversation, closeClients } from '../lib/cluster_clients.mjs';
 
 const skip = clusterUnavailable();
 const nodeArgs = ['--rate-limit', 'off'];
@@ -24,11 +24,33 @@ async function group(url, title) {
 }
 
 const completed = (clients, cid, count) => clients.every((c) => c.seqs(cid).length === count);
+// For a timeout's message: what each client lacks of 1..count, and how often it connected.
+function lacking(clients, cid, count) {
+  return clients.map((c) => {
+    const have = new Set(c.seqs(cid));
+    const missing = Array.from({ length: count }, (_, i) => i + 1).filter((seq) => !have.has(seq));
+    const ranges = [];
+    for (const seq of missing) {
+      if (ranges.length && ranges.at(-1)[1] === seq - 1) ranges.at(-1)[1] = seq;
+      else ranges.push([seq, seq]);
+    }
+    return `user ${c.userId}: ${c.connections} connections, missing ${ranges.map(([a, b]) => (a === b ? a : `${a}-${b}`)).join(',') || 'none'}`
+      + (missing.length ? ` [${c.log.join(' | ')}]` : '');
+  }).join('; ');
+}
+const waitComplete = (cluster, clients, cid, count, what) =>
+  waitFor(() => completed(clients, cid, count), { timeoutMs: 10_000, what }).catch(async (e) => {
+    throw new Error(`${e.message} (${count} stored): ${lacking(clients, cid, count)}; ${await cluster.metrics(/^parley_bus_/)}`);
+  });
 const totalAcked = (senders) => senders.reduce((n, s) => n + s.acked.size, 0);
 
 describe('faults under send load', { skip }, () => {
   let cluster;
-  afterEach(async () => { await cluster?.stop(); cluster = undefined; });
+  afterEach(async () => {
+    closeClients();
+    await cluster?.stop();
+    cluster = undefined;
+  });
 
   test('kill -9 of a node: every acknowledged message reaches every member after reconnecting through nginx', async () => {
     cluster = await new Cluster({ nodes: 3, nginx: true, nodeArgs }).start();
@@ -45,7 +67,7 @@ describe('faults under send load', { skip }, () => {
     const acked = await cluster.sql(`SELECT count(*) FROM messages WHERE conversation_id = ${cid}`);
     const stored = Number(acked[0][0]);
     // Within 10 s every client holds every stored message (live, or by catch-up after reconnecting).
-    await waitFor(() => completed(clients, cid, stored), { timeoutMs: 10_000, what: 'every member has every message' });
+    await waitComplete(cluster, clients, cid, stored, 'every member has every message');
     for (const s of senders) assert.deepEqual(s.hung, [], `${s.name}: sends without an ack on a live connection`);
     const result = await checkConversation(cluster, cid, senders, clients);
     assert.ok(result.acknowledged >= atKill + 150);
@@ -71,7 +93,7 @@ describe('faults under send load', { skip }, () => {
     await waitFor(() => totalAcked(senders) >= resumed + 100, { timeoutMs: 10_000, what: 'sends acknowledged after Redis is back' });
     await Promise.all(senders.map((s) => s.stop()));
     const stored = Number((await cluster.sql(`SELECT count(*) FROM messages WHERE conversation_id = ${cid}`))[0][0]);
-    await waitFor(() => completed(clients, cid, stored), { timeoutMs: 10_000, what: 'live delivery of every message' });
+    await waitComplete(cluster, clients, cid, stored, 'live delivery of every message');
     for (const c of clients) assert.equal(c.connections, 1, 'a member socket reconnected: delivery was not live');
     for (const s of senders) assert.deepEqual(s.hung, [], `${s.name}: a send hung`);
     await checkConversation(cluster, cid, senders, clients);

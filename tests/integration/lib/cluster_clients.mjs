@@ -6,6 +6,14 @@ import { io } from 'socket.io-client';
 import { Api } from './api.mjs';
 import { sleep } from './chat.mjs';
 
+// Every client made here and not closed yet: a test that fails halfway leaves
+// reconnecting sockets behind, which would keep the test process alive after
+// the cluster is gone; its after hook calls closeClients().
+const open = new Set();
+export function closeClients() {
+  for (const client of [...open]) client.close();
+}
+
 // A member's client: one socket to `url` that reconnects by itself (through
 // nginx it lands on any live node), and after every (re)connect catches up
 // on each conversation with `GET /api/messages/:cid?after=<last seq it has>`,
@@ -20,13 +28,19 @@ export class MemberClient {
     this.outOfOrder = [];       // a seq delivered after a higher one on one connection
     this.connections = 0;
     this.catchUps = Promise.resolve();
+    this.log = [];              // connects and catch-up requests, for a failure's message
     this.socket = io(url, { auth: { token: member.token }, forceNew: true, transports,
       reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500, timeout: 3000 });
+    open.add(this);
     let liveMax = new Map();
     this.socket.on('connect', () => {
       this.connections += 1;
+      this.log.push(`connect ${this.connections} at ${JSON.stringify(Object.fromEntries(this.lastSeq))}`);
       liveMax = new Map();
-      this.catchUps = this.catchUps.then(() => this.catchUp());
+      // From what it held when this connection came up: live messages on the
+      // new connection may advance lastSeq before (or while) the catch-up runs.
+      const from = new Map(this.lastSeq);
+      this.catchUps = this.catchUps.then(() => this.catchUp(from));
     });
     this.socket.on('new_message', (m) => {
       const seen = liveMax.get(m.conversationId) ?? 0;
@@ -48,18 +62,24 @@ export class MemberClient {
     this.lastSeq.set(m.conversationId, Math.max(this.lastSeq.get(m.conversationId), m.seq));
   }
 
-  // Pages through what was missed in every conversation; retries while the
-  // node it reached is going away (a 502 from nginx, a refused connection).
-  async catchUp() {
+  // Pages through what was missed in every conversation since `from` (cid →
+  // seq); retries while the node it reached is going away (a 502 from nginx, a
+  // refused connection).
+  async catchUp(from) {
     for (const cid of this.have.keys()) {
+      let after = from.get(cid);
       for (let attempt = 0; ; attempt++) {
         try {
-          const page = await this.api.get(`/api/messages/${cid}?after=${this.lastSeq.get(cid)}&limit=100`);
+          const page = await this.api.get(`/api/messages/${cid}?after=${after}&limit=100`);
+          const seqs = page.json?.messages?.map((m) => m.seq) ?? [];
+          this.log.push(`catch-up ${cid} after ${after}: ${page.status}, ${seqs.length ? `${seqs[0]}..${seqs.at(-1)}` : 'none'}`);
           if (page.status !== 200) throw new Error(`catch-up answered ${page.status}`);
           for (const m of page.json.messages) this.take(m);
           if (page.json.nextCursor === null) break;
+          after = seqs.at(-1);
           attempt = -1;
         } catch (e) {
+          this.log.push(`catch-up ${cid}: ${e.message}`);
           if (attempt >= 50) throw e;
           await sleep(100);
         }
@@ -68,7 +88,7 @@ export class MemberClient {
   }
 
   seqs(cid) { return [...this.have.get(cid).keys()].sort((a, b) => a - b); }
-  close() { this.socket.close(); }
+  close() { this.socket.close(); open.delete(this); }
 }
 
 // Sends `body`s into one conversation over its own socket, one at a time, and
@@ -86,6 +106,7 @@ export class Sender {
     this.stopped = false;
     this.socket = io(url, { auth: { token: member.token }, forceNew: true, transports,
       reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500, timeout: 3000 });
+    open.add(this);
   }
 
   run({ pauseMs = 0, count = Infinity } = {}) {
@@ -114,7 +135,7 @@ export class Sender {
   }
 
   async stop() { this.stopped = true; await this.done; }
-  close() { this.socket.close(); }
+  close() { this.stopped = true; this.socket.close(); open.delete(this); }
 }
 
 // The end-of-test checker: in the database, the conversation's seqs are

@@ -3,21 +3,16 @@
 // scripts/nginx-server.sh writes. Node ids come from leases, tokens from a
 // shared secret, and Engine.IO sessions are routed by the route tag in their sid.
 //
-// Runs only with PARLEY_TEST_STORE=postgres (PARLEY_TEST_POSTGRES_URL set);
-// starts its own redis-server and nginx (scripts/redis-server.sh, nginx-server.sh).
+// The cluster comes from lib/cluster.mjs (skipped without PARLEY_TEST_POSTGRES_URL,
+// redis-server or nginx).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { io } from 'socket.io-client';
-import { Api, newClientMsgId, registerUser } from './lib/api.mjs';
-import { connect, nextEvent, sleep, waitFor } from './lib/chat.mjs';
-import { spawnParley, stopParley, tempDir } from './lib/server.mjs';
-import { TestDatabase, onPostgres } from './lib/store.mjs';
+import { readFileSync } from 'node:fs';
+import { Api, newClientMsgId, registerUser } from '../lib/api.mjs';
+import { connect, nextEvent, sleep, waitFor } from '../lib/chat.mjs';
+import { Cluster, clusterUnavailable } from '../lib/cluster.mjs';
 
-const skip = onPostgres ? false : 'needs PARLEY_TEST_STORE=postgres';
-const scripts = new URL('../../scripts/', import.meta.url).pathname;
-const script = (name, ...args) => execFileSync(`${scripts}${name}`, args, { encoding: 'utf8' }).trim();
+const skip = clusterUnavailable();
 
 // The node id inside a snowflake id (common/ids.hpp: 12 sequence bits below 10 node bits).
 const nodeOf = (id) => Number((BigInt(id) >> 12n) & 1023n);
@@ -25,21 +20,11 @@ const nodeOf = (id) => Number((BigInt(id) >> 12n) & 1023n);
 const routeOf = (sid) => sid.slice(0, sid.indexOf('.'));
 
 describe('cluster front: three nodes behind nginx', { skip }, () => {
-  const dir = skip ? null : tempDir('parley-cluster-front-');
-  const database = skip ? null : new TestDatabase();
-  const nodes = [];
-  const sockets = [];
-  let busUrl;
+  let cluster;
+  let nodes;
   let url;  // nginx
+  const sockets = [];
 
-  const startNode = async (i) => {
-    const node = { stderr: '', dataDir: `${dir}/node${i}` };
-    const args = ['serve', '--store', database.url, '--bus', busUrl, '--listen', '127.0.0.1:0', '--data-dir', node.dataDir,
-      '--password-cost', 'minimal', '--log-level', process.env.PARLEY_TEST_LOG_LEVEL ?? 'warn', '--rate-limit', 'off'];
-    node.port = await spawnParley(node, args);
-    node.url = `http://127.0.0.1:${node.port}`;
-    return node;
-  };
   const open = async (token, options = {}) => {
     const s = await connect(url, token, options);
     sockets.push(s);
@@ -47,20 +32,15 @@ describe('cluster front: three nodes behind nginx', { skip }, () => {
   };
 
   before(async () => {
-    await database.create();
-    busUrl = script('redis-server.sh', 'start', `${dir}/redis`);
-    // One after another would also work; all at once is what "identical flags" must survive.
-    nodes.push(...await Promise.all([1, 2, 3].map(startNode)));
-    url = script('nginx-server.sh', 'start', `${dir}/nginx`, ...nodes.map((n) => `127.0.0.1:${n.port}`));
+    // Started all at once: what "identical flags" must survive (the leases race).
+    cluster = await new Cluster({ nodes: 3, nginx: true, together: true, nodeArgs: ['--rate-limit', 'off'] }).start();
+    nodes = cluster.nodes;
+    url = cluster.url;
   });
 
   after(async () => {
     for (const s of sockets) s.close();
-    await Promise.all(nodes.map((n) => stopParley(n)));
-    try { script('nginx-server.sh', 'stop', `${dir}/nginx`); } catch { /* not started */ }
-    try { script('redis-server.sh', 'stop', `${dir}/redis`); } catch { /* not started */ }
-    database.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   test('nodes started with the same flags lease distinct node ids', async () => {
@@ -71,10 +51,8 @@ describe('cluster front: three nodes behind nginx', { skip }, () => {
 
   test('a configured node id held by a live node is refused with a clear error', async () => {
     const held = nodeOf((await registerUser(nodes[0].url, 'held')).user.id);
-    const node = { stderr: '' };
-    const args = ['serve', '--store', database.url, '--bus', busUrl, '--listen', '127.0.0.1:0', '--data-dir', `${dir}/refused`,
-      '--node-id', String(held), '--log-level', 'warn'];
-    await assert.rejects(spawnParley(node, args), new RegExp(`--node-id ${held} is held by a live node`));
+    const node = cluster.extraNode(['--node-id', String(held)]);
+    await assert.rejects(node.start(), new RegExp(`--node-id ${held} is held by a live node`));
     assert.equal((await node.exited).code, 1);
   });
 
@@ -111,7 +89,7 @@ describe('cluster front: three nodes behind nginx', { skip }, () => {
     }
     assert.deepEqual(disconnects, []);
     for (const s of clients) assert.equal(s.io.engine.transport.name, 'polling');
-    const log = readFileSync(`${dir}/nginx/access.log`, 'utf8').split('\n').filter((l) => l.includes('/socket.io/'));
+    const log = readFileSync(cluster.nginxAccessLog, 'utf8').split('\n').filter((l) => l.includes('/socket.io/'));
     assert.ok(log.length > 100, `polling requests went through nginx: ${log.length}`);
     const refused = log.filter((l) => / (400|502) /.test(l));
     assert.deepEqual(refused, [], 'no polling request was refused (400 = Session ID unknown)');
@@ -130,7 +108,7 @@ describe('cluster front: three nodes behind nginx', { skip }, () => {
     // Through nginx: the polls of this session, then its websocket (101, logged
     // by nginx when it closes).
     s.close();
-    const lines = () => readFileSync(`${dir}/nginx/access.log`, 'utf8').split('\n').filter((l) => l.includes(`sid=${sid}`));
+    const lines = () => readFileSync(cluster.nginxAccessLog, 'utf8').split('\n').filter((l) => l.includes(`sid=${sid}`));
     assert.ok(lines().some((l) => l.includes('transport=polling')), 'polled first');
     await waitFor(() => lines().some((l) => l.includes('transport=websocket') && / 101 /.test(l)),
       { what: `the websocket of ${sid} in nginx's log` });
@@ -146,7 +124,7 @@ describe('cluster front: three nodes behind nginx', { skip }, () => {
     assert.ok(victim, `sid ${s.io.engine.id} names one of the nodes`);
     const reconnected = new Promise((res) => s.io.once('reconnect', res));
     const killedAt = Date.now();
-    await stopParley(victim, { signal: 'SIGKILL' });
+    await victim.kill();
     await Promise.race([reconnected, sleep(10_000).then(() => { throw new Error('no reconnect within 10 s'); })]);
     const took = Date.now() - killedAt;
     assert.notEqual(routeOf(s.io.engine.id), route, 'the new session is on a live node');

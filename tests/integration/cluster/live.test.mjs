@@ -1,42 +1,20 @@
 // Presence, typing and rate limits across the nodes of a cluster: two `parley serve
 // --bus redis://...` nodes sharing one PostgreSQL database and one Redis
-// (docs/cluster-presence.md). Runs on PostgreSQL only (PARLEY_TEST_STORE=postgres,
-// PARLEY_TEST_POSTGRES_URL); the test starts its own redis-server through
-// scripts/redis-server.sh.
+// (docs/cluster-presence.md), from lib/cluster.mjs (skipped without
+// PARLEY_TEST_POSTGRES_URL, redis-server or nginx).
 //
 // The nodes run with a 1 s presence grace, a 1 s typing timeout and a send limit of
 // 5 messages with a slow refill, so that a burst meets exactly the single limit.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { spawnParley, stopParley, tempDir } from './lib/server.mjs';
-import { TestDatabase, onPostgres } from './lib/store.mjs';
-import { Api, registerUser, newClientMsgId } from './lib/api.mjs';
-import { connect, nextEvent, sleep, waitFor } from './lib/chat.mjs';
+import { Api, registerUser, newClientMsgId } from '../lib/api.mjs';
+import { connect, nextEvent, sleep, waitFor } from '../lib/chat.mjs';
+import { Cluster, clusterUnavailable } from '../lib/cluster.mjs';
 
-const REDIS_SCRIPT = resolve(new URL('../../scripts/redis-server.sh', import.meta.url).pathname);
+const skip = clusterUnavailable();
 const BURST = 5;
 const GRACE_MS = 1000;
 const TYPING_MS = 1000;
-
-// One `parley serve` node of the test cluster.
-class Node {
-  constructor({ database, redisUrl, secret, nodeId }) {
-    this.dataDir = tempDir('parley-cluster-live-');
-    this.args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', this.dataDir, '--password-cost', 'minimal',
-      '--log-level', process.env.PARLEY_TEST_LOG_LEVEL ?? 'warn', '--store', database.url, '--bus', redisUrl,
-      '--jwt-secret', secret, '--node-id', String(nodeId), '--presence-grace', `${GRACE_MS}ms`,
-      '--typing-timeout', `${TYPING_MS}ms`, '--rate-limit', `${BURST},0.01`];
-    this.stderr = '';
-  }
-  get url() { return `http://127.0.0.1:${this.port}`; }
-  async start() { this.port = await spawnParley(this, this.args); return this; }
-  stop(options) { return stopParley(this, options); }
-  cleanup() { rmSync(this.dataDir, { recursive: true, force: true }); }
-}
 
 const on = (node, user) => new Api(node.url, user.token);
 const isOnline = async (node, viewer, user) => (await on(node, viewer).get(`/api/users/${user.user.id}/status`)).json.online;
@@ -48,10 +26,8 @@ function statusLog(socket, userId) {
   return seen;
 }
 
-describe('presence, typing and rate limits across two nodes', { skip: !onPostgres && 'cluster mode needs PARLEY_TEST_STORE=postgres' }, () => {
-  const redisDir = tempDir('parley-cluster-live-redis-');
-  const database = new TestDatabase();
-  let redisUrl;
+describe('presence, typing and rate limits across two nodes', { skip }, () => {
+  let cluster;
   let a;
   let b;
   const sockets = [];
@@ -64,25 +40,14 @@ describe('presence, typing and rate limits across two nodes', { skip: !onPostgre
   };
 
   before(async () => {
-    redisUrl = execFileSync(REDIS_SCRIPT, ['start', redisDir], { encoding: 'utf8' }).trim().split('\n').pop();
-    await database.create();
-    const secret = randomBytes(32).toString('hex');
-    a = new Node({ database, redisUrl, secret, nodeId: 1 });
-    b = new Node({ database, redisUrl, secret, nodeId: 2 });
-    await a.start();
-    await b.start();
+    cluster = await new Cluster({ nodes: 2, nodeArgs: ['--presence-grace', `${GRACE_MS}ms`,
+      '--typing-timeout', `${TYPING_MS}ms`, '--rate-limit', `${BURST},0.01`] }).start();
+    [a, b] = cluster.nodes;
   });
 
   after(async () => {
     for (const s of sockets) s.close();
-    for (const node of [a, b]) {
-      if (!node) continue;
-      await node.stop();
-      node.cleanup();
-    }
-    database.drop();
-    execFileSync(REDIS_SCRIPT, ['stop', redisDir]);
-    rmSync(redisDir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   test('online on every node while connected to one; offline announced once on the other after the grace', async () => {
@@ -193,7 +158,7 @@ describe('presence, typing and rate limits across two nodes', { skip: !onPostgre
     await waitFor(() => seen.length === 1, { what: 'online on node B', timeoutMs: 5000 });
     await onlineOnBoth(alice, gina);
 
-    execFileSync(REDIS_SCRIPT, ['kill', redisDir]);
+    await cluster.killRedis();
     const results = [];
     for (let i = 0; i < 4 * BURST; i += 1) {
       const res = await on(i % 2 === 0 ? a : b, gina).post('/api/messages', { conversationId: cid, body: `m${i}`, clientMsgId: newClientMsgId() });
@@ -206,7 +171,7 @@ describe('presence, typing and rate limits across two nodes', { skip: !onPostgre
     const metrics = (await new Api(a.url).get('/metrics')).text;
     assert.match(metrics, /parley_rate_limit_fallbacks_total [1-9]/);
 
-    execFileSync(REDIS_SCRIPT, ['start', redisDir]);  // same port, empty
+    await cluster.startRedis();  // same port, empty
     const registeredAgain = async (node) => {
       const text = (await new Api(node.url).get('/metrics')).text;
       return /parley_presence_redis_connected 1\b/.test(text) && !/parley_presence_registrations_total 1\b/.test(text);
@@ -238,7 +203,7 @@ describe('presence, typing and rate limits across two nodes', { skip: !onPostgre
     // Frank is typing when his node dies: node B ends it after the timeout.
     const stopped = nextEvent(atB, 'stop_typing', (p) => p.conversationId === cid, TYPING_MS + 3000);
     const offline = nextEvent(atB, 'user_status', (p) => p.userId === frank.user.id && !p.online, 20_000);
-    await a.stop({ signal: 'SIGKILL' });
+    await a.kill();
     fs.close();
     await stopped;
     await offline;
