@@ -66,11 +66,21 @@ void DeliveryOrder::on_delivery(const cluster::Delivery& incoming) {
       if (!unresolved) deps_.downstream->on_delivery(*delivery);
       return;
     }
-    if (!unresolved) return deliver(*state, *delivery);  // the base (see the header)
-    // The base is the message before this one, and the repair starts there.
-    state->last = incoming.seq - 1;
     state->active = SteadyClock::now();
-    state->catch_up = true;
+    if (incoming.seq == 1) {  // nothing can come before it
+      if (!unresolved) return deliver(*state, *delivery);
+      state->catch_up = true;
+      return;
+    }
+    // Settle before taking a base (see the header): a lower seq sent through
+    // another node may still be on its way.
+    state->settling_lowest = incoming.seq;
+    state->settle_deadline = state->active + options_.gap_timeout;
+    if (unresolved) {
+      state->catch_up = true;
+    } else {
+      state->held.emplace(incoming.seq, *delivery);
+    }
     return;
   }
   State& state = it->second;
@@ -79,16 +89,18 @@ void DeliveryOrder::on_delivery(const cluster::Delivery& incoming) {
     return;
   }
   state.active = SteadyClock::now();
+  if (state.settling_lowest) state.settling_lowest = std::min(*state.settling_lowest, incoming.seq);
   if (unresolved) {
     // Whatever arrives after it waits (a gap) until the repair has read it.
     state.catch_up = true;
     return;
   }
   if (incoming.seq == state.last + 1) {
+    state.settling_lowest.reset();  // seq 1 while settling: the base is known
     deliver(state, *delivery);
     return drain(state);
   }
-  if (!state.gap_since) state.gap_since = state.active;
+  if (!state.gap_since && !state.settling_lowest) state.gap_since = state.active;
   if (state.held.size() >= options_.max_held) {
     overflow_.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -96,11 +108,17 @@ void DeliveryOrder::on_delivery(const cluster::Delivery& incoming) {
   if (!state.held.emplace(incoming.seq, *delivery).second) duplicates_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void DeliveryOrder::settle(State& state) {
+  state.last = *state.settling_lowest - 1;
+  state.settling_lowest.reset();
+  drain(state);
+}
+
 DeliveryOrder::State* DeliveryOrder::insert(Shard& sh, Id conversation) {
   if (sh.states.size() >= max_per_shard_) {
     auto victim = sh.states.end();
     for (auto it = sh.states.begin(); it != sh.states.end(); ++it) {
-      if (!it->second.held.empty() || it->second.repairing || it->second.catch_up) continue;
+      if (!it->second.held.empty() || it->second.repairing || it->second.catch_up || it->second.settling_lowest) continue;
       if (victim == sh.states.end() || it->second.active < victim->second.active) victim = it;
     }
     if (victim == sh.states.end()) return nullptr;
@@ -179,6 +197,10 @@ void DeliveryOrder::run_timer() {
       std::lock_guard shard_lock(sh.mutex);
       for (auto& [id, state] : sh.states) {
         if (state.repairing) continue;
+        if (state.settling_lowest) {
+          if (now < state.settle_deadline) continue;
+          settle(state);  // may deliver (under the shard lock, as on_delivery does)
+        }
         // A catch-up goes at once: a message is known to be missing.
         const bool gap_due = state.gap_since && now - *state.gap_since >= options_.gap_timeout;
         if (!state.catch_up && !gap_due) continue;
@@ -211,7 +233,7 @@ void DeliveryOrder::sweep(bool all) {
   for (auto& sh : shards_) {
     std::lock_guard lock(sh.mutex);
     for (auto& [id, state] : sh.states) {
-      if (state.repairing || (!all && now - state.active > options_.active_window)) continue;
+      if (state.repairing || state.settling_lowest || (!all && now - state.active > options_.active_window)) continue;
       state.repairing = true;
       ids.push_back(id);
     }

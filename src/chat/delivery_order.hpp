@@ -24,12 +24,17 @@
 // began, and a seq is committed only after every lower one of its conversation,
 // so what the read did not return does not exist.
 //
-// A conversation seen for the first time takes its first delivery as the base
-// (nothing older is delivered). That is safe: this node had no tracked
-// listener for it, and a client that joins (or rejoins) a conversation catches
-// up with GET /api/messages/:cid?after= (docs/realtime.md), so what precedes
-// the base reaches it through the store. The same holds when an idle entry is
-// evicted and the conversation comes back later.
+// A conversation seen for the first time starts from what arrives first, but
+// not at once: messages sent through different nodes reach Redis in no
+// promised order, so seq 2 (sent on one node) may arrive before seq 1 (sent on
+// another), and taking 2 as the base would drop 1 as old. Unless the first
+// delivery is seq 1, the conversation settles for `gap_timeout`: everything
+// that arrives meanwhile is held, and then the lowest seq seen becomes the
+// first delivered (nothing older is delivered: the node did not track the
+// conversation before, and a client catches up on what precedes with GET
+// /api/messages/:cid?after=, docs/realtime.md). The same holds when an idle
+// entry is evicted and the conversation comes back later. A lower seq that
+// arrives after the settling is taken as already delivered.
 //
 // A delivery whose members came by reference (cluster/bus.hpp) gets the list
 // from the MemberCache when the digests match. When they do not (this node's
@@ -133,6 +138,9 @@ class DeliveryOrder final : public cluster::BusSubscriber {
     SteadyClock::time_point active;                    // the latest delivery
     bool repairing = false;
     bool catch_up = false;  // a known missing message: repair to the newest at the next tick
+    // First seen above seq 1: the lowest seq seen while settling, until the deadline.
+    std::optional<store::Seq> settling_lowest;
+    SteadyClock::time_point settle_deadline;
   };
   static constexpr std::size_t kShards = 16;
   struct Shard {
@@ -144,6 +152,8 @@ class DeliveryOrder final : public cluster::BusSubscriber {
   // REQUIRES: the shard mutex held.
   void deliver(State& state, const cluster::Delivery& delivery);
   void drain(State& state);
+  // Ends the settling of a first-seen conversation: delivers from the lowest seq seen.
+  void settle(State& state);
   State* insert(Shard& shard, Id conversation);
 
   void run_timer();
