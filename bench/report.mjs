@@ -308,6 +308,17 @@ if (clusterRuns.length) {
   for (const c of clusterRuns) if (c.x.command) line(c.x.command);
   line('```');
   line();
+  const pubsub = read('redis-pubsub.txt');
+  if (pubsub) {
+    line('What one more node costs the bus: every node subscribes to every channel, so Redis writes each');
+    line('message once per node. `bench/redis-pubsub.sh` measures Redis\'s own CPU per PUBLISH of a');
+    line('message of the bus\'s size by the number of subscribed connections ([scaling.md](scaling.md)):');
+    line();
+    line('```');
+    for (const l of pubsub.split('\n')) if (l.startsWith('redis-pubsub:')) line(l);
+    line('```');
+    line();
+  }
 }
 
 const history = read('history.txt');

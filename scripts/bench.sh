@@ -202,6 +202,8 @@ if [ "${BENCH_CLUSTER:-1}" = 1 ]; then
   section "cluster: three nodes (bench/cluster.sh)"
   CLUSTER_RESULTS=$results BENCH_BUILD=0 BENCH_PARLEY=$parley BENCH_LOADGEN=$loadgen \
     CLUSTER_RATES=${CLUSTER_RATES:-"200000 max"} BENCH_DURATION=$duration bench/cluster.sh || echo "bench: the cluster runs failed"
+  section "Redis CPU per publish by subscribed nodes (bench/redis-pubsub.sh)"
+  bench/redis-pubsub.sh | tee "$results/redis-pubsub.txt"
 fi
 
 section "docs/benchmarks.md"
