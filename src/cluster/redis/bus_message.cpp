@@ -113,6 +113,11 @@ Result<Invalidation> decode_invalidation(const json::object& object) {
 
 }  // namespace
 
+std::string own_prefix(std::uint64_t node) {
+  // The encoders below write "v" then "n" first (boost::json keeps insertion order).
+  return "{\"v\":" + std::to_string(kBusMessageVersion) + ",\"n\":" + std::to_string(node) + ",";
+}
+
 std::string encode_delivery(std::uint64_t node, const Delivery& delivery) {
   json::object o;
   o["v"] = kBusMessageVersion;

@@ -39,6 +39,10 @@ struct BusMessage {
   std::variant<Delivery, Invalidation> body;
 };
 
+// What every message `node` encodes starts with (its version, then its node):
+// a receiver skips its own messages by this prefix, without parsing them.
+std::string own_prefix(std::uint64_t node);
+
 std::string encode_delivery(std::uint64_t node, const Delivery& delivery);
 std::string encode_invalidation(std::uint64_t node, const Invalidation& invalidation);
 Result<BusMessage> decode_bus_message(std::string_view text);

@@ -82,7 +82,8 @@ Result<RedisEndpoint> parse_redis_url(std::string_view url) {
   return endpoint;
 }
 
-RedisBus::RedisBus(RedisBusOptions options) : options_(std::move(options)), node_(random_node_id()) {}
+RedisBus::RedisBus(RedisBusOptions options)
+    : options_(std::move(options)), node_(random_node_id()), own_prefix_(own_prefix(node_)) {}
 
 RedisBus::~RedisBus() { stop(); }
 
@@ -343,6 +344,9 @@ void RedisBus::read_subscribed(redisContext* context) {
 }
 
 void RedisBus::dispatch(const char* data, std::size_t size) {
+  // This node's own messages come back too (every node subscribes to every
+  // channel): recognized by their first bytes, so they cost no parse.
+  if (std::string_view(data, size).starts_with(own_prefix_)) return;
   auto message = decode_bus_message(std::string_view(data, size));
   if (!message) {
     malformed_.fetch_add(1, std::memory_order_relaxed);

@@ -131,6 +131,7 @@ class RedisBus final : public Bus {
 
   const RedisBusOptions options_;
   const std::uint64_t node_;
+  const std::string own_prefix_;  // bus_message.hpp own_prefix(node_)
   std::vector<BusSubscriber*> subscribers_;  // written only before start()
   std::function<void()> reconnect_listener_;  // written only before start()
 

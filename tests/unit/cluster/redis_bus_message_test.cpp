@@ -81,6 +81,21 @@ TEST(RedisBusMessage, ANewMessagesMemberListGoesByReference) {
   }
 }
 
+TEST(RedisBusMessage, EveryMessageOfANodeStartsWithItsOwnPrefix) {
+  const std::uint64_t node = 18'446'744'073'709'551'000ULL;
+  Delivery typing;
+  typing.event = "typing";
+  typing.payload = std::make_shared<const std::string>("{}");
+  typing.audience = Delivery::Audience::room;
+  typing.conversation_id = 3;
+  for (const std::string& text : {encode_delivery(node, full_delivery()), encode_delivery(node, typing),
+                                   encode_invalidation(node, {Invalidation::Cache::members, 4})}) {
+    EXPECT_TRUE(text.starts_with(own_prefix(node))) << text;
+    EXPECT_FALSE(text.starts_with(own_prefix(node / 10))) << "another node's prefix is not a prefix of it";
+    EXPECT_FALSE(text.starts_with(own_prefix(1))) << text;
+  }
+}
+
 TEST(RedisBusMessage, InvalidationRoundTrips) {
   for (auto cache : {Invalidation::Cache::history_pages, Invalidation::Cache::members, Invalidation::Cache::user}) {
     auto decoded = decode_bus_message(encode_invalidation(~0ULL, {cache, 99}));
