@@ -76,10 +76,15 @@ class TwoNodes : public ::testing::Test {
         tokens_("a-test-secret-of-enough-length-0123456789", std::chrono::hours(1), clock_),
         a_(std::make_unique<Node>(*store_, tokens_, clock_, 1, max_age)),
         b_(std::make_unique<Node>(*store_, tokens_, clock_, 2, max_age)) {}
+  // In the server's order (app/serve.cpp): the store is closed first, so its
+  // completion thread has finished every callback into the services (a
+  // blocking send returns from inside one) before they are destroyed.
   ~TwoNodes() override {
+    a_->chat.live.stop();
+    b_->chat.live.stop();
+    store_.reset();
     a_.reset();
     b_.reset();
-    store_.reset();
   }
 
   static std::unique_ptr<FaultyStore> open_store(const store::testing::TempDir& dir) {
