@@ -78,7 +78,7 @@ section "cluster tests: PostgreSQL, Redis, nginx and three nodes"
 (cd tests/integration && PARLEY_BIN="$root/build/parley" node --test --test-concurrency=1 ./cluster/*.test.mjs)
 
 section "integration tests against a ThreadSanitizer server"
-# Every server the suites start is the TSan build. Its reports go to files, not stderr (the
+# Every server the suites start is the TSan build, the cluster suites' nodes included. Its reports go to files, not stderr (the
 # suites read stderr), and one stops the server (exit code 66, which fails the test that
 # needed it). A report file fails the stage even when no test noticed.
 tsan_logs="$PARLEY_TEST_TMP/tsan-reports"
@@ -86,7 +86,7 @@ mkdir -p "$tsan_logs"
 tsan_status=0
 (cd tests/integration && PARLEY_BIN="$root/build/tsan/src/app/parley" \
   TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:log_path=$tsan_logs/report" \
-  node --test --test-concurrency=1 ./*.test.mjs) || tsan_status=$?
+  node --test --test-concurrency=1 ./*.test.mjs ./cluster/*.test.mjs) || tsan_status=$?
 if compgen -G "$tsan_logs/report*" >/dev/null; then
   cat "$tsan_logs"/report*
   echo "ThreadSanitizer reported a data race in the server (reports above)"
