@@ -90,6 +90,21 @@ class BusRecorder final : public cluster::BusSubscriber {
   std::vector<cluster::Invalidation> invalidations_;
 };
 
+// A real SQLite store in `dir`, failing when told to. A refused async append
+// completes at once, on the caller's thread, so a test sees its answer as soon
+// as the call returns.
+inline std::unique_ptr<FaultyStore> open_test_store(const store::testing::TempDir& dir) {
+  store::SqliteOptions options;
+  options.path = dir.file("parley.db");
+  options.synchronous_full = false;
+  options.quick_check = false;
+  auto opened = store::open_sqlite_store(options);
+  if (!opened) throw std::runtime_error("cannot open the test store: " + opened.error().message);
+  auto faulty = std::make_unique<FaultyStore>(std::move(*opened));
+  faulty->set_async_failure(FaultyStore::AsyncFailure::refused_at_once);
+  return faulty;
+}
+
 struct ChatOptions {
   int send_burst = 0;  // 0: unlimited
   double send_per_second = 1;
@@ -102,7 +117,7 @@ struct ChatOptions {
 class ChatWorld {
  public:
   explicit ChatWorld(ChatOptions options = {})
-      : store_(open_store(dir_)),
+      : store_(open_test_store(dir_)),
         tokens_("a-test-secret-of-enough-length-0123456789", std::chrono::hours(1), clock_),
         send_limits_(limiter(options.send_burst, options.send_per_second)),
         read_limits_(limiter(options.read_burst, options.read_per_second)),
@@ -152,21 +167,6 @@ class ChatWorld {
   }
 
  private:
-  // A real SQLite store in `dir`, failing when told to. A refused async append
-  // completes at once, on the caller's thread, so a test sees its answer as
-  // soon as the call returns.
-  static std::unique_ptr<FaultyStore> open_store(const store::testing::TempDir& dir) {
-    store::SqliteOptions options;
-    options.path = dir.file("parley.db");
-    options.synchronous_full = false;
-    options.quick_check = false;
-    auto opened = store::open_sqlite_store(options);
-    if (!opened) throw std::runtime_error("cannot open the test store: " + opened.error().message);
-    auto faulty = std::make_unique<FaultyStore>(std::move(*opened));
-    faulty->set_async_failure(FaultyStore::AsyncFailure::refused_at_once);
-    return faulty;
-  }
-
   std::unique_ptr<cluster::RateLimiter> limiter(int burst, double per_second) {
     if (burst <= 0) return std::make_unique<cluster::UnlimitedRateLimiter>();
     return std::make_unique<cluster::LocalRateLimiter>(burst, per_second, clock_);

@@ -72,7 +72,7 @@ struct Node {
 class TwoNodes : public ::testing::Test {
  protected:
   explicit TwoNodes(std::chrono::milliseconds max_age = kMaxAge)
-      : store_(open_store(dir_)),
+      : store_(open_test_store(dir_)),
         tokens_("a-test-secret-of-enough-length-0123456789", std::chrono::hours(1), clock_),
         a_(std::make_unique<Node>(*store_, tokens_, clock_, 1, max_age)),
         b_(std::make_unique<Node>(*store_, tokens_, clock_, 2, max_age)) {}
@@ -85,18 +85,6 @@ class TwoNodes : public ::testing::Test {
     store_.reset();
     a_.reset();
     b_.reset();
-  }
-
-  static std::unique_ptr<FaultyStore> open_store(const store::testing::TempDir& dir) {
-    store::SqliteOptions options;
-    options.path = dir.file("parley.db");
-    options.synchronous_full = false;
-    options.quick_check = false;
-    auto opened = store::open_sqlite_store(options);
-    if (!opened) throw std::runtime_error("cannot open the test store: " + opened.error().message);
-    auto faulty = std::make_unique<FaultyStore>(std::move(*opened));
-    faulty->set_async_failure(FaultyStore::AsyncFailure::refused_at_once);
-    return faulty;
   }
 
   Id user(const std::string& name) {
