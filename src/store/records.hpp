@@ -45,6 +45,36 @@ struct MemberRow {
   TimeMs joined_at = 0;
 };
 
+// A file uploaded into a conversation (docs/media.md). An upload is unattached
+// (message_id empty) until a message of its uploader claims it; a message's
+// soft delete sets deleted_at, and the sweep later removes row and bytes.
+enum class PreviewState : std::uint8_t {
+  none,     // not an image we preview (or a preview is not wanted)
+  pending,  // a thumbnail job is queued or running
+  ready,    // thumbnails exist: thumb_small_key / thumb_large_key
+  failed,   // the image was refused or the job gave up: shown as a file
+};
+
+struct AttachmentRow {
+  Id id = 0;
+  Id conversation_id = 0;
+  Id uploader_id = 0;
+  std::optional<Id> message_id;  // set once attached (in the message's transaction)
+  std::string name;              // sanitized file name, as shown and downloaded
+  std::string content_type;      // sniffed from the bytes, never the client's claim
+  std::int64_t size = 0;         // bytes
+  std::string sha256;            // hex of the content: the ETag, part of the blob key
+  std::string blob_key;          // where the bytes are in the media store (media/blob_store.hpp)
+  PreviewState preview = PreviewState::none;
+  std::optional<int> width;      // pixels, after EXIF orientation; images only, once known
+  std::optional<int> height;
+  std::string thumb_small_key;   // blob key of the ~320 px thumbnail; empty if none
+  std::string thumb_large_key;   // blob key of the ~1280 px preview; empty if none
+  std::string preview_error;     // why the preview failed (for logs and the uploader)
+  TimeMs created_at = 0;
+  std::optional<TimeMs> deleted_at;  // its message was deleted: no access, bytes reclaimed later
+};
+
 struct MessageRow {
   Id id = 0;
   Id conversation_id = 0;
@@ -54,6 +84,23 @@ struct MessageRow {
   std::string client_msg_id;
   TimeMs created_at = 0;
   std::optional<TimeMs> deleted_at;
+  // In ascending id order (upload order). In a draft for append_message only
+  // the ids are set; every read fills whole rows. Empty once deleted.
+  std::vector<AttachmentRow> attachments;
+};
+
+// Durable background work (docs/media.md): thumbnail jobs and the media sweep.
+// Any node may run any job; a claim is a lease, so a job whose node died is
+// claimed again once the lease runs out.
+struct JobRow {
+  Id id = 0;
+  std::string kind;            // "preview" (subject: an attachment) or "media_sweep" (subject 0)
+  Id subject_id = 0;
+  int attempts = 0;            // claims so far, this one included
+  TimeMs run_after = 0;        // not claimed before this time
+  TimeMs leased_until = 0;     // 0: not claimed; else claimed until then
+  std::string last_error;      // of the previous attempt
+  TimeMs created_at = 0;
 };
 
 // A member joined with the public part of its user, for rendering member lists.

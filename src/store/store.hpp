@@ -71,6 +71,9 @@ struct ConversationChange {
 
 class Store {
  public:
+  // MEDIA-BASE ONLY: removed by the store branch, which makes the media methods pure.
+  static Error seams_pending() { return Error::internal("media store methods not implemented yet"); }
+
   virtual ~Store() = default;
 
   // A trivial round trip to the database, for /readyz.
@@ -113,11 +116,15 @@ class Store {
   virtual Status update_conversation(Id conversation, const ConversationChange& change) = 0;
 
   // ---- messages
-  // `draft` carries id, conversation_id, sender_id, body, client_msg_id, created_at;
+  // `draft` carries id, conversation_id, sender_id, body, client_msg_id, created_at,
+  // and the ids of its attachments (draft.attachments[i].id, nothing else);
   // the store assigns seq = last_seq + 1 in the transaction that stores it and moves
   // the conversation's last_seq / last_activity_at. A repeat of (sender_id,
   // client_msg_id) returns the stored message with created = false. not_found when
-  // the conversation is gone or the sender is not a member.
+  // the conversation is gone or the sender is not a member. Each attachment id
+  // must name an upload of the sender into this conversation that is not
+  // attached and not deleted, else nothing is stored and the answer is conflict
+  // "attachment_unavailable"; in the same transaction they get the message's id.
   virtual Result<AppendResult> append_message(const MessageRow& draft) = 0;
   // Same, without blocking. `done` runs exactly once: after the commit (or the
   // failure) on a thread of the store's, or at once on the caller's thread when
@@ -137,12 +144,60 @@ class Store {
   // Deleted messages are included as tombstones.
   virtual Result<std::vector<MessageRow>> messages(Id conversation, std::optional<Seq> before,
                                                    std::optional<Seq> after, int limit) = 0;
-  // Erases the body and sets deleted_at (kept if already set). Returns the tombstone.
+  // Erases the body and sets deleted_at (kept if already set); its attachments
+  // get deleted_at too (no access from then on; the sweep reclaims them).
+  // Returns the tombstone.
   virtual Result<MessageRow> soft_delete_message(Id message, TimeMs at) = 0;
   // Moves the member's watermark to max(current, seq). not_found if not a member.
   virtual Result<ReadState> advance_read(Id conversation, Id user, Seq seq) = 0;
   // Messages after the member's watermark, not sent by them, not deleted.
   virtual Result<std::int64_t> unread_count(Id conversation, Id user) = 0;
+
+  // ---- attachments (docs/media.md)
+  // Inserts an unattached upload. If the uploader's uploads created at or after
+  // `quota_since` (deleted ones included) plus this one would exceed
+  // `quota_bytes`, nothing is inserted: conflict "upload_quota_exceeded".
+  // With `preview_job` a "preview" job for it is queued in the same transaction.
+  virtual Status insert_attachment(const AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,
+                                   std::optional<JobRow> preview_job) { return seams_pending(); }
+  // Deleted ones included (callers refuse access to them); absent: nullopt.
+  virtual Result<std::optional<AttachmentRow>> attachment_by_id(Id id) { return seams_pending(); }
+  // Sum of the sizes of the user's uploads created at or after `since`.
+  virtual Result<std::int64_t> uploaded_bytes_since(Id user, TimeMs since) { return seams_pending(); }
+  // Records the outcome of a preview: preview state, width/height, thumbnail keys
+  // and preview_error from `outcome` (other fields ignored), and removes job
+  // `job_id` in the same transaction. Returns the message the attachment
+  // belongs to (with all its attachments) when it is attached and not deleted,
+  // so that the caller can announce message_updated; nullopt otherwise.
+  // not_found if the attachment is gone.
+  virtual Result<std::optional<MessageRow>> finish_preview(Id attachment, const AttachmentRow& outcome, Id job_id) { return seams_pending(); }
+  // Attachments whose bytes may go: deleted ones, and unattached ones created
+  // before `unattached_before`; at most `limit`, oldest first.
+  virtual Result<std::vector<AttachmentRow>> reclaimable_attachments(TimeMs unattached_before, int limit) { return seams_pending(); }
+  // Removes these attachment rows (and any job about them). Call after their
+  // blobs were removed: a crash in between leaves rows whose blobs are gone,
+  // which the next sweep removes again.
+  virtual Status purge_attachments(const std::vector<Id>& ids) { return seams_pending(); }
+
+  // ---- jobs (docs/media.md). Claims are leases: in PostgreSQL the next job is
+  // taken with FOR UPDATE SKIP LOCKED, so any number of nodes and `parley
+  // worker`s share the queue; a job is never run by two holders at once while
+  // its lease lasts.
+  // Queues a job unless one of the same (kind, subject_id) exists (then nothing
+  // changes: success). `job.id`, kind, subject_id, run_after, created_at are used.
+  virtual Status enqueue_job(const JobRow& job) { return seams_pending(); }
+  // The runnable job (run_after <= now, not leased or lease expired) with the
+  // earliest run_after, of one of `kinds`; it is leased until `lease_until` and
+  // its attempts counted. nullopt when none is runnable.
+  virtual Result<std::optional<JobRow>> claim_job(const std::vector<std::string>& kinds, TimeMs now,
+                                                  TimeMs lease_until) { return seams_pending(); }
+  // Done: removes the job.
+  virtual Status complete_job(Id job_id) { return seams_pending(); }
+  // Failed this time: releases the lease, to run again at `run_after`.
+  virtual Status retry_job(Id job_id, TimeMs run_after, std::string_view error) { return seams_pending(); }
+  // Moves a recurring job (the sweep) to its next run: releases the lease,
+  // sets run_after, resets attempts.
+  virtual Status reschedule_job(Id job_id, TimeMs run_after) { return seams_pending(); }
 };
 
 }  // namespace parley::store
