@@ -1,9 +1,13 @@
 'use client';
 
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { useClient } from './ChatContext';
-import { IconSend } from './icons';
+import { useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
+import type { Upload } from '@/lib/types';
+import { useChat, useClient } from './ChatContext';
+import { IconPaperclip, IconSend } from './icons';
 import { cx } from './ui';
+import UploadTray from './UploadTray';
+
+const NO_UPLOADS: Upload[] = [];
 
 const MAX = 4000;
 const drafts = new Map<string, string>();
@@ -22,6 +26,10 @@ export default function Composer({
   const client = useClient();
   const [text, setText] = useState(() => drafts.get(convId) ?? '');
   const ref = useRef<HTMLTextAreaElement>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const uploads = useChat((s) => s.uploads[convId]) ?? NO_UPLOADS;
+  const uploading = uploads.some((u) => u.status === 'uploading');
+  const ready = uploads.filter((u) => u.status === 'done').length;
 
   useEffect(() => {
     if (text) drafts.set(convId, text);
@@ -41,13 +49,22 @@ export default function Composer({
   }, [text]);
 
   const tooLong = text.length > MAX;
-  const canSend = !disabled && text.trim().length > 0 && !tooLong;
+  // Sent once every upload has finished; a message may be attachments only.
+  const canSend = !disabled && (text.trim().length > 0 || ready > 0) && !tooLong && !uploading;
 
   function submit() {
     if (!canSend) return;
     client.send(convId, text);
     setText('');
     onSent?.();
+  }
+
+  // Images (or files) pasted from the clipboard become attachments; text pastes as usual.
+  function onPaste(e: ClipboardEvent<HTMLTextAreaElement>) {
+    const files = Array.from(e.clipboardData?.files ?? []);
+    if (files.length === 0 || disabled) return;
+    e.preventDefault();
+    client.addFiles(convId, files);
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
@@ -59,12 +76,36 @@ export default function Composer({
 
   return (
     <div className="shrink-0 px-3 pb-3 md:px-5 md:pb-4" style={{ paddingBottom: 'max(0.75rem, env(safe-area-inset-bottom))' }}>
+      <UploadTray uploads={uploads} />
       <div
         className={cx(
-          'flex items-end gap-2 rounded-2xl border bg-bg p-1.5 pl-4 shadow-sm transition-shadow focus-within:border-accent focus-within:ring-4 focus-within:ring-accent/10',
+          'flex items-end gap-1 rounded-2xl border bg-bg p-1.5 shadow-sm transition-shadow focus-within:border-accent focus-within:ring-4 focus-within:ring-accent/10',
           tooLong ? 'border-danger' : 'border-border',
         )}
       >
+        <input
+          ref={fileRef}
+          type="file"
+          multiple
+          hidden
+          data-testid="file-input"
+          onChange={(e) => {
+            const files = Array.from(e.target.files ?? []);
+            e.target.value = '';
+            if (files.length) client.addFiles(convId, files);
+          }}
+        />
+        <button
+          type="button"
+          aria-label="Attach files"
+          title="Attach files (or drop them here, or paste an image)"
+          data-testid="attach-button"
+          disabled={disabled}
+          onClick={() => fileRef.current?.click()}
+          className="flex h-9 w-9 shrink-0 items-center justify-center rounded-xl text-muted transition-colors hover:bg-surface-2 hover:text-fg disabled:opacity-40"
+        >
+          <IconPaperclip size={19} />
+        </button>
         <textarea
           ref={ref}
           rows={1}
@@ -80,7 +121,8 @@ export default function Composer({
           }}
           onBlur={() => client.stopTyping(convId)}
           onKeyDown={onKeyDown}
-          className="scroll-thin max-h-[200px] min-h-[36px] flex-1 resize-none bg-transparent py-[7px] text-[15px] leading-[22px] text-fg placeholder:text-subtle focus:outline-none focus-visible:outline-none"
+          onPaste={onPaste}
+          className="scroll-thin max-h-[200px] min-h-[36px] flex-1 resize-none pl-1 bg-transparent py-[7px] text-[15px] leading-[22px] text-fg placeholder:text-subtle focus:outline-none focus-visible:outline-none"
         />
         <button
           type="button"
@@ -95,6 +137,7 @@ export default function Composer({
       </div>
       <div className="mt-1.5 hidden justify-between px-1 text-[11px] text-subtle md:flex">
         <span>
+          {uploading ? 'Uploading… you can send when it finishes · ' : ''}
           <kbd className="font-sans font-semibold">Enter</kbd> to send · <kbd className="font-sans font-semibold">Shift + Enter</kbd>{' '}
           for a new line
         </span>

@@ -1,13 +1,13 @@
 'use client';
 
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState, type DragEvent } from 'react';
 import { openConversation } from '@/lib/nav';
 import type { ConvMessages } from '@/lib/types';
 import { conversationTitle, displayName, firstName, lastSeenText, otherMember } from '@/lib/util';
 import { useChat, useClient } from './ChatContext';
 import Composer from './Composer';
 import DetailsPanel from './DetailsPanel';
-import { IconBack, IconInfo } from './icons';
+import { IconBack, IconInfo, IconPaperclip } from './icons';
 import MessageList from './MessageList';
 import { Avatar, cx, IconButton, Spinner } from './ui';
 
@@ -22,6 +22,36 @@ export default function ConversationView({ id }: { id: string }) {
   const users = useChat((s) => s.users);
   const typers = useChat((s) => s.typing[id]);
   const [details, setDetails] = useState(false);
+  // Files dragged over the conversation: an overlay, and a drop attaches them to the composer.
+  const [dragging, setDragging] = useState(false);
+  const dragDepth = useRef(0);
+  const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer?.types ?? []).includes('Files');
+  const dnd = {
+    onDragEnter: (e: DragEvent) => {
+      if (!hasFiles(e) || !conv) return;
+      e.preventDefault();
+      dragDepth.current += 1;
+      setDragging(true);
+    },
+    onDragOver: (e: DragEvent) => {
+      if (!hasFiles(e) || !conv) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    },
+    onDragLeave: (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      dragDepth.current = Math.max(0, dragDepth.current - 1);
+      if (dragDepth.current === 0) setDragging(false);
+    },
+    onDrop: (e: DragEvent) => {
+      dragDepth.current = 0;
+      setDragging(false);
+      const files = Array.from(e.dataTransfer?.files ?? []);
+      if (files.length === 0 || !conv) return;
+      e.preventDefault();
+      client.addFiles(id, files);
+    },
+  };
   // Where "New messages" goes: the read watermark as it was when the conversation was opened.
   const [unreadFrom, setUnreadFrom] = useState<number | null>(() => (conv && conv.unreadCount > 0 ? conv.lastReadSeq : null));
 
@@ -56,7 +86,21 @@ export default function ConversationView({ id }: { id: string }) {
 
   return (
     <div className="flex min-h-0 flex-1">
-      <section className="flex min-w-0 flex-1 flex-col" data-testid="conversation-view" data-conversation-id={id}>
+      <section
+        className="relative flex min-w-0 flex-1 flex-col"
+        data-testid="conversation-view"
+        data-conversation-id={id}
+        {...dnd}
+      >
+        {dragging && (
+          <div
+            data-testid="drop-overlay"
+            className="pointer-events-none absolute inset-2 z-30 flex flex-col items-center justify-center gap-2 rounded-2xl border-2 border-dashed border-accent bg-accent-soft/90 text-accent animate-fade-in"
+          >
+            <IconPaperclip size={30} />
+            <span className="text-sm font-semibold">Drop files to attach them</span>
+          </div>
+        )}
         <header className="flex h-[60px] shrink-0 items-center gap-2 border-b border-border px-2 md:px-4">
           <IconButton label="Back to conversations" className="md:hidden" onClick={() => openConversation(null)} data-testid="back">
             <IconBack size={20} />

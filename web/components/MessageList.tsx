@@ -1,7 +1,7 @@
 'use client';
 
 import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { Conversation, ConvMessages, Member, Message, PendingMessage, User } from '@/lib/types';
+import type { Attachment, Conversation, ConvMessages, Member, Message, PendingMessage, User } from '@/lib/types';
 import {
   clockTime,
   conversationTitle,
@@ -12,6 +12,7 @@ import {
   joinNames,
   otherMember,
 } from '@/lib/util';
+import { Lightbox, MessageAttachments } from './Attachments';
 import { useClient } from './ChatContext';
 import { IconAlert, IconArrowDown, IconCheck, IconCheckDouble, IconClock, IconTrash } from './icons';
 import { Avatar, ConfirmDialog, cx, Spinner } from './ui';
@@ -50,6 +51,9 @@ export default function MessageList({
   const prev = useRef({ height: 0, firstSeq: -1, lastKey: '' });
   const [newBelow, setNewBelow] = useState(0);
   const [confirm, setConfirm] = useState<Message | null>(null);
+  const [lightbox, setLightbox] = useState<Attachment | null>(null);
+  const onOpenImage = useCallback((a: Attachment) => setLightbox(a), []);
+  const closeLightbox = useCallback(() => setLightbox(null), []);
   const isGroup = conv.type === 'group';
 
   const memberById = useMemo(() => {
@@ -245,6 +249,7 @@ export default function MessageList({
                 pending={r.p}
                 onRetry={onRetry}
                 onDiscard={onDiscard}
+                onOpenImage={onOpenImage}
               />
             );
           return (
@@ -257,6 +262,7 @@ export default function MessageList({
                 isGroup={isGroup}
                 sender={r.sender}
                 onDelete={r.own ? onDelete : undefined}
+                onOpenImage={onOpenImage}
               />
               {seen && seen.seq === r.m.seq && seen.readers.length > 0 && (
                 <SeenBy readers={seen.readers} all={seen.all} direct={!isGroup} />
@@ -279,6 +285,8 @@ export default function MessageList({
           <IconArrowDown size={14} /> {newBelow === 1 ? 'New message' : `${newBelow} new messages`}
         </button>
       )}
+
+      {lightbox && <Lightbox a={lightbox} onClose={closeLightbox} />}
 
       {confirm && (
         <ConfirmDialog
@@ -350,6 +358,7 @@ const MessageRow = memo(function MessageRow({
   onDelete,
   onRetry,
   onDiscard,
+  onOpenImage,
 }: {
   m?: Message;
   pending?: PendingMessage;
@@ -361,11 +370,13 @@ const MessageRow = memo(function MessageRow({
   onDelete?: (m: Message) => void;
   onRetry?: (p: PendingMessage) => void;
   onDiscard?: (p: PendingMessage) => void;
+  onOpenImage?: (a: Attachment) => void;
 }) {
   const [selected, setSelected] = useState(false);
   const body = m ? m.body : pending!.body;
   const created = m ? m.createdAt : pending!.createdAt;
   const deleted = !!m?.deletedAt;
+  const attachments = (m ? m.attachments : pending!.attachments) ?? [];
   const status = pending ? pending.status : 'sent';
   const name = own ? 'You' : sender ? displayName(sender) : 'Former member';
   const canDelete = !!m && own && !deleted && !!onDelete;
@@ -401,20 +412,28 @@ const MessageRow = memo(function MessageRow({
             </div>
           ) : (
             <div
-              data-testid="message-bubble"
-              title={new Date(created).toLocaleString()}
+              className={cx('flex min-w-0 flex-col gap-1', own ? 'items-end' : 'items-start', status === 'sending' && 'opacity-70')}
               onClick={() => canDelete && setSelected((s) => !s)}
-              className={cx(
-                'min-w-0 px-3.5 py-2 text-[15px] leading-[1.4]',
-                radius,
-                own ? 'bg-accent text-accent-fg' : 'bg-surface-2 text-fg',
-                status === 'sending' && 'opacity-70',
-                status === 'failed' && 'bg-danger/80',
-              )}
             >
-              <p data-testid="message-body" className="whitespace-pre-wrap break-words [overflow-wrap:anywhere]">
-                <RichText text={body} own={own} />
-              </p>
+              {attachments.length > 0 && (
+                <MessageAttachments attachments={attachments} own={own} onOpen={onOpenImage} />
+              )}
+              {(body || attachments.length === 0) && (
+                <div
+                  data-testid="message-bubble"
+                  title={new Date(created).toLocaleString()}
+                  className={cx(
+                    'min-w-0 px-3.5 py-2 text-[15px] leading-[1.4]',
+                    radius,
+                    own ? 'bg-accent text-accent-fg' : 'bg-surface-2 text-fg',
+                    status === 'failed' && 'bg-danger/80',
+                  )}
+                >
+                  <p data-testid="message-body" className="whitespace-pre-wrap break-words [overflow-wrap:anywhere]">
+                    <RichText text={body} own={own} />
+                  </p>
+                </div>
+              )}
             </div>
           )}
           {canDelete && (

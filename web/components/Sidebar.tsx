@@ -5,7 +5,7 @@ import type { Conversation, Presence } from '@/lib/types';
 import { conversationTitle, displayName, firstName, listTime, otherMember, sortConversations } from '@/lib/util';
 import { openConversation } from '@/lib/nav';
 import { useChat, useClient } from './ChatContext';
-import { IconChat, IconCompose, IconLogout, IconSearch, IconX } from './icons';
+import { IconChat, IconCompose, IconLogout, IconPaperclip, IconSearch, IconX } from './icons';
 import { Avatar, cx, IconButton, Spinner } from './ui';
 
 export default function Sidebar({ onNew, onLogout }: { onNew: () => void; onLogout: () => void }) {
@@ -198,7 +198,13 @@ const ConversationItem = memo(function ConversationItem({
     preview = (
       <>
         {sender && <span className={unread ? 'text-fg' : 'text-muted'}>{sender}: </span>}
-        {lm.deletedAt ? <span className="italic">Message deleted</span> : lm.body.replace(/\s+/g, ' ')}
+        {lm.deletedAt ? (
+          <span className="italic">Message deleted</span>
+        ) : lm.body.trim() || !lm.attachments?.length ? (
+          lm.body.replace(/\s+/g, ' ')
+        ) : (
+          attachmentSummary(lm.attachments)
+        )}
       </>
     );
   }
@@ -260,3 +266,14 @@ const ConversationItem = memo(function ConversationItem({
     </a>
   );
 });
+
+/** "photo.jpg", or "3 files", for a message that is attachments only. */
+function attachmentSummary(list: { name: string; contentType: string }[]) {
+  const images = list.every((a) => a.contentType.startsWith('image/'));
+  return (
+    <>
+      <IconPaperclip size={13} className="mr-1 inline-block align-[-2px]" />
+      {list.length === 1 ? list[0].name : `${list.length} ${images ? 'images' : 'files'}`}
+    </>
+  );
+}

@@ -1,4 +1,4 @@
-import type { Conversation, Message, Presence, User } from './types';
+import type { Attachment, Conversation, Message, Presence, User } from './types';
 
 /** An error answered by the server ({error:{code,message}}) or a network failure (status 0). */
 export class ApiError extends Error {
@@ -101,7 +101,7 @@ export class Api {
   }
 
   // messages
-  sendMessage(b: { conversationId: string; body: string; clientMsgId: string }) {
+  sendMessage(b: { conversationId: string; body: string; clientMsgId: string; attachmentIds?: string[] }) {
     return this.request<{ message: Message }>('POST', '/messages', b);
   }
   messages(conversationId: string, q: { before?: number; after?: number; limit?: number }) {
@@ -116,6 +116,14 @@ export class Api {
   }
   deleteMessage(messageId: string) {
     return this.request<unknown>('DELETE', `/messages/${encodeURIComponent(messageId)}`);
+  }
+
+  // media
+  mediaToken() {
+    return this.request<{ token: string; expiresAt: string }>('POST', '/media/token');
+  }
+  attachment(id: string) {
+    return this.request<{ attachment: Attachment }>('GET', `/attachments/${encodeURIComponent(id)}`);
   }
 
   // users

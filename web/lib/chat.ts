@@ -10,8 +10,10 @@ import type {
   Message,
   PendingMessage,
   Presence,
+  Upload,
   User,
 } from './types';
+import { isImageType, uploadFile, type UploadHandle } from './upload';
 import { contiguousEnd, conversationTitle, mergeMessages, newClientId, normMessage } from './util';
 
 export interface Toast {
@@ -39,6 +41,12 @@ export interface ChatState {
   caughtUpAt: number;
   activeId: string | null;
   toasts: Toast[];
+  /** conversationId → files being uploaded or uploaded and waiting in the composer. */
+  uploads: Record<string, Upload[]>;
+  /** For `?access=` on media URLs (docs/media.md); null until the first one arrives. */
+  mediaToken: string | null;
+  /** attachmentId → blob: URL of our own image, shown until the server's thumbnail is ready. */
+  localImages: Record<string, string>;
 }
 
 const EMPTY_CM: ConvMessages = { items: [], pending: [], loaded: false, hasOlder: false, loadingOlder: false };
@@ -47,6 +55,8 @@ const CATCHUP_PAGE = 100;
 const TYPING_SEND_EVERY = 3000;
 const TYPING_IDLE = 2500;
 const TYPING_EXPIRE = 6000;
+/** At most this many files per message (docs/media.md). */
+export const MAX_ATTACHMENTS = 10;
 
 /** The socket could not deliver (disconnected or no ack in time); the server may or may not have it. */
 class TransportError extends Error {}
@@ -75,6 +85,10 @@ export class ChatClient {
   private sweeper: ReturnType<typeof setInterval> | null = null;
   private toastSeq = 0;
   private joined: string | null = null;
+  private xhrs = new Map<string, UploadHandle>();
+  private mediaTimer: ReturnType<typeof setTimeout> | null = null;
+  private mediaFetchedAt = 0;
+  private mediaFetching: Promise<void> | null = null;
 
   constructor(
     token: string,
@@ -99,6 +113,9 @@ export class ChatClient {
       caughtUpAt: 0,
       activeId: null,
       toasts: [],
+      uploads: {},
+      mediaToken: null,
+      localImages: {},
     });
   }
 
@@ -111,6 +128,7 @@ export class ChatClient {
   start() {
     this.loadConversations();
     this.connect();
+    void this.refreshMediaToken();
     this.sweeper = setInterval(() => this.sweepTyping(), 1000);
     document.addEventListener('visibilitychange', this.onVisibility);
     // Refresh "me" in the background (display name may have changed; a dead token logs out via 401).
@@ -125,6 +143,11 @@ export class ChatClient {
     if (this.sweeper) clearInterval(this.sweeper);
     for (const t of this.retryTimers.values()) clearTimeout(t);
     if (this.typingState?.timer) clearTimeout(this.typingState.timer);
+    if (this.mediaTimer) clearTimeout(this.mediaTimer);
+    for (const x of this.xhrs.values()) x.abort();
+    for (const list of Object.values(this.store.get().uploads))
+      for (const u of list) if (u.localUrl) URL.revokeObjectURL(u.localUrl);
+    for (const url of Object.values(this.store.get().localImages)) URL.revokeObjectURL(url);
     document.removeEventListener('visibilitychange', this.onVisibility);
     this.socket?.removeAllListeners();
     this.socket?.disconnect();
@@ -166,6 +189,7 @@ export class ChatClient {
     });
     s.on('new_message', (m: Message) => this.onNewMessage(m));
     s.on('message_deleted', (m: Message) => this.onMessageDeleted(m));
+    s.on('message_updated', (m: Message) => this.onMessageUpdated(m));
     s.on('conversation_updated', (c: Conversation) => this.onConversationUpdated(c));
     s.on('typing', (e: { conversationId: string; userId: string }) => this.onTyping(e, true));
     s.on('stop_typing', (e: { conversationId: string; userId: string }) => this.onTyping(e, false));
@@ -183,6 +207,7 @@ export class ChatClient {
       for (const p of cm.pending) if (p.status === 'sending') void this.deliver(p);
     // Catch up on what happened while the socket was away.
     const jobs: Promise<unknown>[] = [this.refreshConversations()];
+    if (!this.store.get().mediaToken) void this.refreshMediaToken();
     if (active) jobs.push(this.catchUp(active));
     if (wasConnected) {
       this.presenceAsked.clear();
@@ -614,19 +639,36 @@ export class ChatClient {
     this.applyMessages(m.conversationId, [tomb]);
   }
 
+  /** A preview finished (ready or failed): the whole message again, replaced in place. */
+  private onMessageUpdated(m: Message) {
+    if (!m || !m.conversationId || !this.store.get().conversations[m.conversationId]) return;
+    this.applyMessages(m.conversationId, [m]);
+  }
+
+  /** Send the text and the finished uploads of the composer (a message may be attachments only). */
   send(conversationId: string, text: string) {
     const body = text.replace(/^\s*\n/, '').replace(/\s+$/, '');
-    if (!body.trim()) return;
+    const ready = (this.store.get().uploads[conversationId] ?? []).filter((u) => u.status === 'done' && u.attachment);
+    if (!body.trim() && ready.length === 0) return;
+    if ((this.store.get().uploads[conversationId] ?? []).some((u) => u.status === 'uploading')) return;
     const p: PendingMessage = {
       clientMsgId: newClientId(),
       conversationId,
-      body,
+      body: body.trim() ? body : '',
+      attachments: ready.map((u) => u.attachment!),
       createdAt: new Date().toISOString(),
       status: 'sending',
     };
+    const sent = new Set(ready.map((u) => u.localId));
     this.store.set((s) => {
       const cm = s.messages[conversationId] ?? EMPTY_CM;
-      return { messages: { ...s.messages, [conversationId]: { ...cm, pending: [...cm.pending, p] } } };
+      const localImages = { ...s.localImages };
+      for (const u of ready) if (u.localUrl) localImages[u.attachment!.id] = u.localUrl;
+      return {
+        messages: { ...s.messages, [conversationId]: { ...cm, pending: [...cm.pending, p] } },
+        uploads: { ...s.uploads, [conversationId]: (s.uploads[conversationId] ?? []).filter((u) => !sent.has(u.localId)) },
+        localImages,
+      };
     });
     this.stopTyping(conversationId);
     void this.deliver(p);
@@ -657,7 +699,12 @@ export class ChatClient {
     if (t) clearTimeout(t);
     this.retryTimers.delete(p.clientMsgId);
     this.inFlight.add(p.clientMsgId);
-    const payload = { conversationId: p.conversationId, body: p.body, clientMsgId: p.clientMsgId };
+    const payload = {
+      conversationId: p.conversationId,
+      body: p.body,
+      clientMsgId: p.clientMsgId,
+      ...(p.attachments?.length ? { attachmentIds: p.attachments.map((a) => a.id) } : {}),
+    };
     try {
       let m: Message | undefined;
       if (this.socket?.connected) {
@@ -713,6 +760,89 @@ export class ChatClient {
     } catch (e) {
       this.toast(e instanceof Error ? `Could not delete: ${e.message}` : 'Could not delete', 'error');
     }
+  }
+
+  // ───────────────────────── attachments ─────────────────────────
+
+  /** Start uploading files picked, dropped or pasted into a conversation's composer. */
+  addFiles(conversationId: string, files: File[]) {
+    const have = this.store.get().uploads[conversationId]?.length ?? 0;
+    const room = Math.max(0, MAX_ATTACHMENTS - have);
+    if (files.length > room) this.toast(`At most ${MAX_ATTACHMENTS} files per message`, 'error');
+    for (const file of files.slice(0, room)) {
+      const name = file.name || `pasted-${new Date().toISOString().replace(/[:.]/g, '-')}.${(file.type.split('/')[1] || 'bin').replace(/\W/g, '')}`;
+      const u: Upload = {
+        localId: newClientId(),
+        conversationId,
+        name,
+        size: file.size,
+        type: file.type,
+        localUrl: isImageType(file.type) ? URL.createObjectURL(file) : undefined,
+        loaded: 0,
+        status: 'uploading',
+      };
+      this.store.set((s) => ({ uploads: { ...s.uploads, [conversationId]: [...(s.uploads[conversationId] ?? []), u] } }));
+      const h = uploadFile(this.api.token ?? '', conversationId, file, name, (loaded) => this.setUpload(u, { loaded }));
+      this.xhrs.set(u.localId, h);
+      h.promise
+        .then((attachment) => this.setUpload(u, { status: 'done', loaded: u.size, attachment }))
+        .catch((e: unknown) => {
+          if (e instanceof ApiError && e.code === 'aborted') return;
+          if (e instanceof ApiError && e.status === 401) this.onUnauthorized();
+          this.setUpload(u, { status: 'failed', error: e instanceof Error ? e.message : 'Upload failed' });
+        })
+        .finally(() => this.xhrs.delete(u.localId));
+    }
+  }
+
+  private setUpload(u: Upload, patch: Partial<Upload> | null) {
+    this.store.set((s) => {
+      const list = s.uploads[u.conversationId];
+      if (!list) return {};
+      const next = patch ? list.map((x) => (x.localId === u.localId ? { ...x, ...patch } : x)) : list.filter((x) => x.localId !== u.localId);
+      return { uploads: { ...s.uploads, [u.conversationId]: next } };
+    });
+  }
+
+  /** Cancel an upload in flight (aborts the request) or remove a finished or failed one. */
+  removeUpload(u: Upload) {
+    this.xhrs.get(u.localId)?.abort();
+    this.xhrs.delete(u.localId);
+    if (u.localUrl) URL.revokeObjectURL(u.localUrl);
+    this.setUpload(u, null);
+  }
+
+  /**
+   * The media token for `?access=`: fetched at start, refreshed 5 minutes before it expires (or at half
+   * its life when shorter), and at once when an image fails to load with a token older than a minute.
+   */
+  refreshMediaToken(force = false): Promise<void> {
+    if (this.mediaFetching) return this.mediaFetching;
+    if (!force && this.store.get().mediaToken && Date.now() - this.mediaFetchedAt < 60_000) return Promise.resolve();
+    this.mediaFetching = (async () => {
+      if (this.mediaTimer) clearTimeout(this.mediaTimer);
+      let next = 15_000;
+      try {
+        const r = await this.api.mediaToken();
+        if (this.disposed) return;
+        this.mediaFetchedAt = Date.now();
+        this.store.set({ mediaToken: r.token });
+        const life = Date.parse(r.expiresAt) - Date.now();
+        if (Number.isFinite(life)) next = Math.max(30_000, Math.min(life - 5 * 60_000, life / 2));
+        else next = 30 * 60_000;
+      } catch {
+        /* offline or refused: try again soon (a 401 has logged out already) */
+      } finally {
+        this.mediaFetching = null;
+        if (!this.disposed) this.mediaTimer = setTimeout(() => void this.refreshMediaToken(true), next);
+      }
+    })();
+    return this.mediaFetching;
+  }
+
+  /** An <img> failed: maybe the token ran out (laptop asleep past the timer). */
+  mediaFailed() {
+    void this.refreshMediaToken();
   }
 
   // ───────────────────────── read state ─────────────────────────

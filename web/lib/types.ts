@@ -20,6 +20,40 @@ export interface Message {
   clientMsgId: string;
   createdAt: string;
   deletedAt: string | null;
+  /** Files and images (docs/media.md); [] when none, emptied when the message is deleted. */
+  attachments?: Attachment[];
+}
+
+/** A file attached to a message (docs/media.md). URLs are relative and need `?access=<media token>`. */
+export interface Attachment {
+  id: string;
+  name: string;
+  size: number;
+  contentType: string;
+  width?: number;
+  height?: number;
+  /** none: not an image we preview; pending → ready | failed (a failed preview shows as a file). */
+  preview?: 'none' | 'pending' | 'ready' | 'failed';
+  url: string;
+  /** ≤ 320 px, once the preview is ready. */
+  thumbnailUrl?: string;
+  /** ≤ 1280 px, once the preview is ready. */
+  previewUrl?: string;
+}
+
+/** A file being uploaded (or uploaded, not sent yet) in a conversation's composer. */
+export interface Upload {
+  localId: string;
+  conversationId: string;
+  name: string;
+  size: number;
+  type: string;
+  /** A blob: URL of the local file, for images only (shown while uploading). */
+  localUrl?: string;
+  loaded: number;
+  status: 'uploading' | 'done' | 'failed';
+  error?: string;
+  attachment?: Attachment;
 }
 
 export interface Conversation {
@@ -45,6 +79,7 @@ export interface PendingMessage {
   clientMsgId: string;
   conversationId: string;
   body: string;
+  attachments: Attachment[];
   createdAt: string;
   status: 'sending' | 'failed';
   error?: string;

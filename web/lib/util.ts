@@ -79,9 +79,27 @@ export function mergeMessages(items: Message[], incomingRaw: Message[]): Message
   for (const m of items) bySeq.set(m.seq, m);
   for (const m of incoming) {
     const old = bySeq.get(m.seq);
-    if (!old || m.deletedAt || !old.deletedAt) bySeq.set(m.seq, m);
+    if (!old || m.deletedAt || !old.deletedAt) bySeq.set(m.seq, old && !m.deletedAt ? keepSettledPreviews(old, m) : m);
   }
   return Array.from(bySeq.values()).sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * A page fetched before a `message_updated` may arrive after it: never let an attachment go back from
+ * a finished preview (ready/failed) to pending.
+ */
+function keepSettledPreviews(old: Message, m: Message): Message {
+  if (!old.attachments?.length || !m.attachments?.length) return m;
+  let changed = false;
+  const attachments = m.attachments.map((a) => {
+    const was = old.attachments!.find((x) => x.id === a.id);
+    if (a.preview === 'pending' && was && (was.preview === 'ready' || was.preview === 'failed')) {
+      changed = true;
+      return was;
+    }
+    return a;
+  });
+  return changed ? { ...m, attachments } : m;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
