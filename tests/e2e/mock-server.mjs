@@ -8,8 +8,8 @@
 //
 // State is kept in <data-dir>/mock.json so that a restart keeps users, tokens and messages.
 import { createServer } from 'node:http';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, createReadStream } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, createReadStream, createWriteStream } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { extname, join, normalize, resolve } from 'node:path';
 import { Server } from 'socket.io';
 
@@ -24,8 +24,18 @@ const webDir = opt('web-dir') ? resolve(opt('web-dir')) : null;
 mkdirSync(dataDir, { recursive: true });
 const dbFile = join(dataDir, 'mock.json');
 
+// Media (docs/media.md): --max-upload bytes per file, --upload-quota bytes per user (per run, not per day),
+// --preview-delay ms before an attached image's "thumbnail" (the image itself) is ready.
+const maxUpload = Number(opt('max-upload', 25 * 1024 * 1024));
+const uploadQuota = Number(opt('upload-quota', 1024 * 1024 * 1024));
+const previewDelay = Number(opt('preview-delay', process.env.MOCK_PREVIEW_DELAY_MS ?? 1500));
+const mediaDir = join(dataDir, 'media');
+mkdirSync(join(mediaDir, 'tmp'), { recursive: true });
+
 let db = { nextId: 1, users: {}, tokens: {}, convs: {}, messages: {} };
 if (existsSync(dbFile)) db = JSON.parse(readFileSync(dbFile, 'utf8'));
+db.attachments ??= {};
+db.mediaTokens ??= {};
 const save = () => writeFileSync(dbFile, JSON.stringify(db));
 const newId = () => String(Date.now() * 1000 + db.nextId++);
 const now = () => new Date().toISOString();
@@ -45,7 +55,7 @@ function convView(c, uid) {
     title: c.title,
     createdAt: c.createdAt,
     members: c.members.map((m) => ({ ...pubUser(db.users[m.id]), role: m.role, lastReadSeq: m.lastReadSeq })),
-    lastMessage: msgs.length ? msgs[msgs.length - 1] : null,
+    lastMessage: msgs.length ? msgView(msgs[msgs.length - 1]) : null,
     lastSeq: msgs.length,
     lastReadSeq,
     unreadCount: msgs.filter((m) => m.seq > lastReadSeq && m.senderId !== uid).length,
@@ -70,12 +80,12 @@ function page(msgs, { before, after, limit }) {
   if (after !== undefined && after !== null && after !== '') {
     const rest = msgs.filter((m) => m.seq > Number(after));
     const out = rest.slice(0, limit);
-    return { messages: out, nextCursor: rest.length > limit ? String(out[out.length - 1].seq) : null };
+    return { messages: out.map(msgView), nextCursor: rest.length > limit ? String(out[out.length - 1].seq) : null };
   }
   const b = before ? Number(before) : Infinity;
   const rest = msgs.filter((m) => m.seq < b);
   const out = rest.slice(-limit);
-  return { messages: out, nextCursor: rest.length > limit ? String(out[0].seq) : null };
+  return { messages: out.map(msgView), nextCursor: rest.length > limit ? String(out[0].seq) : null };
 }
 
 // ───────────── realtime plumbing ─────────────
@@ -94,20 +104,57 @@ function broadcastStatus(uid) {
   for (const p of peers) toUser(p, 'user_status', statusOf(uid));
 }
 
-function storeMessage(uid, { conversationId, body, clientMsgId }) {
+function attachmentView(a) {
+  const v = { id: a.id, name: a.name, size: a.size, contentType: a.contentType, preview: a.preview, url: `/api/attachments/${a.id}/file` };
+  if (a.preview === 'ready') {
+    v.width = a.width;
+    v.height = a.height;
+    // The mock's "thumbnails" are the image itself, under a content-addressed name.
+    v.thumbnailUrl = v.previewUrl = `/api/attachments/${a.id}/thumbnails/${a.sha256}.${a.contentType.split('/')[1]}`;
+  }
+  return v;
+}
+/** Messages as sent to clients: `attachments` resolved (empty once deleted). */
+function msgView(m) {
+  const { attachmentIds, ...rest } = m;
+  return { ...rest, attachments: m.deletedAt ? [] : (attachmentIds ?? []).map((id) => attachmentView(db.attachments[id])) };
+}
+
+function storeMessage(uid, { conversationId, body, clientMsgId, attachmentIds }) {
   const c = db.convs[conversationId];
   if (!memberOf(c, uid)) throw new HttpError(404, 'not_found', 'conversation not found');
-  if (typeof body !== 'string' || body.length < 1 || body.length > 4000) throw new HttpError(400, 'invalid_body', 'body must be 1-4000 characters');
+  const ids = attachmentIds ?? [];
+  if (!Array.isArray(ids) || ids.length > 10 || ids.some((x) => typeof x !== 'string'))
+    throw new HttpError(400, 'invalid_attachments', 'attachmentIds must be at most 10 ids');
+  body ??= '';
+  if (typeof body !== 'string' || body.length > 4000 || (body.length < 1 && ids.length === 0))
+    throw new HttpError(400, 'invalid_body', 'body must be 1-4000 characters (or empty with attachments)');
   if (typeof clientMsgId !== 'string' || !clientMsgId) throw new HttpError(400, 'invalid_client_msg_id', 'clientMsgId required');
   const msgs = (db.messages[c.id] ??= []);
   const dup = msgs.find((m) => m.senderId === uid && m.clientMsgId === clientMsgId);
-  if (dup) return { message: dup, created: false };
-  const m = { id: newId(), conversationId: c.id, seq: msgs.length + 1, senderId: uid, body, clientMsgId, createdAt: now(), deletedAt: null };
+  if (dup) return { message: msgView(dup), created: false };
+  for (const id of ids) {
+    const a = db.attachments[id];
+    if (!a || a.ownerId !== uid || a.conversationId !== c.id || a.messageId) throw new HttpError(409, 'attachment_unavailable', 'attachment not available');
+  }
+  const m = { id: newId(), conversationId: c.id, seq: msgs.length + 1, senderId: uid, body, clientMsgId, createdAt: now(), deletedAt: null, attachmentIds: ids };
+  for (const id of ids) db.attachments[id].messageId = m.id;
   msgs.push(m);
   save();
-  toMembers(c, 'new_message', m);
+  toMembers(c, 'new_message', msgView(m));
+  // The "thumbnailer": a while later the preview is ready (or failed) and the members get the whole message.
+  const pending = ids.filter((id) => db.attachments[id].preview === 'pending');
+  if (pending.length)
+    setTimeout(() => {
+      for (const id of pending) {
+        const a = db.attachments[id];
+        if (a.preview === 'pending') a.preview = a.width ? 'ready' : 'failed';
+      }
+      save();
+      if (!m.deletedAt) toMembers(c, 'message_updated', msgView(m));
+    }, previewDelay);
   clearTyping(c.id, uid);
-  return { message: m, created: true };
+  return { message: msgView(m), created: true };
 }
 
 function markRead(uid, messageId, conversationId) {
@@ -176,6 +223,14 @@ async function api(req, url, body) {
   if (!online.get(uid)) lastSeen[uid] = now();
   let m;
   if (M === 'GET' && path === '/auth/me') return [200, { user: { ...pubUser(db.users[uid]), email: db.users[uid].email } }];
+  if (M === 'POST' && path === '/media/token') {
+    const token = `m.${randomBytes(18).toString('hex')}`;
+    const expiresAt = new Date(Date.now() + 3600_000).toISOString();
+    db.mediaTokens[token] = { uid, expiresAt };
+    save();
+    return [200, { token, expiresAt }];
+  }
+  if (M === 'GET' && (m = path.match(/^\/attachments\/([^/]+)$/))) return [200, { attachment: attachmentView(readableAttachment(uid, m[1])) }];
   if (M === 'GET' && path === '/users/search') {
     const s = (q.q ?? '').toLowerCase();
     const users = Object.values(db.users)
@@ -264,13 +319,133 @@ async function api(req, url, body) {
         msg.body = '';
         msg.deletedAt = now();
         save();
-        toMembers(c, 'message_deleted', msg);
+        toMembers(c, 'message_deleted', msgView(msg));
       }
-      return [200, { message: msg }];
+      return [200, { message: msgView(msg) }];
     }
     throw new HttpError(404, 'not_found', 'message not found');
   }
   throw new HttpError(404, 'not_found', 'no such route');
+}
+
+// ───────────── media ─────────────
+function sniff(buf) {
+  const at = (sig, off = 0) => buf.length >= off + sig.length && sig.every((b, i) => buf[off + i] === b);
+  if (at([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) {
+    const ok = buf.length >= 24 && buf.toString('latin1', 12, 16) === 'IHDR';
+    return { type: 'image/png', width: ok ? buf.readUInt32BE(16) : 0, height: ok ? buf.readUInt32BE(20) : 0 };
+  }
+  if (at([0xff, 0xd8, 0xff])) {
+    for (let i = 2; i + 9 < buf.length; ) {
+      if (buf[i] !== 0xff) break;
+      const marker = buf[i + 1];
+      const len = buf.readUInt16BE(i + 2);
+      if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker))
+        return { type: 'image/jpeg', width: buf.readUInt16BE(i + 7), height: buf.readUInt16BE(i + 5) };
+      i += 2 + len;
+    }
+    return { type: 'image/jpeg', width: 0, height: 0 };
+  }
+  if (at([0x47, 0x49, 0x46, 0x38])) return { type: 'image/gif', width: buf.readUInt16LE(6), height: buf.readUInt16LE(8) };
+  if (at([0x25, 0x50, 0x44, 0x46])) return { type: 'application/pdf' };
+  const text = buf.subarray(0, 4096);
+  if (!text.includes(0) && Buffer.from(text.toString('utf8'), 'utf8').equals(text)) return { type: 'text/plain' };
+  return { type: 'application/octet-stream' };
+}
+const cleanName = (n) => (String(n ?? '').split(/[\\/]/).pop().replace(/[\x00-\x1f\x7f"]/g, '').trim().slice(0, 200) || 'file');
+const usedToday = (uid) => Object.values(db.attachments).filter((a) => a.ownerId === uid).reduce((n, a) => n + a.size, 0);
+
+/** An attachment `uid` may read: in a conversation of theirs, and in a live message (or their own unattached upload). */
+function readableAttachment(uid, id) {
+  const a = db.attachments[id];
+  if (!a || !memberOf(db.convs[a.conversationId], uid)) throw new HttpError(404, 'not_found', 'attachment not found');
+  if (!a.messageId) {
+    if (a.ownerId !== uid) throw new HttpError(404, 'not_found', 'attachment not found');
+    return a;
+  }
+  const msg = (db.messages[a.conversationId] ?? []).find((x) => x.id === a.messageId);
+  if (!msg || msg.deletedAt) throw new HttpError(404, 'not_found', 'attachment not found');
+  return a;
+}
+
+function mediaUser(req, url) {
+  const bearer = db.tokens[(req.headers.authorization ?? '').replace(/^Bearer /, '')];
+  if (bearer) return bearer;
+  const t = db.mediaTokens[url.searchParams.get('access') ?? ''];
+  if (t && Date.parse(t.expiresAt) > Date.now()) return t.uid;
+  throw new HttpError(401, 'unauthorized', 'missing or invalid token');
+}
+
+/** POST /api/uploads: the body streams to a temp file, then is renamed into place. */
+async function upload(req, res, url) {
+  const uid = db.tokens[(req.headers.authorization ?? '').replace(/^Bearer /, '')];
+  if (!uid) throw new HttpError(401, 'unauthorized', 'missing or invalid token');
+  const c = db.convs[url.searchParams.get('conversationId')];
+  if (!memberOf(c, uid)) throw new HttpError(404, 'not_found', 'conversation not found');
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > maxUpload) throw new HttpError(413, 'too_large', `larger than the limit of ${maxUpload} bytes`);
+  if (usedToday(uid) + (declared || 0) > uploadQuota) throw new HttpError(409, 'upload_quota_exceeded', 'daily upload quota exceeded');
+  const id = newId();
+  const tmp = join(mediaDir, 'tmp', id);
+  const out = createWriteStream(tmp);
+  const hash = createHash('sha256');
+  const head = [];
+  let size = 0;
+  try {
+    for await (const chunk of req) {
+      size += chunk.length;
+      if (size > maxUpload) throw new HttpError(413, 'too_large', `larger than the limit of ${maxUpload} bytes`);
+      hash.update(chunk);
+      if (size - chunk.length < 65536) head.push(chunk);
+      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    }
+    await new Promise((r, j) => out.end((e) => (e ? j(e) : r())));
+  } catch (e) {
+    out.destroy();
+    rmSync(tmp, { force: true });
+    throw e.status ? e : new HttpError(400, 'upload_interrupted', 'the upload was interrupted');
+  }
+  const sniffed = sniff(Buffer.concat(head));
+  const isImage = /^image\/(png|jpeg|gif)$/.test(sniffed.type);
+  const a = {
+    id,
+    ownerId: uid,
+    conversationId: c.id,
+    name: cleanName(url.searchParams.get('name')),
+    size,
+    contentType: sniffed.type,
+    sha256: hash.digest('hex'),
+    width: sniffed.width || 0,
+    height: sniffed.height || 0,
+    preview: isImage ? 'pending' : 'none',
+    messageId: null,
+    createdAt: now(),
+  };
+  renameSync(tmp, join(mediaDir, id));
+  db.attachments[id] = a;
+  save();
+  res.writeHead(201, { 'Content-Type': 'application/json' }).end(JSON.stringify({ attachment: attachmentView(a) }));
+}
+
+const INLINE = /^(image\/(png|jpeg|gif|webp)|text\/plain|application\/pdf)$/;
+
+/** GET /api/attachments/:id/file and /thumbnails/:name (the mock's thumbnail is the file itself). */
+function download(req, res, url, m) {
+  const uid = mediaUser(req, url);
+  const a = readableAttachment(uid, m[1]);
+  if (m[2] === 'thumbnails' && (a.preview !== 'ready' || !m[3].startsWith(a.sha256))) throw new HttpError(404, 'not_found', 'no such thumbnail');
+  const etag = `"${a.sha256}"`;
+  const headers = {
+    'Content-Type': a.contentType,
+    ETag: etag,
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': 'sandbox',
+    'Cache-Control': m[2] === 'thumbnails' ? 'public, max-age=31536000, immutable' : 'private, max-age=3600',
+    'Content-Disposition': `${INLINE.test(a.contentType) ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(a.name)}`,
+  };
+  if (req.headers['if-none-match'] === etag) return res.writeHead(304, headers).end();
+  res.writeHead(200, { ...headers, 'Content-Length': a.size });
+  createReadStream(join(mediaDir, a.id)).pipe(res);
 }
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.txt': 'text/plain', '.json': 'application/json', '.ico': 'image/x-icon' };
@@ -279,6 +454,21 @@ const server = createServer(async (req, res) => {
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/healthz' || url.pathname === '/readyz') return res.end('ok');
   if (url.pathname.startsWith('/api/')) {
+    let m;
+    const fail = (e) => {
+      if (res.headersSent) return res.destroy();
+      res.writeHead(e.status ?? 400, { 'Content-Type': 'application/json', Connection: 'close' });
+      res.end(JSON.stringify({ error: { code: e.code ?? 'bad_request', message: e.message } }));
+      req.resume(); // drain what the client still sends, so that it reads the answer
+    };
+    if (req.method === 'POST' && url.pathname === '/api/uploads') return upload(req, res, url).catch(fail);
+    if (req.method === 'GET' && (m = url.pathname.match(/^\/api\/attachments\/([^/]+)\/(file|thumbnails)(?:\/([^/]+))?$/))) {
+      try {
+        return download(req, res, url, m);
+      } catch (e) {
+        return fail(e);
+      }
+    }
     let body;
     const chunks = [];
     for await (const ch of req) chunks.push(ch);
