@@ -148,7 +148,7 @@ function storeMessage(uid, { conversationId, body, clientMsgId, attachmentIds })
     setTimeout(() => {
       for (const id of pending) {
         const a = db.attachments[id];
-        if (a.preview === 'pending') a.preview = a.width ? 'ready' : 'failed';
+        if (a.preview === 'pending') a.preview = a.width && wholeImage(a) ? 'ready' : 'failed';
       }
       save();
       if (!m.deletedAt) toMembers(c, 'message_updated', msgView(m));
@@ -351,6 +351,13 @@ function sniff(buf) {
   const text = buf.subarray(0, 4096);
   if (!text.includes(0) && Buffer.from(text.toString('utf8'), 'utf8').equals(text)) return { type: 'text/plain' };
   return { type: 'application/octet-stream' };
+}
+/** The mock's stand-in for decoding: a PNG must end with IEND, a JPEG with EOI. */
+function wholeImage(a) {
+  const buf = readFileSync(join(mediaDir, a.id));
+  if (a.contentType === 'image/png') return buf.subarray(-8).toString('hex') === '49454e44ae426082';
+  if (a.contentType === 'image/jpeg') return buf.subarray(-2).toString('hex') === 'ffd9';
+  return true;
 }
 const cleanName = (n) => (String(n ?? '').split(/[\\/]/).pop().replace(/[\x00-\x1f\x7f"]/g, '').trim().slice(0, 200) || 'file');
 const usedToday = (uid) => Object.values(db.attachments).filter((a) => a.ownerId === uid).reduce((n, a) => n + a.size, 0);

@@ -123,7 +123,7 @@ function ImageThumb({
           draggable={false}
           onLoad={() => setLoaded(true)}
           onError={ready ? media.onError : undefined}
-          className={cx('absolute inset-0 h-full w-full object-cover transition-opacity', loaded || !ready ? 'opacity-100' : 'opacity-0')}
+          className={cx('absolute inset-0 h-full w-full object-cover', loaded || !ready ? 'opacity-100' : 'opacity-0')}
         />
       )}
       {!ready && (

@@ -38,15 +38,15 @@ export function uploadFile(
         data = null;
       }
       if (xhr.status >= 200 && xhr.status < 300 && data?.attachment) return resolve(data.attachment);
-      reject(new ApiError(xhr.status, data?.error?.code ?? `http_${xhr.status}`, uploadErrorText(xhr.status, data?.error)));
+      reject(new ApiError(xhr.status, data?.error?.code ?? `http_${xhr.status}`, uploadErrorText(xhr.status, file.size, data?.error)));
     };
     xhr.send(file);
   });
   return { promise, abort: () => xhr.abort() };
 }
 
-function uploadErrorText(status: number, err?: { code?: string; message?: string }): string {
-  if (status === 413) return 'Too large: the server refused this file' + (err?.message ? ` (${err.message})` : '');
+function uploadErrorText(status: number, size: number, err?: { code?: string; message?: string }): string {
+  if (status === 413) return `Too large: ${humanSize(size)} is over the server's limit per file`;
   if (err?.code === 'upload_quota_exceeded') return 'Daily upload quota reached: try again tomorrow';
   if (status === 401) return 'Signed out: sign in again';
   if (status === 403 || status === 404) return 'You cannot upload to this conversation';
