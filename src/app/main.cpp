@@ -5,6 +5,7 @@
 #include "app/config.hpp"
 #include "app/conformance.hpp"
 #include "app/serve.hpp"
+#include "app/worker.hpp"
 
 int main(int argc, char** argv) {
   auto parsed = parley::app::parse_command_line(argc, argv);
@@ -20,5 +21,6 @@ int main(int argc, char** argv) {
   }
   if (auto* conformance = std::get_if<parley::app::ConformanceConfig>(&command))
     return parley::app::run_conformance(*conformance);
+  if (auto* worker = std::get_if<parley::app::WorkerConfig>(&command)) return parley::app::run_worker(*worker);
   return parley::app::serve(std::get<parley::app::ServeConfig>(command));
 }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "common/result.hpp"
 #include "http/router.hpp"
 
 namespace parley::chat {
@@ -44,6 +45,9 @@ struct ApiContext {
   // live delivery falls back to polling the store"), or nothing when all is well.
   // /readyz stays 200 (the node can serve) and says "degraded" with the reason.
   std::function<std::optional<std::string>()> degraded;
+  // Optional: can the media store be reached (BlobStore::ping). /readyz is 503
+  // without it: uploads and downloads would fail.
+  std::function<Status()> media_ping;
 };
 
 void add_health_routes(Router& router, const ApiContext& context);
