@@ -153,31 +153,33 @@ class Store {
   // Messages after the member's watermark, not sent by them, not deleted.
   virtual Result<std::int64_t> unread_count(Id conversation, Id user) = 0;
 
+#pragma GCC diagnostic push  // MEDIA-BASE ONLY (with the stub bodies below): until the store branch lands
+#pragma GCC diagnostic ignored "-Wunused-parameter"
   // ---- attachments (docs/media.md)
   // Inserts an unattached upload. If the uploader's uploads created at or after
   // `quota_since` (deleted ones included) plus this one would exceed
   // `quota_bytes`, nothing is inserted: conflict "upload_quota_exceeded".
   // With `preview_job` a "preview" job for it is queued in the same transaction.
-  virtual Status insert_attachment([[maybe_unused]] const AttachmentRow& row, [[maybe_unused]] TimeMs quota_since, [[maybe_unused]] std::int64_t quota_bytes,
-                                   [[maybe_unused]] std::optional<JobRow> preview_job) { return seams_pending(); }
+  virtual Status insert_attachment(const AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,
+                                   std::optional<JobRow> preview_job) { return seams_pending(); }
   // Deleted ones included (callers refuse access to them); absent: nullopt.
-  virtual Result<std::optional<AttachmentRow>> attachment_by_id([[maybe_unused]] Id id) { return seams_pending(); }
+  virtual Result<std::optional<AttachmentRow>> attachment_by_id(Id id) { return seams_pending(); }
   // Sum of the sizes of the user's uploads created at or after `since`.
-  virtual Result<std::int64_t> uploaded_bytes_since([[maybe_unused]] Id user, [[maybe_unused]] TimeMs since) { return seams_pending(); }
+  virtual Result<std::int64_t> uploaded_bytes_since(Id user, TimeMs since) { return seams_pending(); }
   // Records the outcome of a preview: preview state, width/height, thumbnail keys
   // and preview_error from `outcome` (other fields ignored), and removes job
   // `job_id` in the same transaction. Returns the message the attachment
   // belongs to (with all its attachments) when it is attached and not deleted,
   // so that the caller can announce message_updated; nullopt otherwise.
   // not_found if the attachment is gone.
-  virtual Result<std::optional<MessageRow>> finish_preview([[maybe_unused]] Id attachment, [[maybe_unused]] const AttachmentRow& outcome, [[maybe_unused]] Id job_id) { return seams_pending(); }
+  virtual Result<std::optional<MessageRow>> finish_preview(Id attachment, const AttachmentRow& outcome, Id job_id) { return seams_pending(); }
   // Attachments whose bytes may go: deleted ones, and unattached ones created
   // before `unattached_before`; at most `limit`, oldest first.
-  virtual Result<std::vector<AttachmentRow>> reclaimable_attachments([[maybe_unused]] TimeMs unattached_before, [[maybe_unused]] int limit) { return seams_pending(); }
+  virtual Result<std::vector<AttachmentRow>> reclaimable_attachments(TimeMs unattached_before, int limit) { return seams_pending(); }
   // Removes these attachment rows (and any job about them). Call after their
   // blobs were removed: a crash in between leaves rows whose blobs are gone,
   // which the next sweep removes again.
-  virtual Status purge_attachments([[maybe_unused]] const std::vector<Id>& ids) { return seams_pending(); }
+  virtual Status purge_attachments(const std::vector<Id>& ids) { return seams_pending(); }
 
   // ---- jobs (docs/media.md). Claims are leases: in PostgreSQL the next job is
   // taken with FOR UPDATE SKIP LOCKED, so any number of nodes and `parley
@@ -185,19 +187,20 @@ class Store {
   // its lease lasts.
   // Queues a job unless one of the same (kind, subject_id) exists (then nothing
   // changes: success). `job.id`, kind, subject_id, run_after, created_at are used.
-  virtual Status enqueue_job([[maybe_unused]] const JobRow& job) { return seams_pending(); }
+  virtual Status enqueue_job(const JobRow& job) { return seams_pending(); }
   // The runnable job (run_after <= now, not leased or lease expired) with the
   // earliest run_after, of one of `kinds`; it is leased until `lease_until` and
   // its attempts counted. nullopt when none is runnable.
-  virtual Result<std::optional<JobRow>> claim_job([[maybe_unused]] const std::vector<std::string>& kinds, [[maybe_unused]] TimeMs now,
-                                                  [[maybe_unused]] TimeMs lease_until) { return seams_pending(); }
+  virtual Result<std::optional<JobRow>> claim_job(const std::vector<std::string>& kinds, TimeMs now,
+                                                  TimeMs lease_until) { return seams_pending(); }
   // Done: removes the job.
-  virtual Status complete_job([[maybe_unused]] Id job_id) { return seams_pending(); }
+  virtual Status complete_job(Id job_id) { return seams_pending(); }
   // Failed this time: releases the lease, to run again at `run_after`.
-  virtual Status retry_job([[maybe_unused]] Id job_id, [[maybe_unused]] TimeMs run_after, [[maybe_unused]] std::string_view error) { return seams_pending(); }
+  virtual Status retry_job(Id job_id, TimeMs run_after, std::string_view error) { return seams_pending(); }
   // Moves a recurring job (the sweep) to its next run: releases the lease,
   // sets run_after, resets attempts.
-  virtual Status reschedule_job([[maybe_unused]] Id job_id, [[maybe_unused]] TimeMs run_after) { return seams_pending(); }
+  virtual Status reschedule_job(Id job_id, TimeMs run_after) { return seams_pending(); }
+#pragma GCC diagnostic pop
 };
 
 }  // namespace parley::store
