@@ -15,6 +15,7 @@
 
 #include "app/allocator.hpp"
 #include "app/live_services.hpp"
+#include "auth/media_tokens.hpp"
 #include "app/logging.hpp"
 #include "app/store_metrics.hpp"
 #include "auth/secret.hpp"
@@ -196,6 +197,7 @@ int serve(const ServeConfig& config) {
   IdGenerator ids(node_lease ? node_lease->node_id() : std::max(config.node_id, 0),
                   node_lease ? node_lease->floor_unix_ms() : 0);
   auth::TokenService tokens(*secret, config.token_ttl, clock);
+  auth::MediaTokens media_tokens(*secret, clock);  // for ?access= on the media routes
   const auto cost = config.password_cost == "minimal" ? auth::PasswordCost::minimal() : auth::PasswordCost::interactive();
   // Everything for other connections and every cache invalidation goes through
   // the bus; in one process it calls its subscribers at once.
@@ -292,6 +294,9 @@ int serve(const ServeConfig& config) {
   api.store = store.get();
   api.metrics = &registry;
   api.media_ping = [blobs = blobs.get()] { return blobs->ping(); };
+  api.media_tokens = &media_tokens;
+  api.attachments = &attachments;
+  api.media_store = blobs.get();
   if (redis_bus != nullptr) {
     api.degraded = [redis_bus]() -> std::optional<std::string> {
       if (redis_bus->connected()) return std::nullopt;
