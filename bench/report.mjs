@@ -334,6 +334,20 @@ if (history) {
   line();
 }
 
+const uploads = read('uploads.txt');
+if (uploads) {
+  const rate = uploads.match(/uploads: ([0-9.]+) MB\/s/);
+  const shape = uploads.match(/uploads: (\d+) clients x (\d+) MB/);
+  const rss = uploads.match(/uploads-rss: (.*)/);
+  line('## Uploads (media)');
+  line();
+  line(`\`bench/uploads.mjs\`: ${shape ? `${shape[1]} clients each stream ${shape[2]} MB` : 'clients stream files'} to \`POST /api/uploads\` at once (local media store, loopback; each upload hashed, written and fsync'd before its answer):`);
+  line();
+  line(`- throughput: **${rate ? rate[1] : '?'} MB/s** in all;`);
+  line(`- server memory: ${rss ? rss[1] : '?'} — uploads stream through a 256 KiB buffer each, never the whole file.`);
+  line();
+}
+
 const analysis = fs.existsSync('bench/analysis.md') ? fs.readFileSync('bench/analysis.md', 'utf8').trim() : null;
 if (analysis) {
   line('## What bounds the figures');

@@ -11,7 +11,7 @@
 # Environment: BENCH_SCENARIOS="idle storm fanout-latency fanout-max persist" (subset),
 # BENCH_TARGETS="parley peer", BENCH_DURATION=5 (seconds per measured window),
 # BENCH_PROFILE=1 (0: no perf run), BENCH_HISTORY=1 (0: skip bench/history.sh),
-# BENCH_BUILD=1 (0: use the binaries BENCH_PARLEY and BENCH_LOADGEN as they are).
+# BENCH_UPLOADS=1 (0: skip bench/uploads.mjs), BENCH_BUILD=1 (0: use the binaries BENCH_PARLEY and BENCH_LOADGEN as they are).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -194,6 +194,12 @@ fi
 if [ "${BENCH_HISTORY:-1}" = 1 ]; then
   section "history reads (bench/history.sh)"
   PARLEY_BIN=$parley bench/history.sh "$duration" 64 1 | tee "$results/history.txt" | tail -2
+fi
+
+# Uploads (issue 15): 20 clients streaming 50 MB each; throughput and server memory.
+if [ "${BENCH_UPLOADS:-1}" = 1 ]; then
+  section "uploads (bench/uploads.mjs)"
+  PARLEY_BIN=$parley node bench/uploads.mjs "${UPLOAD_CLIENTS:-20}" "${UPLOAD_MB:-50}" | tee "$results/uploads.txt"
 fi
 
 # Cross-node fan-out: three Parley nodes on one PostgreSQL and one Redis beside three

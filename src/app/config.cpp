@@ -28,6 +28,24 @@ std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
   return std::chrono::seconds(value * scale);
 }
 
+std::optional<std::int64_t> parse_size(const std::string& text) {
+  long long value = 0;
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc() || ptr == begin || value <= 0) return std::nullopt;
+  std::string unit(ptr, end);
+  if (unit.size() == 3 && unit.ends_with("iB")) unit.resize(1);
+  long long scale = 0;
+  if (unit.empty() || unit == "B") scale = 1;
+  else if (unit == "K" || unit == "k") scale = 1LL << 10;
+  else if (unit == "M") scale = 1LL << 20;
+  else if (unit == "G") scale = 1LL << 30;
+  else return std::nullopt;
+  if (value > (1LL << 40) / scale) return std::nullopt;
+  return value * scale;
+}
+
 namespace {
 
 template <class Config>
@@ -135,6 +153,46 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
                     "Per-user send limit: BURST,PER_SECOND (default 20,2), or off")
       ->envname("PARLEY_RATE_LIMIT")->capture_default_str();
 
+  std::string max_upload = "25M", upload_quota = "1G", jobs = "on";
+  serve->add_option("--media-store", config.media_store,
+                    "Where attachments are kept: empty for DATA_DIR/media, or s3://BUCKET?endpoint=URL&region=R (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)")
+      ->envname("PARLEY_MEDIA_STORE");
+  serve->add_option("--max-upload", max_upload, "Largest uploaded file: bytes, or with K, M, G")
+      ->envname("PARLEY_MAX_UPLOAD")->capture_default_str();
+  serve->add_option("--upload-quota", upload_quota, "Bytes one user may upload per 24 hours (K, M, G)")
+      ->envname("PARLEY_UPLOAD_QUOTA")->capture_default_str();
+  serve->add_option("--jobs", jobs, "Run the media jobs (thumbnails, the sweep) in this process: on or off")
+      ->envname("PARLEY_JOBS")->check(CLI::IsMember({"on", "off"}))->capture_default_str();
+  serve->add_option("--preview-workers", config.preview_workers, "Threads running media jobs")
+      ->envname("PARLEY_PREVIEW_WORKERS")->check(CLI::Range(1, 64))->capture_default_str();
+
+  WorkerConfig worker;
+  std::string worker_shutdown = "30";
+  auto* work = cli.add_subcommand("worker", "Run the media jobs (thumbnails, the sweep) only, without serving HTTP");
+  work->add_option("--data-dir", worker.data_dir, "Folder of the SQLite store and the local media store")
+      ->envname("PARLEY_DATA_DIR")->capture_default_str();
+  work->add_option("--store", worker.store, "The servers' --store")->envname("PARLEY_STORE");
+  work->add_option("--media-store", worker.media_store, "The servers' --media-store")->envname("PARLEY_MEDIA_STORE");
+  work->add_option("--bus", worker.bus, "local, or the servers' redis://HOST:PORT so that message_updated reaches their clients")
+      ->envname("PARLEY_BUS")
+      ->check([](const std::string& value) -> std::string {
+        if (value == "local" || cluster::redis::parse_redis_url(value).ok()) return {};
+        return "expected local or redis://HOST:PORT";
+      })
+      ->capture_default_str();
+  work->add_option("--node-id", worker.node_id, "As for serve: 0-1023 (default: 0 on SQLite, leased on PostgreSQL)")
+      ->envname("PARLEY_NODE_ID")->check(CLI::Range(0, 1023));
+  work->add_option("--preview-workers", worker.preview_workers, "Threads running media jobs")
+      ->envname("PARLEY_PREVIEW_WORKERS")->check(CLI::Range(1, 64))->capture_default_str();
+  work->add_option("--log-level", worker.log_level, "trace, debug, info, warn, error, off")
+      ->envname("PARLEY_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  work->add_option("--log-format", worker.log_format, "text or json")
+      ->envname("PARLEY_LOG_FORMAT")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  work->add_option("--shutdown-timeout", worker_shutdown, "Seconds a job in progress has to finish on SIGTERM")
+      ->envname("PARLEY_SHUTDOWN_TIMEOUT")->capture_default_str();
+
   ConformanceConfig conformance;
   std::string conformance_listen = "127.0.0.1:3000";
   auto* conf = cli.add_subcommand("conformance",
@@ -164,6 +222,13 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
     if (!split_listen(conformance_listen, conformance))
       return ParseError{"--listen: expected HOST:PORT, got '" + conformance_listen + "'"};
     return Command{std::move(conformance)};
+  }
+  if (cli.got_subcommand("worker")) {
+    auto shutdown = parse_duration(worker_shutdown);
+    if (!shutdown) return ParseError{"--shutdown-timeout: expected a positive duration"};
+    worker.shutdown_timeout = *shutdown;
+    if (worker.data_dir.empty()) return ParseError{"--data-dir must not be empty"};
+    return Command{std::move(worker)};
   }
   if (!cli.got_subcommand("serve")) {
     std::cout << cli.help();
@@ -228,6 +293,13 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
   }
   if (!config.route.empty() && !engineio::valid_route(config.route))
     return ParseError{"--route: expected 1 to 32 of A-Z a-z 0-9 - _, got '" + config.route + "'"};
+  auto max_upload_bytes = parse_size(max_upload);
+  if (!max_upload_bytes) return ParseError{"--max-upload: expected a size like 26214400, 25M or 1G"};
+  config.max_upload_bytes = *max_upload_bytes;
+  auto quota = parse_size(upload_quota);
+  if (!quota) return ParseError{"--upload-quota: expected a size like 1G"};
+  config.upload_quota_bytes = *quota;
+  config.jobs = jobs == "on";
   if (config.threads == 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (config.data_dir.empty()) return ParseError{"--data-dir must not be empty"};
   return Command{std::move(config)};

@@ -52,6 +52,27 @@ struct ServeConfig {
   bool rate_limit = true;
   int rate_burst = 20;          // messages
   double rate_per_second = 2;   // refill
+
+  // Media (docs/media.md).
+  std::string media_store;                   // empty: local disk in <data_dir>/media; or s3://BUCKET?endpoint=...
+  std::int64_t max_upload_bytes = 25LL << 20;  // per file
+  std::int64_t upload_quota_bytes = 1LL << 30;  // per user per 24 h
+  bool jobs = true;                          // run the media jobs (previews, sweep) in this process
+  int preview_workers = 1;                   // job runner threads
+};
+
+// `parley worker`: the media job runner alone (no HTTP), against the same
+// store and media store as the servers (docs/media.md, "Background work").
+struct WorkerConfig {
+  std::string data_dir = "./data";
+  std::string store;          // as ServeConfig::store
+  std::string media_store;    // as ServeConfig::media_store
+  std::string bus = "local";  // redis://HOST:PORT: message_updated reaches the cluster's clients
+  int node_id = -1;           // as ServeConfig::node_id
+  int preview_workers = 1;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::chrono::milliseconds shutdown_timeout{30'000};
 };
 
 // `parley conformance`: the protocol test-suite server (docs/protocol.md).
@@ -65,7 +86,7 @@ struct ConformanceConfig {
 struct VersionCommand {};
 struct HelpShown {};  // --help printed; exit 0
 
-using Command = std::variant<ServeConfig, ConformanceConfig, VersionCommand, HelpShown>;
+using Command = std::variant<ServeConfig, ConformanceConfig, WorkerConfig, VersionCommand, HelpShown>;
 
 struct ParseError {
   std::string message;  // one line for stderr
@@ -73,6 +94,10 @@ struct ParseError {
 
 // Parses argv (and PARLEY_* variables). Prints --help output itself.
 std::variant<Command, ParseError> parse_command_line(int argc, char** argv);
+
+// "1048576", "512K", "25M", "1G" (also KiB/MiB/GiB; binary multiples) → bytes;
+// nullopt if malformed, <= 0 or over 1 TiB.
+std::optional<std::int64_t> parse_size(const std::string& text);
 
 // "90", "90s", "15m", "24h", "7d" → seconds; nullopt if malformed or <= 0.
 std::optional<std::chrono::seconds> parse_duration(const std::string& text);

@@ -1,12 +1,17 @@
 // parley: reads the command line, then hands over to the composition root.
 #include <cstdio>
+#include <string_view>
 #include <variant>
 
 #include "app/config.hpp"
 #include "app/conformance.hpp"
 #include "app/serve.hpp"
+#include "app/worker.hpp"
+#include "media/preview_sandbox.hpp"
 
 int main(int argc, char** argv) {
+  // Hidden: the image decoder's child process (media/preview_sandbox.hpp), not for people.
+  if (argc == 2 && std::string_view(argv[1]) == "preview-child") return parley::media::run_preview_child();
   auto parsed = parley::app::parse_command_line(argc, argv);
   if (auto* error = std::get_if<parley::app::ParseError>(&parsed)) {
     std::fprintf(stderr, "parley: %s\n", error->message.c_str());
@@ -20,5 +25,6 @@ int main(int argc, char** argv) {
   }
   if (auto* conformance = std::get_if<parley::app::ConformanceConfig>(&command))
     return parley::app::run_conformance(*conformance);
+  if (auto* worker = std::get_if<parley::app::WorkerConfig>(&command)) return parley::app::run_worker(*worker);
   return parley::app::serve(std::get<parley::app::ServeConfig>(command));
 }

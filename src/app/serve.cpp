@@ -15,11 +15,14 @@
 
 #include "app/allocator.hpp"
 #include "app/live_services.hpp"
+#include "auth/media_tokens.hpp"
 #include "app/logging.hpp"
 #include "app/store_metrics.hpp"
 #include "auth/secret.hpp"
 #include "auth/tokens.hpp"
+#include "chat/attachments.hpp"
 #include "chat/chat_services.hpp"
+#include "chat/media_jobs.hpp"
 #include "chat/delivery_order.hpp"
 #include "cluster/local_bus.hpp"
 #include "cluster/redis/redis_bus.hpp"
@@ -35,6 +38,8 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "media/blob_store.hpp"
+#include "media/preview_sandbox.hpp"
 #include "store/open_store.hpp"
 #include "store/postgres/node_lease.hpp"
 #include "store/postgres/shared_secret.hpp"
@@ -192,6 +197,7 @@ int serve(const ServeConfig& config) {
   IdGenerator ids(node_lease ? node_lease->node_id() : std::max(config.node_id, 0),
                   node_lease ? node_lease->floor_unix_ms() : 0);
   auth::TokenService tokens(*secret, config.token_ttl, clock);
+  auth::MediaTokens media_tokens(*secret, clock);  // for ?access= on the media routes
   const auto cost = config.password_cost == "minimal" ? auth::PasswordCost::minimal() : auth::PasswordCost::interactive();
   // Everything for other connections and every cache invalidation goes through
   // the bus; in one process it calls its subscribers at once.
@@ -245,6 +251,40 @@ int serve(const ServeConfig& config) {
   chat::ChatServices chat(chat_deps);
   chat::Live& live = chat.live;
 
+  // Media (docs/media.md): the store of the bytes, uploads and downloads, and
+  // (unless --jobs off) the job runner making thumbnails and sweeping.
+  auto blobs_opened = media::open_blob_store(config.media_store, config.data_dir);
+  if (!blobs_opened) return fail("--media-store: " + blobs_opened.error().message);
+  std::unique_ptr<media::BlobStore> blobs = std::move(*blobs_opened);
+  chat::AttachmentsDeps attachments_deps;
+  attachments_deps.store = store.get();
+  attachments_deps.blobs = blobs.get();
+  attachments_deps.members = &chat.member_cache;
+  attachments_deps.ids = &ids;
+  attachments_deps.clock = &clock;
+  attachments_deps.limits.max_upload_bytes = config.max_upload_bytes;
+  attachments_deps.limits.daily_upload_bytes = config.upload_quota_bytes;
+  chat::Attachments attachments(attachments_deps);
+  std::unique_ptr<media::PreviewSandbox> sandbox;
+  std::unique_ptr<chat::MediaJobs> media_jobs;
+  if (config.jobs) {
+    sandbox = std::make_unique<media::PreviewSandbox>("/proc/self/exe", media::PreviewLimits{}, config.preview_workers);
+    chat::MediaJobsDeps jobs_deps;
+    jobs_deps.store = store.get();
+    jobs_deps.blobs = blobs.get();
+    jobs_deps.previews = [sandbox = sandbox.get()](const fs::path& image, const std::vector<int>& sides) {
+      return sandbox->run(image, sides);
+    };
+    jobs_deps.members = &chat.member_cache;
+    jobs_deps.bus = &bus;
+    jobs_deps.ids = &ids;
+    jobs_deps.clock = &clock;
+    jobs_deps.metrics = &registry;
+    chat::MediaJobsOptions jobs_options;
+    jobs_options.workers = config.preview_workers;
+    media_jobs = std::make_unique<chat::MediaJobs>(std::move(jobs_deps), jobs_options);
+  }
+
   http::api::ApiContext api;
   api.accounts = &chat.accounts;
   api.conversations = &chat.conversations;
@@ -253,6 +293,10 @@ int serve(const ServeConfig& config) {
   api.presence = &presence;
   api.store = store.get();
   api.metrics = &registry;
+  api.media_ping = [blobs = blobs.get()] { return blobs->ping(); };
+  api.media_tokens = &media_tokens;
+  api.attachments = &attachments;
+  api.media_store = blobs.get();
   if (redis_bus != nullptr) {
     api.degraded = [redis_bus]() -> std::optional<std::string> {
       if (redis_bus->connected()) return std::nullopt;
@@ -325,6 +369,8 @@ int serve(const ServeConfig& config) {
     });
   }
   live.start();
+  if (media_jobs) media_jobs->start();
+  spdlog::info("media in {}; jobs {}", blobs->describe(), media_jobs ? "run here" : "off (--jobs off)");
   spdlog::info("parley {} listening on http://{}:{} ({} IO threads, {} workers, data in {}, {})", PARLEY_VERSION,
                config.listen_host, server.port(), config.threads, workers, config.data_dir, allocator);
   std::printf("parley is running at http://%s:%u/\n", config.listen_host.c_str(), server.port());
@@ -338,6 +384,9 @@ int serve(const ServeConfig& config) {
 
   live.stop();
   server.stop();
+  // A thumbnail in progress may finish (its announcement still reaches the
+  // gateway); one that does not is claimed again after its lease.
+  if (media_jobs) media_jobs->stop(config.shutdown_timeout);
   live_services.stop();  // the limiters' last fallback answers run on the still running pool
   if (redis_bus != nullptr) {
     redis_bus->stop();
@@ -345,6 +394,7 @@ int serve(const ServeConfig& config) {
   }
   worker_pool.join();
   gateway.close();  // the store's last completions deliver to nobody
+  media_jobs.reset();  // joins a job that outlived the deadline, before the store goes
   store.reset();  // finishes queued writes, checkpoints, closes
   if (node_lease) node_lease->release(ids.last_unix_ms());  // after the last write that could carry an id
   spdlog::info("stopped cleanly");

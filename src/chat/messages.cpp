@@ -1,6 +1,7 @@
 #include "chat/messages.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <future>
 
 #include "chat/validation.hpp"
@@ -18,6 +19,11 @@ Result<std::optional<store::Seq>> parse_seq(const std::optional<std::string>& te
 }
 
 Error conversation_not_found() { return Error::not_found("conversation not found"); }
+
+Error attachment_unavailable() {
+  return Error::conflict("attachment_unavailable",
+                         "an attachment is not an unattached upload of yours in this conversation");
+}
 
 }  // namespace
 
@@ -44,11 +50,26 @@ Messages::Messages(MessagesDeps deps)
 // ---- sending
 
 Result<Messages::Checked> Messages::check(const SendInput& input) {
-  if (auto status = check_message_body(input.body); !status) return status.error();
+  // An empty body is a message of attachments only; a body that is there
+  // follows the usual rules.
+  if (!input.body.empty() || input.attachment_ids.empty())
+    if (auto status = check_message_body(input.body); !status) return status.error();
   if (auto status = check_client_msg_id(input.client_msg_id); !status) return status.error();
+  if (input.attachment_ids.size() > kMaxAttachmentsPerMessage)
+    return Error::bad_request("too_many_attachments",
+                              "a message has at most " + std::to_string(kMaxAttachmentsPerMessage) + " attachments");
   auto conversation = parse_id(input.conversation_id);
   if (!conversation) return conversation_not_found();
-  return Checked{*conversation};
+  Checked checked{*conversation, {}};
+  checked.attachments.reserve(input.attachment_ids.size());
+  for (const auto& text : input.attachment_ids) {
+    // A malformed id names no upload of the sender: the same answer as a foreign one.
+    auto id = parse_id(text);
+    if (!id) return attachment_unavailable();
+    if (std::find(checked.attachments.begin(), checked.attachments.end(), *id) == checked.attachments.end())
+      checked.attachments.push_back(*id);
+  }
+  return checked;
 }
 
 void Messages::send_async(Id sender, SendInput input, SendDone done) {
@@ -60,42 +81,46 @@ void Messages::send_async(Id sender, SendInput input, SendDone done) {
   const SendLanes::Place place = lanes_.enter(conversation);
   // The limit counts attempts with a well-formed input, whatever their outcome.
   deps_.send_limits->acquire(
-      sender, [this, sender, conversation, place, input = std::move(input), done = std::move(done)](
-                  cluster::RateDecision decision) mutable {
+      sender, [this, sender, checked = std::move(*checked), place, input = std::move(input),
+               done = std::move(done)](cluster::RateDecision decision) mutable {
         if (!decision.allowed) {
-          lanes_.pass(conversation, place, {});
+          lanes_.pass(checked.conversation, place, {});
           return done(rate_limited("too many messages; slow down", decision.retry_after_ms));
         }
-        send_allowed(sender, conversation, place, std::move(input), std::move(done));
+        send_allowed(sender, std::move(checked), place, std::move(input), std::move(done));
       });
 }
 
-void Messages::send_allowed(Id sender, Id conversation, SendLanes::Place place, SendInput input, SendDone done) {
+void Messages::send_allowed(Id sender, Checked checked, SendLanes::Place place, SendInput input, SendDone done) {
+  const Id conversation = checked.conversation;
   // The member list decides who gets the delivery; when it is cached the send
   // goes on from this thread, else the list is loaded on a worker. A cached
   // list that lacks the sender is read again on the worker: the sender may
   // have been added on another node whose invalidation is late.
-  auto go = [this, sender, conversation, place](SendInput& input, SendDone& done, Result<MemberList> members) {
+  auto go = [this, sender, conversation, place](Checked& checked, SendInput& input, SendDone& done,
+                                                Result<MemberList> members) {
     if (!members) {
       lanes_.pass(conversation, place, {});
       return done(members.error());
     }
     lanes_.pass(conversation, place,
-                [this, sender, conversation, members = std::move(*members), input = std::move(input),
+                [this, sender, checked = std::move(checked), members = std::move(*members), input = std::move(input),
                  done = std::move(done)]() mutable {
-                  append(sender, conversation, std::move(input), members, std::move(done));
+                  append(sender, checked, std::move(input), members, std::move(done));
                 });
   };
   if (auto members = members_.peek(conversation); members && members->contains(sender))
-    return go(input, done, std::move(*members));
-  deps_.offload([this, sender, conversation, go, input = std::move(input), done = std::move(done)]() mutable {
-    go(input, done, members_.get_with(conversation, sender));
-  });
+    return go(checked, input, done, std::move(*members));
+  deps_.offload([this, sender, conversation, go, checked = std::move(checked), input = std::move(input),
+                 done = std::move(done)]() mutable { go(checked, input, done, members_.get_with(conversation, sender)); });
 }
 
-void Messages::append(Id sender, Id conversation, SendInput input, const MemberList& members, SendDone done) {
+void Messages::append(Id sender, const Checked& checked, SendInput input, const MemberList& members, SendDone done) {
+  const Id conversation = checked.conversation;
   if (!members.contains(sender)) return done(conversation_not_found());
   store::MessageRow draft;
+  draft.attachments.resize(checked.attachments.size());
+  for (std::size_t i = 0; i < checked.attachments.size(); ++i) draft.attachments[i].id = checked.attachments[i];
   draft.id = deps_.ids->next();
   draft.conversation_id = conversation;
   draft.sender_id = sender;
@@ -145,7 +170,7 @@ Result<Sent> Messages::send(Id sender, const SendInput& input) {
   if (!members) return members.error();
   std::promise<Result<Sent>> promise;
   auto future = promise.get_future();
-  append(sender, checked->conversation, input, *members,
+  append(sender, *checked, input, *members,
          [&promise](Result<Sent> result) { promise.set_value(std::move(result)); });
   return future.get();
 }

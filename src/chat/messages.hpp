@@ -36,8 +36,13 @@ namespace parley::chat {
 
 struct SendInput {
   std::string conversation_id;
-  std::string body;
+  std::string body;  // may be empty only when attachment_ids is not
   std::string client_msg_id;
+  // Uploads of the sender into this conversation, not attached yet
+  // (docs/media.md): at most AttachmentLimits::max_per_message (10); a repeated
+  // id counts once. One that is not available: conflict "attachment_unavailable",
+  // and nothing is stored.
+  std::vector<std::string> attachment_ids = {};
 };
 
 struct MessagePage {
@@ -122,11 +127,12 @@ class Messages {
  private:
   struct Checked {
     Id conversation = 0;
+    std::vector<Id> attachments;  // distinct, in the order sent
   };
   static Result<Checked> check(const SendInput& input);
   // After the limit: the member list (cached, or loaded on a worker), then append.
-  void send_allowed(Id sender, Id conversation, SendLanes::Place place, SendInput input, SendDone done);
-  void append(Id sender, Id conversation, SendInput input, const MemberList& members, SendDone done);
+  void send_allowed(Id sender, Checked checked, SendLanes::Place place, SendInput input, SendDone done);
+  void append(Id sender, const Checked& checked, SendInput input, const MemberList& members, SendDone done);
   Result<store::MessageRow> visible_message(Id user, std::string_view message_id);
   static Result<PageKey> page_key(const PageQuery& query);
   // `last_seq`: the conversation's, when the caller has just read it.

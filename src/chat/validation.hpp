@@ -13,6 +13,7 @@ namespace parley::chat {
 
 constexpr std::size_t kMaxBodyChars = 4000;
 constexpr std::size_t kMaxClientMsgIdChars = 64;
+constexpr std::size_t kMaxAttachmentsPerMessage = 10;  // docs/media.md
 constexpr std::size_t kMaxTitleChars = 100;
 constexpr std::size_t kMaxDisplayNameChars = 64;
 constexpr std::size_t kMinPasswordChars = 8;

@@ -50,12 +50,90 @@ void append_message_json(std::string& out, const store::MessageRow& message) {
   out += ",\"deletedAt\":";
   if (message.deleted_at) json_text::append_time(out, *message.deleted_at);
   else out += "null";
+  out += ",\"attachments\":[";
+  if (!message.deleted_at) {
+    for (std::size_t i = 0; i < message.attachments.size(); ++i) {
+      if (i) out.push_back(',');
+      append_attachment_json(out, message.attachments[i]);
+    }
+  }
+  out += "]}";
+}
+
+const char* preview_name(store::PreviewState state) {
+  switch (state) {
+    case store::PreviewState::pending: return "pending";
+    case store::PreviewState::ready: return "ready";
+    case store::PreviewState::failed: return "failed";
+    case store::PreviewState::none: break;
+  }
+  return "none";
+}
+
+namespace {
+
+// The last segment of a blob key (`<attachment id>/<sha256>.webp`): the name in
+// the thumbnail's URL.
+std::string_view last_segment(std::string_view key) {
+  const auto slash = key.rfind('/');
+  return slash == std::string_view::npos ? key : key.substr(slash + 1);
+}
+
+void append_thumbnail_url(std::string& out, std::string_view attachment_id, std::string_view key) {
+  out += "\"/api/attachments/";
+  out += attachment_id;
+  out += "/thumbnails/";
+  // Keys are [0-9a-z./_-] (media/blob_store.hpp): nothing to escape in JSON or a URL.
+  out += last_segment(key);
+  out.push_back('"');
+}
+
+}  // namespace
+
+void append_attachment_json(std::string& out, const store::AttachmentRow& attachment) {
+  const std::string id = id_to_string(attachment.id);
+  out += "{\"id\":\"";
+  out += id;
+  out += "\",\"name\":";
+  json_text::append_string(out, attachment.name);
+  out += ",\"size\":";
+  json_text::append_int(out, attachment.size);
+  out += ",\"contentType\":";
+  json_text::append_string(out, attachment.content_type);
+  if (attachment.width && attachment.height) {
+    out += ",\"width\":";
+    json_text::append_int(out, *attachment.width);
+    out += ",\"height\":";
+    json_text::append_int(out, *attachment.height);
+  }
+  out += ",\"preview\":\"";
+  out += preview_name(attachment.preview);
+  out += "\",\"url\":\"/api/attachments/";
+  out += id;
+  out += "/file\"";
+  if (attachment.preview == store::PreviewState::ready) {
+    if (!attachment.thumb_small_key.empty()) {
+      out += ",\"thumbnailUrl\":";
+      append_thumbnail_url(out, id, attachment.thumb_small_key);
+    }
+    if (!attachment.thumb_large_key.empty()) {
+      out += ",\"previewUrl\":";
+      append_thumbnail_url(out, id, attachment.thumb_large_key);
+    }
+  }
   out.push_back('}');
+}
+
+std::string attachment_json(const store::AttachmentRow& attachment) {
+  std::string out;
+  out.reserve(400);
+  append_attachment_json(out, attachment);
+  return out;
 }
 
 std::string message_json(const store::MessageRow& message) {
   std::string out;
-  out.reserve(200 + message.body.size());
+  out.reserve(220 + message.body.size() + 400 * message.attachments.size());
   append_message_json(out, message);
   return out;
 }
@@ -72,7 +150,7 @@ void append_messages_json(std::string& out, const std::vector<store::MessageRow>
 std::string message_page_json(const std::vector<store::MessageRow>& messages, std::optional<store::Seq> next_cursor) {
   std::string out;
   std::size_t size = 40;
-  for (const auto& m : messages) size += 220 + m.body.size();
+  for (const auto& m : messages) size += 240 + m.body.size() + 400 * m.attachments.size();
   out.reserve(size);
   out += "{\"messages\":";
   append_messages_json(out, messages);

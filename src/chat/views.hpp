@@ -21,10 +21,17 @@ namespace parley::chat {
 boost::json::object user_view(const store::UserRow& user);
 // user_view + email: only for the caller's own profile.
 boost::json::object self_view(const store::UserRow& user);
-// {id, conversationId, seq, senderId, body, clientMsgId, createdAt, deletedAt},
-// written straight to text; appends to `out`. A deleted message has body "".
+// {id, conversationId, seq, senderId, body, clientMsgId, createdAt, deletedAt,
+// attachments}, written straight to text; appends to `out`. A deleted message
+// has body "" and no attachments.
 void append_message_json(std::string& out, const store::MessageRow& message);
 std::string message_json(const store::MessageRow& message);
+// The Attachment of docs/media.md: {id, name, size, contentType, [width,
+// height,] preview, url[, thumbnailUrl, previewUrl]}; width/height once known,
+// the thumbnail URLs once the preview is ready. Appends to `out`.
+void append_attachment_json(std::string& out, const store::AttachmentRow& attachment);
+std::string attachment_json(const store::AttachmentRow& attachment);
+const char* preview_name(store::PreviewState state);
 // [message, ...]
 void append_messages_json(std::string& out, const std::vector<store::MessageRow>& messages);
 // {"messages":[...],"nextCursor":N|null}

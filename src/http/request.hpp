@@ -5,12 +5,17 @@
 // Thread-safety: plain values. A Request is built on the connection's IO thread,
 // then handed (moved) to the worker that runs its handler.
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+namespace parley::media {
+class BlobReader;
+}
 
 namespace parley::http {
 
@@ -26,6 +31,9 @@ struct Request {
   std::string authorization;   // as sent, may be empty
   std::string origin;          // the Origin header, for CORS
   bool accepts_gzip = false;   // Accept-Encoding names gzip
+  std::optional<std::int64_t> content_length;  // as sent; absent for a chunked body
+  std::string range;           // the Range header, may be empty
+  std::string if_none_match;   // the If-None-Match header, may be empty
 
   // The first query parameter with this name.
   std::optional<std::string_view> query_param(std::string_view name) const;
@@ -43,6 +51,12 @@ struct Response {
   // many responses).
   std::shared_ptr<const std::string> shared_body;
   Fields headers;  // extra headers (Allow, Retry-After, Cache-Control, ...)
+  // When set, the body is `stream_length` bytes of this blob from
+  // `stream_offset` instead of `body`: a download, read on the worker pool in
+  // chunks as the client takes them (a fixed buffer, whatever the size).
+  std::shared_ptr<media::BlobReader> stream;
+  std::int64_t stream_offset = 0;
+  std::int64_t stream_length = 0;
 };
 
 // Splits "a=1&b=x%20y" into decoded pairs ('+' is a space). Malformed escapes

@@ -30,10 +30,19 @@ int specificity(const std::vector<std::string>& segments) {
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Handler handler, InMemoryHandler in_memory) {
+  insert(std::move(method), std::move(pattern), std::move(handler), std::move(in_memory), {});
+}
+
+void Router::add_streaming(std::string method, std::string pattern, StreamingHandler handler) {
+  insert(std::move(method), std::move(pattern), {}, {}, std::move(handler));
+}
+
+void Router::insert(std::string method, std::string pattern, Handler handler, InMemoryHandler in_memory,
+                    StreamingHandler streaming) {
   std::vector<std::string> segments;
   for (auto part : split_path(pattern)) segments.emplace_back(part);
   routes_.push_back({std::move(method), std::move(pattern), std::move(segments), std::move(handler),
-                     std::move(in_memory)});
+                     std::move(in_memory), std::move(streaming)});
   std::stable_sort(routes_.begin(), routes_.end(), [](const Route& a, const Route& b) {
     return specificity(a.segments) > specificity(b.segments);
   });
@@ -65,6 +74,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       result.outcome = Outcome::found;
       result.handler = &route.handler;
       if (route.in_memory) result.in_memory = &route.in_memory;
+      if (route.streaming) result.streaming = &route.streaming;
       match_segments(route, parts, &result.params);
       return result;
     }

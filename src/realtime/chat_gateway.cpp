@@ -48,6 +48,23 @@ std::optional<std::string> string_field(const json::value& payload, std::string_
   return std::string(value->as_string());
 }
 
+// An optional array of strings (attachmentIds): absent → empty; anything else
+// than an array of at most `max` strings → nullopt. Longer arrays are refused
+// here, before a copy, and by the chat layer with its own message.
+std::optional<std::vector<std::string>> string_list_field(const json::value& payload, std::string_view name,
+                                                          std::size_t max) {
+  std::vector<std::string> out;
+  const auto* value = payload.is_object() ? payload.as_object().if_contains(name) : nullptr;
+  if (!value || value->is_null()) return out;
+  if (!value->is_array() || value->as_array().size() > max) return std::nullopt;
+  out.reserve(value->as_array().size());
+  for (const auto& item : value->as_array()) {
+    if (!item.is_string()) return std::nullopt;
+    out.emplace_back(item.as_string());
+  }
+  return out;
+}
+
 const Error kBadPayload = Error::bad_request("invalid_payload", "expected {conversationId: string}");
 
 // The conversation of an event's payload {conversationId} that names one by a
@@ -188,12 +205,16 @@ void ChatGateway::on_new_message(socketio::Socket& socket, socketio::Event& even
   auto conversation = string_field(payload, "conversationId");
   auto body = string_field(payload, "body");
   auto client_msg_id = string_field(payload, "clientMsgId");
-  if (!conversation || !body || !client_msg_id) {
+  // A generous cap: the chat layer answers too_many_attachments above its own limit.
+  auto attachment_ids = string_list_field(payload, "attachmentIds", 100);
+  if (!conversation || !body || !client_msg_id || !attachment_ids) {
     if (event.ack())
-      event.ack().send(failed(Error::bad_request("invalid_payload", "expected {conversationId, body, clientMsgId}")));
+      event.ack().send(failed(Error::bad_request(
+          "invalid_payload", "expected {conversationId, body, clientMsgId, attachmentIds?: [string]}")));
     return;
   }
-  live_.send(socket.data().user_id, {std::move(*conversation), std::move(*body), std::move(*client_msg_id)},
+  live_.send(socket.data().user_id,
+             {std::move(*conversation), std::move(*body), std::move(*client_msg_id), std::move(*attachment_ids)},
              [ack = event.ack()](Result<chat::Sent> sent) {
                if (!sent) {
                  ack.send(failed(sent.error()));

@@ -71,9 +71,6 @@ struct ConversationChange {
 
 class Store {
  public:
-  // MEDIA-BASE ONLY: removed by the store branch, which makes the media methods pure.
-  static Error seams_pending() { return Error::internal("media store methods not implemented yet"); }
-
   virtual ~Store() = default;
 
   // A trivial round trip to the database, for /readyz.
@@ -159,25 +156,25 @@ class Store {
   // `quota_bytes`, nothing is inserted: conflict "upload_quota_exceeded".
   // With `preview_job` a "preview" job for it is queued in the same transaction.
   virtual Status insert_attachment(const AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,
-                                   std::optional<JobRow> preview_job) { return seams_pending(); }
+                                   std::optional<JobRow> preview_job) = 0;
   // Deleted ones included (callers refuse access to them); absent: nullopt.
-  virtual Result<std::optional<AttachmentRow>> attachment_by_id(Id id) { return seams_pending(); }
+  virtual Result<std::optional<AttachmentRow>> attachment_by_id(Id id) = 0;
   // Sum of the sizes of the user's uploads created at or after `since`.
-  virtual Result<std::int64_t> uploaded_bytes_since(Id user, TimeMs since) { return seams_pending(); }
+  virtual Result<std::int64_t> uploaded_bytes_since(Id user, TimeMs since) = 0;
   // Records the outcome of a preview: preview state, width/height, thumbnail keys
   // and preview_error from `outcome` (other fields ignored), and removes job
   // `job_id` in the same transaction. Returns the message the attachment
   // belongs to (with all its attachments) when it is attached and not deleted,
   // so that the caller can announce message_updated; nullopt otherwise.
   // not_found if the attachment is gone.
-  virtual Result<std::optional<MessageRow>> finish_preview(Id attachment, const AttachmentRow& outcome, Id job_id) { return seams_pending(); }
+  virtual Result<std::optional<MessageRow>> finish_preview(Id attachment, const AttachmentRow& outcome, Id job_id) = 0;
   // Attachments whose bytes may go: deleted ones, and unattached ones created
   // before `unattached_before`; at most `limit`, oldest first.
-  virtual Result<std::vector<AttachmentRow>> reclaimable_attachments(TimeMs unattached_before, int limit) { return seams_pending(); }
+  virtual Result<std::vector<AttachmentRow>> reclaimable_attachments(TimeMs unattached_before, int limit) = 0;
   // Removes these attachment rows (and any job about them). Call after their
   // blobs were removed: a crash in between leaves rows whose blobs are gone,
   // which the next sweep removes again.
-  virtual Status purge_attachments(const std::vector<Id>& ids) { return seams_pending(); }
+  virtual Status purge_attachments(const std::vector<Id>& ids) = 0;
 
   // ---- jobs (docs/media.md). Claims are leases: in PostgreSQL the next job is
   // taken with FOR UPDATE SKIP LOCKED, so any number of nodes and `parley
@@ -185,19 +182,19 @@ class Store {
   // its lease lasts.
   // Queues a job unless one of the same (kind, subject_id) exists (then nothing
   // changes: success). `job.id`, kind, subject_id, run_after, created_at are used.
-  virtual Status enqueue_job(const JobRow& job) { return seams_pending(); }
+  virtual Status enqueue_job(const JobRow& job) = 0;
   // The runnable job (run_after <= now, not leased or lease expired) with the
   // earliest run_after, of one of `kinds`; it is leased until `lease_until` and
   // its attempts counted. nullopt when none is runnable.
   virtual Result<std::optional<JobRow>> claim_job(const std::vector<std::string>& kinds, TimeMs now,
-                                                  TimeMs lease_until) { return seams_pending(); }
+                                                  TimeMs lease_until) = 0;
   // Done: removes the job.
-  virtual Status complete_job(Id job_id) { return seams_pending(); }
+  virtual Status complete_job(Id job_id) = 0;
   // Failed this time: releases the lease, to run again at `run_after`.
-  virtual Status retry_job(Id job_id, TimeMs run_after, std::string_view error) { return seams_pending(); }
+  virtual Status retry_job(Id job_id, TimeMs run_after, std::string_view error) = 0;
   // Moves a recurring job (the sweep) to its next run: releases the lease,
   // sets run_after, resets attempts.
-  virtual Status reschedule_job(Id job_id, TimeMs run_after) { return seams_pending(); }
+  virtual Status reschedule_job(Id job_id, TimeMs run_after) = 0;
 };
 
 }  // namespace parley::store

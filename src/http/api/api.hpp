@@ -12,10 +12,12 @@
 #include <optional>
 #include <string>
 
+#include "common/result.hpp"
 #include "http/router.hpp"
 
 namespace parley::chat {
 class Accounts;
+class Attachments;
 class Conversations;
 class Messages;
 class Users;
@@ -25,6 +27,12 @@ class PresenceService;
 }
 namespace parley::store {
 class Store;
+}
+namespace parley::media {
+class BlobStore;
+}
+namespace parley::auth {
+class MediaTokens;
 }
 namespace parley::metrics {
 class Registry;
@@ -39,11 +47,19 @@ struct ApiContext {
   chat::Users* users = nullptr;
   cluster::PresenceService* presence = nullptr;  // optional: refreshed on every authenticated request
   store::Store* store = nullptr;
+  // Media (docs/media.md). Without attachments and media_store the media routes
+  // answer 503; without media_tokens `?access=` is refused (bearer only).
+  chat::Attachments* attachments = nullptr;
+  media::BlobStore* media_store = nullptr;  // for its temp_dir: where uploads stream to
+  const auth::MediaTokens* media_tokens = nullptr;
   const metrics::Registry* metrics = nullptr;  // optional: /metrics answers 404 without it
   // Optional: why the node serves with reduced function (e.g. "redis unreachable:
   // live delivery falls back to polling the store"), or nothing when all is well.
   // /readyz stays 200 (the node can serve) and says "degraded" with the reason.
   std::function<std::optional<std::string>()> degraded;
+  // Optional: can the media store be reached (BlobStore::ping). /readyz is 503
+  // without it: uploads and downloads would fail.
+  std::function<Status()> media_ping;
 };
 
 void add_health_routes(Router& router, const ApiContext& context);
@@ -51,6 +67,8 @@ void add_auth_routes(Router& router, const ApiContext& context);
 void add_conversation_routes(Router& router, const ApiContext& context);
 void add_message_routes(Router& router, const ApiContext& context);
 void add_user_routes(Router& router, const ApiContext& context);
+// POST /api/uploads (streamed), GET /api/attachments/..., POST /api/media/token.
+void add_media_routes(Router& router, const ApiContext& context);
 
 // All of the above.
 void add_all_routes(Router& router, const ApiContext& context);

@@ -13,10 +13,15 @@ void add_health_routes(Router& router, const ApiContext& context) {
   router.add("GET", "/healthz", alive, [alive](Request& r) -> std::optional<Response> { return alive(r); });
   // Not ready (503) without the store: nothing works. Ready but "degraded" when
   // a dependency that can be done without is away (Redis in cluster mode).
-  router.add("GET", "/readyz", [store = context.store, degraded = context.degraded](Request&) {
+  router.add("GET", "/readyz", [store = context.store, degraded = context.degraded,
+                                 media_ping = context.media_ping](Request&) {
     if (auto status = store->ping(); !status) {
       Response response = error_response(Error::unavailable("store not ready: " + status.error().message));
       return response;
+    }
+    if (media_ping) {
+      if (auto status = media_ping(); !status)
+        return error_response(Error::unavailable("media store not ready: " + status.error().message));
     }
     if (degraded) {
       if (auto reason = degraded())
@@ -39,6 +44,7 @@ void add_all_routes(Router& router, const ApiContext& context) {
   add_conversation_routes(router, context);
   add_message_routes(router, context);
   add_user_routes(router, context);
+  add_media_routes(router, context);
 }
 
 }  // namespace parley::http::api

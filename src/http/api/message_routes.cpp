@@ -11,16 +11,30 @@ namespace json = boost::json;
 
 namespace {
 
-Response send(const ApiContext& context, Request& request, Id caller) {
+// {conversationId, body, clientMsgId, attachmentIds?}; `conversation_in_path`
+// (POST /api/conversations/:id/messages) replaces conversationId. The body may
+// be absent or empty when attachmentIds names uploads (docs/media.md).
+Response send(const ApiContext& context, Request& request, Id caller,
+              std::optional<std::string> conversation_in_path = std::nullopt) {
   auto body = parse_json_object(request);
   if (!body) return error_response(body.error());
-  auto conversation = required_string(*body, "conversationId");
-  if (!conversation) return error_response(conversation.error());
-  auto text = required_string(*body, "body");
+  std::string conversation_id;
+  if (conversation_in_path) {
+    conversation_id = std::move(*conversation_in_path);
+  } else {
+    auto conversation = required_string(*body, "conversationId");
+    if (!conversation) return error_response(conversation.error());
+    conversation_id = std::move(*conversation);
+  }
+  auto text = optional_string(*body, "body");
   if (!text) return error_response(text.error());
   auto client_msg_id = required_string(*body, "clientMsgId");
   if (!client_msg_id) return error_response(client_msg_id.error());
-  auto sent = context.messages->send(caller, {std::move(*conversation), std::move(*text), std::move(*client_msg_id)});
+  auto attachment_ids = string_array(*body, "attachmentIds");
+  if (!attachment_ids) return error_response(attachment_ids.error());
+  if (!*text && attachment_ids->empty()) return error_response(Error::bad_request("missing_field", "body is required"));
+  auto sent = context.messages->send(caller, {std::move(conversation_id), text->value_or(std::string()),
+                                              std::move(*client_msg_id), std::move(*attachment_ids)});
   if (!sent) return error_response(sent.error());
   return json_text_response(sent->created ? 201 : 200, "{\"message\":" + *sent->json + "}");
 }
@@ -70,6 +84,10 @@ Response remove(const ApiContext& context, Request& request, Id caller) {
 void add_message_routes(Router& router, const ApiContext& context) {
   router.add("POST", "/api/messages",
              authenticated_id(context, [context](Request& r, Id u) { return send(context, r, u); }));
+  router.add("POST", "/api/conversations/:id/messages",
+             authenticated_id(context, [context](Request& r, Id u) {
+               return send(context, r, u, std::string(r.param("id")));
+             }));
   router.add("GET", "/api/messages/:conversationId",
              authenticated_id(context, [context](Request& r, Id u) { return history(context, r, u); }),
              authenticated_in_memory(context, [context](Request& r, Id u) { return cached_history(context, r, u); }));

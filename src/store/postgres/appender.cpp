@@ -7,6 +7,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "store/postgres/attachment_queries.hpp"
 #include "store/postgres/pg_rows.hpp"
 
 namespace parley::store::postgres {
@@ -33,14 +34,25 @@ const Statement jobs_sql{
 // Every new message of the batch and each conversation's new last_seq in one statement.
 const Statement insert_sql{
     "append_insert",
-    "WITH ins AS (INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, body)"
+    "WITH ins AS (INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, body,"
+    " attachment_count)"
     " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[],"
-    " $7::text[]))"
+    " $7::text[], $8::integer[]))"
     " UPDATE conversations c SET last_seq = v.s, last_activity_at = greatest(c.last_activity_at, v.a)"
-    " FROM unnest($8::bigint[], $9::bigint[], $10::bigint[]) AS v(id, s, a) WHERE c.id = v.id"};
+    " FROM unnest($9::bigint[], $10::bigint[], $11::bigint[]) AS v(id, s, a) WHERE c.id = v.id"};
 
 constexpr std::chrono::milliseconds min_backoff{50};
 constexpr std::chrono::milliseconds max_backoff{2000};
+
+// The distinct ids of a draft's attachments, ascending.
+std::vector<Id> distinct_attachment_ids(const MessageRow& draft) {
+  std::vector<Id> ids;
+  ids.reserve(draft.attachments.size());
+  for (const AttachmentRow& a : draft.attachments) ids.push_back(a.id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
 
 struct Tail {
   Seq last_seq = 0;
@@ -205,6 +217,8 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
   std::vector<std::size_t> fresh_of_job(jobs.size(), SIZE_MAX);
   std::vector<char> creates(jobs.size(), 0);  // the job whose row it is (not a repeat within the batch)
   std::map<std::tuple<Id, Id, std::string_view>, std::size_t> fresh_by_key;
+  // Attachments the new messages claim, one entry per (attachment, message).
+  std::vector<Id> claim_ids, claim_messages, claim_conversations, claim_senders;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const MessageRow& draft = jobs[i].draft;
     const int row = static_cast<int>(i);
@@ -214,6 +228,7 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
       continue;
     }
     if (!found->is_null(row, 2)) {
+      // A repeat: its attachments (if any) are read before COMMIT, below.
       outcomes.emplace_back(AppendResult{read_message(*found, row, 2), false});
       continue;
     }
@@ -227,6 +242,16 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
     MessageRow m = draft;
     m.seq = ++tail->second.last_seq;
     m.deleted_at.reset();
+    if (!m.attachments.empty()) {
+      // Claimed below; the row keeps the distinct ids until the claim answers.
+      for (Id a : distinct_attachment_ids(draft)) {
+        claim_ids.push_back(a);
+        claim_messages.push_back(m.id);
+        claim_conversations.push_back(m.conversation_id);
+        claim_senders.push_back(m.sender_id);
+      }
+      m.attachments.clear();
+    }
     tail->second.last_activity_at = std::max(tail->second.last_activity_at, m.created_at);
     tail->second.appended = true;
     fresh_by_key.emplace(key, fresh.size());
@@ -237,8 +262,10 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
   }
 
   if (!fresh.empty()) {
-    std::vector<std::int64_t> c, s, id, sender, at;
+    std::vector<std::int64_t> c, s, id, sender, at, count;
     std::vector<std::string_view> cm, body;
+    std::unordered_map<Id, std::int64_t> wanted;  // message id -> attachments it claims
+    for (std::size_t k = 0; k < claim_messages.size(); ++k) ++wanted[claim_messages[k]];
     for (const MessageRow& m : fresh) {
       c.push_back(m.conversation_id);
       s.push_back(m.seq);
@@ -247,6 +274,8 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
       cm.emplace_back(m.client_msg_id);
       at.push_back(m.created_at);
       body.emplace_back(m.body);
+      auto w = wanted.find(m.id);
+      count.push_back(w == wanted.end() ? 0 : w->second);
     }
     std::vector<std::int64_t> tc, ts, ta;
     for (const auto& [conversation, tail] : tails) {
@@ -257,8 +286,37 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
     }
     Params p;
     p.add(int_array(c)).add(int_array(s)).add(int_array(id)).add(int_array(sender)).add(text_array(cm));
-    p.add(int_array(at)).add(text_array(body)).add(int_array(tc)).add(int_array(ts)).add(int_array(ta));
+    p.add(int_array(at)).add(text_array(body)).add(int_array(count));
+    p.add(int_array(tc)).add(int_array(ts)).add(int_array(ta));
     if (auto r = db.run(insert_sql, p); !r) return fail(r.error());
+    if (!claim_ids.empty()) {
+      auto claimed = claim_attachments(db, claim_ids, claim_messages, claim_conversations, claim_senders);
+      if (!claimed) return fail(claimed.error());
+      if (claimed->size() != claim_ids.size()) {
+        // Some job named an attachment it may not have: the batch is halved
+        // until that job is alone, and only it fails.
+        return fail(Error::conflict("attachment_unavailable",
+                                    "an attachment is not an unused upload of the sender into this conversation"));
+      }
+      std::unordered_map<Id, std::size_t> fresh_by_id;
+      for (std::size_t k = 0; k < fresh.size(); ++k) fresh_by_id.emplace(fresh[k].id, k);
+      for (AttachmentRow& a : *claimed) {
+        auto owner = fresh_by_id.find(a.message_id.value_or(0));
+        if (owner != fresh_by_id.end()) fresh[owner->second].attachments.push_back(std::move(a));
+      }
+      for (MessageRow& m : fresh) {
+        std::sort(m.attachments.begin(), m.attachments.end(),
+                  [](const AttachmentRow& x, const AttachmentRow& y) { return x.id < y.id; });
+      }
+    }
+  }
+  {
+    // Repeats that have attachments: read in this transaction (one query).
+    std::vector<MessageRow*> repeats;
+    for (auto& outcome : outcomes) {
+      if (outcome.ok() && !outcome->message.attachments.empty()) repeats.push_back(&outcome->message);
+    }
+    if (Status st = fill_attachments(db, repeats); !st) return fail(st.error());
   }
   auto started = Clock::now();
   if (auto r = db.exec("COMMIT"); !r) {

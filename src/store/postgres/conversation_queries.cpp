@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/postgres/attachment_queries.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/sqlite/text_keys.hpp"
 
@@ -72,6 +73,16 @@ ConversationSummary read_summary(const PgResult& r, int row) {
   if (!r.is_null(row, message_at)) s.last_message = read_message(r, row, message_at);
   s.unread_count = r.i64(row, message_at + message_column_count);
   return s;
+}
+
+// The last messages' attachments, in one query for the whole list (none
+// when no last message has any).
+Status fill_last_attachments(Connection& db, std::vector<ConversationSummary>& list) {
+  std::vector<MessageRow*> last;
+  for (ConversationSummary& s : list) {
+    if (s.last_message && !s.last_message->attachments.empty()) last.push_back(&*s.last_message);
+  }
+  return fill_attachments(db, last);
 }
 
 Status insert_members(Connection& db, Id conversation, const std::vector<MemberRow>& members) {
@@ -203,6 +214,7 @@ Result<std::vector<ConversationSummary>> conversations_of(Connection& db, Id use
   auto r = db.run(conversations_of_sql, p);
   if (!r) return r.error();
   for (int i = 0; i < r->rows(); ++i) out.push_back(read_summary(*r, i));
+  if (Status s = fill_last_attachments(db, out); !s) return s.error();
   return out;
 }
 
@@ -210,7 +222,9 @@ Result<std::optional<ConversationSummary>> conversation_summary(Connection& db, 
   auto r = db.run(summary_sql, Params{}.add(conversation).add(user));
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<ConversationSummary>();
-  return std::optional<ConversationSummary>(read_summary(*r, 0));
+  std::vector<ConversationSummary> one{read_summary(*r, 0)};
+  if (Status s = fill_last_attachments(db, one); !s) return s.error();
+  return std::optional<ConversationSummary>(std::move(one.front()));
 }
 
 }  // namespace parley::store::postgres

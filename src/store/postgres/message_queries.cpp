@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "store/postgres/attachment_queries.hpp"
 #include "store/postgres/pg_rows.hpp"
 
 namespace parley::store::postgres {
@@ -16,9 +17,14 @@ const Statement page_after_sql{"messages_after",
 const Statement page_before_sql{"messages_before",
                                 "SELECT " PARLEY_PG_MESSAGE_COLUMNS("m") " FROM messages m WHERE m.conversation_id = $1"
                                 " AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"};
+// The message and its attachments in one statement: the tombstone shows no
+// attachments (count 0), and the files lose access (deleted_at).
 const Statement soft_delete_sql{"messages_soft_delete",
-                                "UPDATE messages m SET body = '', deleted_at = coalesce(m.deleted_at, $2)"
-                                " WHERE m.id = $1 RETURNING " PARLEY_PG_MESSAGE_COLUMNS("m")};
+                                "WITH tomb AS (UPDATE messages m SET body = '', deleted_at = coalesce(m.deleted_at, $2),"
+                                " attachment_count = 0 WHERE m.id = $1 RETURNING " PARLEY_PG_MESSAGE_COLUMNS("m") "),"
+                                " files AS (UPDATE attachments a SET deleted_at = coalesce(a.deleted_at, $2)"
+                                " WHERE a.message_id = $1 AND EXISTS (SELECT 1 FROM tomb))"
+                                " SELECT * FROM tomb"};
 // The watermark moves to max(current, min(seq, last_seq)) in one statement, and
 // the unread count after it is read in the same snapshot. Only the member row is
 // locked: the conversation row (which appends lock) is only read.
@@ -36,12 +42,14 @@ const Statement unread_sql{"messages_unread",
                            " WHERE m.conversation_id = $1 AND m.user_id = $2 AND u.sender_id <> $2"
                            " AND u.deleted_at IS NULL"};
 
-Result<std::vector<MessageRow>> all_messages(Result<PgResult> r, bool reverse) {
+// The rows, then their attachments (no round trip when none has any).
+Result<std::vector<MessageRow>> all_messages(Connection& db, Result<PgResult> r, bool reverse) {
   if (!r) return r.error();
   std::vector<MessageRow> out;
   out.reserve(static_cast<std::size_t>(r->rows()));
   for (int i = 0; i < r->rows(); ++i) out.push_back(read_message(*r, i, 0));
   if (reverse) std::reverse(out.begin(), out.end());
+  if (Status s = fill_attachments(db, out); !s) return s.error();
   return out;
 }
 
@@ -51,7 +59,9 @@ Result<std::optional<MessageRow>> message_by_id(Connection& db, Id id) {
   auto r = db.run(by_id_sql, Params{}.add(id));
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<MessageRow>();
-  return std::optional<MessageRow>(read_message(*r, 0, 0));
+  std::optional<MessageRow> out(read_message(*r, 0, 0));
+  if (Status s = fill_attachments(db, *out); !s) return s.error();
+  return out;
 }
 
 Result<std::vector<MessageRow>> messages(Connection& db, Id conversation, std::optional<Seq> before,
@@ -60,9 +70,9 @@ Result<std::vector<MessageRow>> messages(Connection& db, Id conversation, std::o
   Seq upper = before.value_or(std::numeric_limits<Seq>::max());
   if (after) {
     return all_messages(
-        db.run(page_after_sql, Params{}.add(conversation).add(*after).add(upper).add(std::int64_t{limit})), false);
+        db, db.run(page_after_sql, Params{}.add(conversation).add(*after).add(upper).add(std::int64_t{limit})), false);
   }
-  return all_messages(db.run(page_before_sql, Params{}.add(conversation).add(upper).add(std::int64_t{limit})), true);
+  return all_messages(db, db.run(page_before_sql, Params{}.add(conversation).add(upper).add(std::int64_t{limit})), true);
 }
 
 Result<MessageRow> soft_delete_message(Connection& db, Id message, TimeMs at) {

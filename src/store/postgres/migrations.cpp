@@ -93,9 +93,59 @@ CREATE TABLE parley_settings (
 );
 )sql";
 
+// Version 3: attachments and durable jobs, as in SQLite (docs/storage.md).
+// messages.attachment_count lets a page without attachments skip their lookup
+// (and its round trip); adding a column with a constant default rewrites no
+// row (PostgreSQL 11 and later). Attachments keep no foreign keys to messages,
+// as messages keep none: the claim checks conversation and uploader itself.
+// Jobs are shared by every node: a claim takes the next runnable row with
+// FOR UPDATE SKIP LOCKED (job_queries.cpp).
+constexpr const char* schema_v3_media = R"sql(
+ALTER TABLE messages ADD COLUMN attachment_count integer NOT NULL DEFAULT 0;
+
+CREATE TABLE attachments (
+  id               bigint   PRIMARY KEY,
+  conversation_id  bigint   NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  uploader_id      bigint   NOT NULL REFERENCES users (id),
+  message_id       bigint,
+  name             text     NOT NULL,
+  content_type     text     NOT NULL,
+  size             bigint   NOT NULL CHECK (size >= 0),
+  sha256           text     NOT NULL,
+  blob_key         text     NOT NULL,
+  preview          text     NOT NULL CHECK (preview IN ('none', 'pending', 'ready', 'failed')),
+  width            integer,
+  height           integer,
+  thumb_small_key  text     NOT NULL DEFAULT '',
+  thumb_large_key  text     NOT NULL DEFAULT '',
+  preview_error    text     NOT NULL DEFAULT '',
+  created_at       bigint   NOT NULL,
+  deleted_at       bigint
+);
+CREATE INDEX attachments_by_message ON attachments (message_id, id) WHERE message_id IS NOT NULL;
+CREATE INDEX attachments_by_uploader ON attachments (uploader_id, created_at);
+CREATE INDEX attachments_by_conversation ON attachments (conversation_id);
+CREATE INDEX attachments_reclaimable ON attachments (created_at, id)
+  WHERE deleted_at IS NOT NULL OR message_id IS NULL;
+
+CREATE TABLE jobs (
+  id               bigint   PRIMARY KEY,
+  kind             text     COLLATE "C" NOT NULL,
+  subject_id       bigint   NOT NULL,
+  attempts         integer  NOT NULL DEFAULT 0,
+  run_after        bigint   NOT NULL,
+  leased_until     bigint   NOT NULL DEFAULT 0,
+  last_error       text     NOT NULL DEFAULT '',
+  created_at       bigint   NOT NULL
+);
+CREATE UNIQUE INDEX jobs_by_subject ON jobs (kind, subject_id);
+CREATE INDEX jobs_by_run_after ON jobs (run_after, id);
+)sql";
+
 constexpr Migration all_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "node leases and shared settings", schema_v2_cluster},
+    {3, "attachments and jobs", schema_v3_media},
 };
 
 constexpr const char* version_table_sql =

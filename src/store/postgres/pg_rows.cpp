@@ -1,5 +1,6 @@
 #include "store/postgres/pg_rows.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -84,11 +85,67 @@ MessageRow read_message(const PgResult& r, int row, int first) {
   m.client_msg_id = col.text();
   m.created_at = col.i64();
   m.deleted_at = col.opt_i64();
+  const std::int64_t attachments = std::clamp<std::int64_t>(col.i64(), 0, max_attachments_per_message);
+  if (attachments > 0) m.attachments.resize(static_cast<std::size_t>(attachments));
   return m;
+}
+
+AttachmentRow read_attachment(const PgResult& r, int row, int first) {
+  Columns col(r, row, first);
+  AttachmentRow a;
+  a.id = col.i64();
+  a.conversation_id = col.i64();
+  a.uploader_id = col.i64();
+  a.message_id = col.opt_i64();
+  a.name = col.text();
+  a.content_type = col.text();
+  a.size = col.i64();
+  a.sha256 = col.text();
+  a.blob_key = col.text();
+  a.preview = preview_from_text(col.text());
+  if (auto w = col.opt_i64()) a.width = static_cast<int>(*w);
+  if (auto h = col.opt_i64()) a.height = static_cast<int>(*h);
+  a.thumb_small_key = col.text();
+  a.thumb_large_key = col.text();
+  a.preview_error = col.text();
+  a.created_at = col.i64();
+  a.deleted_at = col.opt_i64();
+  return a;
+}
+
+JobRow read_job(const PgResult& r, int row, int first) {
+  Columns col(r, row, first);
+  JobRow j;
+  j.id = col.i64();
+  j.kind = col.text();
+  j.subject_id = col.i64();
+  j.attempts = static_cast<int>(col.i64());
+  j.run_after = col.i64();
+  j.leased_until = col.i64();
+  j.last_error = col.text();
+  j.created_at = col.i64();
+  return j;
 }
 
 const char* type_text(ConversationType type) { return type == ConversationType::direct ? "direct" : "group"; }
 
 const char* role_text(MemberRole role) { return role == MemberRole::admin ? "admin" : "member"; }
+
+const char* preview_text(PreviewState state) {
+  switch (state) {
+    case PreviewState::none: return "none";
+    case PreviewState::pending: return "pending";
+    case PreviewState::ready: return "ready";
+    case PreviewState::failed: return "failed";
+  }
+  return "none";
+}
+
+PreviewState preview_from_text(std::string_view text) {
+  if (text == "none") return PreviewState::none;
+  if (text == "pending") return PreviewState::pending;
+  if (text == "ready") return PreviewState::ready;
+  return PreviewState::failed;
+}
 
 }  // namespace parley::store::postgres

@@ -6,6 +6,9 @@
 //
 // Thread-safety: pure functions.
 
+#include <cstdint>
+#include <string_view>
+
 #include "store/postgres/pg_connection.hpp"
 #include "store/records.hpp"
 
@@ -19,24 +22,42 @@
   t ".id, " t ".type, " t ".title, " t ".created_by, " t ".created_at, " t ".last_seq, " t ".last_activity_at"
 // 5 columns.
 #define PARLEY_PG_MEMBER_COLUMNS(t) t ".conversation_id, " t ".user_id, " t ".role, " t ".last_read_seq, " t ".joined_at"
-// 8 columns.
+// 9 columns. The last, attachment_count, is not a field: read_message leaves
+// that many placeholders in `attachments`, which fill_attachments
+// (attachment_queries.hpp) replaces with the rows.
 #define PARLEY_PG_MESSAGE_COLUMNS(t)                                                                              \
   t ".id, " t ".conversation_id, " t ".seq, " t ".sender_id, " t ".body, " t ".client_msg_id, " t ".created_at, " t \
-    ".deleted_at"
+    ".deleted_at, " t ".attachment_count"
+// 17 columns.
+#define PARLEY_PG_ATTACHMENT_COLUMNS(t)                                                                            \
+  t ".id, " t ".conversation_id, " t ".uploader_id, " t ".message_id, " t ".name, " t ".content_type, " t         \
+    ".size, " t ".sha256, " t ".blob_key, " t ".preview, " t ".width, " t ".height, " t ".thumb_small_key, " t \
+    ".thumb_large_key, " t ".preview_error, " t ".created_at, " t ".deleted_at"
+// 8 columns.
+#define PARLEY_PG_JOB_COLUMNS(t) \
+  t ".id, " t ".kind, " t ".subject_id, " t ".attempts, " t ".run_after, " t ".leased_until, " t ".last_error, " t ".created_at"
 
 namespace parley::store::postgres {
 
 inline constexpr int conversation_column_count = 7;
 inline constexpr int member_column_count = 5;
-inline constexpr int message_column_count = 8;
+inline constexpr int message_column_count = 9;
+inline constexpr int attachment_column_count = 17;
+// Most placeholders read_message leaves (bad data must not allocate without bound).
+inline constexpr std::int64_t max_attachments_per_message = 1000;
 
 UserRow read_user(const PgResult& r, int row, int first);
 UserRow read_public_user(const PgResult& r, int row, int first);
 ConversationRow read_conversation(const PgResult& r, int row, int first);
 MemberRow read_member(const PgResult& r, int row, int first);
 MessageRow read_message(const PgResult& r, int row, int first);
+AttachmentRow read_attachment(const PgResult& r, int row, int first);
+JobRow read_job(const PgResult& r, int row, int first);
 
 const char* type_text(ConversationType type);
 const char* role_text(MemberRole role);
+const char* preview_text(PreviewState state);
+// Unknown text (bad data) reads as failed: shown as a plain file.
+PreviewState preview_from_text(std::string_view text);
 
 }  // namespace parley::store::postgres

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <future>
 
+#include "store/postgres/attachment_queries.hpp"
 #include "store/postgres/conversation_queries.hpp"
+#include "store/postgres/job_queries.hpp"
 #include "store/postgres/message_queries.hpp"
 #include "store/postgres/user_queries.hpp"
 
@@ -168,6 +170,63 @@ Result<ReadState> PostgresStore::advance_read(Id conversation, Id user, Seq seq)
 
 Result<std::int64_t> PostgresStore::unread_count(Id conversation, Id user) {
   return with_db([&](Connection& db) { return postgres::unread_count(db, conversation, user); }, true);
+}
+
+// ---- attachments
+
+Status PostgresStore::insert_attachment(const AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,
+                                        std::optional<JobRow> preview_job) {
+  // Not retried: an insert whose COMMIT was lost may have happened.
+  return write([&](Connection& db) { return postgres::insert_attachment(db, row, quota_since, quota_bytes, preview_job); },
+               false);
+}
+
+Result<std::optional<AttachmentRow>> PostgresStore::attachment_by_id(Id id) {
+  return with_db([&](Connection& db) { return postgres::attachment_by_id(db, id); }, true);
+}
+
+Result<std::int64_t> PostgresStore::uploaded_bytes_since(Id user, TimeMs since) {
+  return with_db([&](Connection& db) { return postgres::uploaded_bytes_since(db, user, since); }, true);
+}
+
+Result<std::optional<MessageRow>> PostgresStore::finish_preview(Id attachment, const AttachmentRow& outcome,
+                                                                Id job_id) {
+  // Idempotent (the same outcome written again, the job already gone): safe to retry.
+  return write([&](Connection& db) { return postgres::finish_preview(db, attachment, outcome, job_id); }, true);
+}
+
+Result<std::vector<AttachmentRow>> PostgresStore::reclaimable_attachments(TimeMs unattached_before, int limit) {
+  return with_db([&](Connection& db) { return postgres::reclaimable_attachments(db, unattached_before, limit); },
+                 true);
+}
+
+Status PostgresStore::purge_attachments(const std::vector<Id>& ids) {
+  return write([&](Connection& db) { return postgres::purge_attachments(db, ids); }, true);
+}
+
+// ---- jobs
+
+Status PostgresStore::enqueue_job(const JobRow& job) {
+  // Idempotent (ON CONFLICT DO NOTHING on (kind, subject_id)): safe to retry.
+  return write([&](Connection& db) { return postgres::enqueue_job(db, job); }, true);
+}
+
+Result<std::optional<JobRow>> PostgresStore::claim_job(const std::vector<std::string>& kinds, TimeMs now,
+                                                       TimeMs lease_until) {
+  // Not retried: a claim whose answer was lost leaves a lease that runs out.
+  return write([&](Connection& db) { return postgres::claim_job(db, kinds, now, lease_until); }, false);
+}
+
+Status PostgresStore::complete_job(Id job_id) {
+  return write([&](Connection& db) { return postgres::complete_job(db, job_id); }, true);
+}
+
+Status PostgresStore::retry_job(Id job_id, TimeMs run_after, std::string_view error) {
+  return write([&](Connection& db) { return postgres::retry_job(db, job_id, run_after, error); }, true);
+}
+
+Status PostgresStore::reschedule_job(Id job_id, TimeMs run_after) {
+  return write([&](Connection& db) { return postgres::reschedule_job(db, job_id, run_after); }, true);
 }
 
 }  // namespace parley::store::postgres

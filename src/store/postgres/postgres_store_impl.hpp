@@ -52,6 +52,21 @@ class PostgresStore final : public Store {
   Result<ReadState> advance_read(Id conversation, Id user, Seq seq) override;
   Result<std::int64_t> unread_count(Id conversation, Id user) override;
 
+  Status insert_attachment(const AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,
+                           std::optional<JobRow> preview_job) override;
+  Result<std::optional<AttachmentRow>> attachment_by_id(Id id) override;
+  Result<std::int64_t> uploaded_bytes_since(Id user, TimeMs since) override;
+  Result<std::optional<MessageRow>> finish_preview(Id attachment, const AttachmentRow& outcome, Id job_id) override;
+  Result<std::vector<AttachmentRow>> reclaimable_attachments(TimeMs unattached_before, int limit) override;
+  Status purge_attachments(const std::vector<Id>& ids) override;
+
+  Status enqueue_job(const JobRow& job) override;
+  Result<std::optional<JobRow>> claim_job(const std::vector<std::string>& kinds, TimeMs now,
+                                          TimeMs lease_until) override;
+  Status complete_job(Id job_id) override;
+  Status retry_job(Id job_id, TimeMs run_after, std::string_view error) override;
+  Status reschedule_job(Id job_id, TimeMs run_after) override;
+
  private:
   // Runs `fn(Connection&)` on a pooled connection. A read (`retry` true) that
   // met a connection which had silently died (server restart) is tried once

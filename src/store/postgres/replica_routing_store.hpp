@@ -123,6 +123,33 @@ class ReplicaRoutingStore final : public Store {
   Result<std::int64_t> unread_count(Id conversation, Id user) override {
     return primary_->unread_count(conversation, user);
   }
+  // Attachments decide access (deleted, whose conversation) and jobs are
+  // writes and claims: all on the primary.
+  Status insert_attachment(const AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,
+                           std::optional<JobRow> preview_job) override {
+    return primary_->insert_attachment(row, quota_since, quota_bytes, std::move(preview_job));
+  }
+  Result<std::optional<AttachmentRow>> attachment_by_id(Id id) override { return primary_->attachment_by_id(id); }
+  Result<std::int64_t> uploaded_bytes_since(Id user, TimeMs since) override {
+    return primary_->uploaded_bytes_since(user, since);
+  }
+  Result<std::optional<MessageRow>> finish_preview(Id attachment, const AttachmentRow& outcome, Id job_id) override {
+    return primary_->finish_preview(attachment, outcome, job_id);
+  }
+  Result<std::vector<AttachmentRow>> reclaimable_attachments(TimeMs unattached_before, int limit) override {
+    return primary_->reclaimable_attachments(unattached_before, limit);
+  }
+  Status purge_attachments(const std::vector<Id>& ids) override { return primary_->purge_attachments(ids); }
+  Status enqueue_job(const JobRow& job) override { return primary_->enqueue_job(job); }
+  Result<std::optional<JobRow>> claim_job(const std::vector<std::string>& kinds, TimeMs now,
+                                          TimeMs lease_until) override {
+    return primary_->claim_job(kinds, now, lease_until);
+  }
+  Status complete_job(Id job_id) override { return primary_->complete_job(job_id); }
+  Status retry_job(Id job_id, TimeMs run_after, std::string_view error) override {
+    return primary_->retry_job(job_id, run_after, error);
+  }
+  Status reschedule_job(Id job_id, TimeMs run_after) override { return primary_->reschedule_job(job_id, run_after); }
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite/attachment_queries.hpp"
 #include "store/sqlite/errors.hpp"
 #include "store/sqlite/rows.hpp"
 #include "store/sqlite/text_keys.hpp"
@@ -49,6 +50,15 @@ Result<bool> conversation_exists(Connection& db, Id id, const char* context) {
   "    AND u.sender_id <> p.m_user_id AND u.deleted_at IS NULL)"                                          \
   " FROM page p LEFT JOIN messages l ON l.conversation_id = p.id AND l.seq = p.last_seq"                  \
   " ORDER BY p.last_activity_at DESC, p.id DESC"
+
+// The last messages' attachments, in one query for the whole list.
+Status fill_last_attachments(Connection& db, std::vector<ConversationSummary>& list) {
+  std::vector<MessageRow*> last;
+  for (ConversationSummary& s : list) {
+    if (s.last_message && !s.last_message->attachments.empty()) last.push_back(&*s.last_message);
+  }
+  return fill_attachments(db, last);
+}
 
 ConversationSummary read_summary(const Stmt& st) {
   ConversationSummary s;
@@ -174,6 +184,7 @@ Result<std::vector<ConversationSummary>> conversations_of(Connection& db, Id use
   }
   while (st.step() == SQLITE_ROW) out.push_back(read_summary(st));
   if (st.rc() != SQLITE_DONE) return st.error("conversations_of");
+  if (Status s = fill_last_attachments(db, out); !s) return s.error();
   return out;
 }
 
@@ -181,9 +192,11 @@ Result<std::optional<ConversationSummary>> conversation_summary(Connection& db, 
   Stmt st = db.prepare(PARLEY_SUMMARY_SQL("m.conversation_id = ?1 AND m.user_id = ?2", ""));
   st.bind(1, conversation).bind(2, user);
   int rc = st.step();
-  if (rc == SQLITE_ROW) return std::optional<ConversationSummary>(read_summary(st));
   if (rc == SQLITE_DONE) return std::optional<ConversationSummary>();
-  return st.error("conversation_summary");
+  if (rc != SQLITE_ROW) return st.error("conversation_summary");
+  std::vector<ConversationSummary> one{read_summary(st)};
+  if (Status s = fill_last_attachments(db, one); !s) return s.error();
+  return std::optional<ConversationSummary>(std::move(one.front()));
 }
 
 }  // namespace parley::store::sqlite

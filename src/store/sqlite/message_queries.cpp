@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "store/sqlite/attachment_queries.hpp"
 #include "store/sqlite/errors.hpp"
 #include "store/sqlite/rows.hpp"
 
@@ -12,18 +13,31 @@ namespace parley::store::sqlite {
 
 namespace {
 
-Result<std::optional<MessageRow>> one_message(Stmt& st, const char* context) {
+// Both read the rows, then their attachments (fill_attachments: no query
+// when none of them has any). The statement is reset first, so that the
+// connection's cached statements are free for the attachment query.
+Result<std::optional<MessageRow>> one_message(Connection& db, Stmt st, const char* context) {
+  std::optional<MessageRow> out;
   int rc = st.step();
-  if (rc == SQLITE_ROW) return std::optional<MessageRow>(read_message(st, 0));
-  if (rc == SQLITE_DONE) return std::optional<MessageRow>();
-  return st.error(context);
+  if (rc == SQLITE_ROW) {
+    out.emplace(read_message(st, 0));
+  } else if (rc != SQLITE_DONE) {
+    return st.error(context);
+  }
+  { Stmt done = std::move(st); }
+  if (out) {
+    if (Status s = fill_attachments(db, *out); !s) return s.error();
+  }
+  return out;
 }
 
-Result<std::vector<MessageRow>> all_messages(Stmt& st, bool reverse, const char* context) {
+Result<std::vector<MessageRow>> all_messages(Connection& db, Stmt st, bool reverse, const char* context) {
   std::vector<MessageRow> out;
   while (st.step() == SQLITE_ROW) out.push_back(read_message(st, 0));
   if (st.rc() != SQLITE_DONE) return st.error(context);
+  { Stmt done = std::move(st); }
   if (reverse) std::reverse(out.begin(), out.end());
+  if (Status s = fill_attachments(db, out); !s) return s.error();
   return out;
 }
 
@@ -51,17 +65,22 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Mess
     if (st.i64(1) == 0) return Error::not_found("no such conversation");
     last_seq = st.i64(0);
   }
+  // Distinct attachment ids; the draft's placeholder rows are not stored.
+  const std::vector<Id> attachment_ids =
+      draft.attachments.empty() ? std::vector<Id>{} : distinct_attachment_ids(draft);
   // The draft becomes the stored row: moved, not copied (its two strings).
   MessageRow row = std::move(draft);
   row.seq = last_seq + 1;
   row.deleted_at.reset();
+  row.attachments.clear();
   {
     // The insert itself detects a repeat of (conversation, sender, clientMsgId) through the
     // unique index, so the common case (a new message) walks that index once
     // instead of once for a SELECT and again for the INSERT.
     Stmt st = db.prepare(
-        "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, deleted_at, body)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7) ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING");
+        "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, deleted_at, body,"
+        " attachment_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8)"
+        " ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING");
     // `row` outlives `st` (this block), so SQLite may read its text in place.
     st.bind(1, row.conversation_id)
         .bind(2, row.seq)
@@ -69,7 +88,8 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Mess
         .bind(4, row.sender_id)
         .bind_static(5, row.client_msg_id)
         .bind(6, row.created_at)
-        .bind_static(7, row.body);
+        .bind_static(7, row.body)
+        .bind(8, static_cast<std::int64_t>(attachment_ids.size()));
     if (!st.run()) {
       if (is_constraint(st.rc()) && st.rc() != SQLITE_CONSTRAINT_FOREIGNKEY) {
         return Error::conflict("id_taken", "a message with this id exists");
@@ -82,10 +102,17 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Mess
     Stmt st = db.prepare("SELECT " PARLEY_MESSAGE_COLUMNS("m") " FROM messages m"
                          " WHERE m.conversation_id = ?1 AND m.sender_id = ?2 AND m.client_msg_id = ?3");
     st.bind(1, row.conversation_id).bind(2, row.sender_id).bind_static(3, row.client_msg_id);
-    auto stored = one_message(st, "append_message");
+    auto stored = one_message(db, std::move(st), "append_message");
     if (!stored) return stored.error();
     if (!*stored) return Error::internal("append_message: a conflicting message vanished");
     return AppendResult{std::move(**stored), false};
+  }
+  if (!attachment_ids.empty()) {
+    // Not atomic any more (the AppendJob then runs in a savepoint): a refused
+    // claim rolls the message back with it.
+    auto claimed = claim_attachments(db, row.id, row.conversation_id, row.sender_id, attachment_ids);
+    if (!claimed) return claimed.error();
+    row.attachments = std::move(*claimed);
   }
   // Last, once nothing can fail any more: conversations.last_seq and
   // last_activity_at are written once per transaction (ConversationSeqs).
@@ -95,10 +122,12 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Mess
 
 Result<MessageRow> soft_delete_message(Connection& db, Id message, TimeMs at) {
   {
-    Stmt st = db.prepare("UPDATE messages SET body = '', deleted_at = coalesce(deleted_at, ?2) WHERE id = ?1");
+    Stmt st = db.prepare("UPDATE messages SET body = '', deleted_at = coalesce(deleted_at, ?2), attachment_count = 0"
+                         " WHERE id = ?1");
     st.bind(1, message).bind(2, at);
     if (!st.run()) return st.error("soft_delete_message");
   }
+  if (Status s = mark_attachments_deleted(db, message, at); !s) return s.error();
   auto row = message_by_id(db, message);
   if (!row) return row.error();
   if (!*row) return Error::not_found("no such message");
@@ -134,7 +163,7 @@ Result<ReadState> advance_read(Connection& db, ConversationSeqs& seqs, Id conver
 Result<std::optional<MessageRow>> message_by_id(Connection& db, Id id) {
   Stmt st = db.prepare("SELECT " PARLEY_MESSAGE_COLUMNS("m") " FROM messages m WHERE m.id = ?1");
   st.bind(1, id);
-  return one_message(st, "message_by_id");
+  return one_message(db, std::move(st), "message_by_id");
 }
 
 Result<std::vector<MessageRow>> messages(Connection& db, Id conversation, std::optional<Seq> before,
@@ -145,13 +174,13 @@ Result<std::vector<MessageRow>> messages(Connection& db, Id conversation, std::o
     Stmt st = db.prepare("SELECT " PARLEY_MESSAGE_COLUMNS("m") " FROM messages m WHERE m.conversation_id = ?1"
                          " AND m.seq > ?2 AND m.seq < ?3 ORDER BY m.seq ASC LIMIT ?4");
     st.bind(1, conversation).bind(2, *after).bind(3, before.value_or(std::numeric_limits<Seq>::max())).bind(4, limit);
-    return all_messages(st, false, "messages");
+    return all_messages(db, std::move(st), false, "messages");
   }
   // before only, or neither: the last `limit` below `before`, read newest first.
   Stmt st = db.prepare("SELECT " PARLEY_MESSAGE_COLUMNS("m") " FROM messages m WHERE m.conversation_id = ?1"
                        " AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3");
   st.bind(1, conversation).bind(2, before.value_or(std::numeric_limits<Seq>::max())).bind(3, limit);
-  return all_messages(st, true, "messages");
+  return all_messages(db, std::move(st), true, "messages");
 }
 
 Result<std::int64_t> unread_count(Connection& db, Id conversation, Id user) {

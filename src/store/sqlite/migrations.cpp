@@ -78,9 +78,59 @@ DROP INDEX messages_by_client_id;
 CREATE UNIQUE INDEX messages_by_client_id ON messages(conversation_id, sender_id, client_msg_id);
 )sql";
 
+// Version 3: attachments and durable jobs (docs/media.md, docs/storage.md).
+// messages.attachment_count says how many attachments a message has, so that
+// a history page without any costs no attachment lookup at all; it is set
+// when the message is stored and zeroed when it is deleted (a tombstone shows
+// none). Adding a column with a constant default rewrites no row.
+constexpr const char* schema_v3 = R"sql(
+ALTER TABLE messages ADD COLUMN attachment_count INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE attachments (
+  id               INTEGER PRIMARY KEY,
+  conversation_id  INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  uploader_id      INTEGER NOT NULL REFERENCES users(id),
+  message_id       INTEGER,          -- NULL until a message claims it
+  name             TEXT    NOT NULL,
+  content_type     TEXT    NOT NULL,
+  size             INTEGER NOT NULL CHECK (size >= 0),
+  sha256           TEXT    NOT NULL,
+  blob_key         TEXT    NOT NULL,
+  preview          TEXT    NOT NULL CHECK (preview IN ('none', 'pending', 'ready', 'failed')),
+  width            INTEGER,
+  height           INTEGER,
+  thumb_small_key  TEXT    NOT NULL DEFAULT '',
+  thumb_large_key  TEXT    NOT NULL DEFAULT '',
+  preview_error    TEXT    NOT NULL DEFAULT '',
+  created_at       INTEGER NOT NULL,
+  deleted_at       INTEGER
+) STRICT;
+CREATE INDEX attachments_by_message ON attachments(message_id, id) WHERE message_id IS NOT NULL;
+CREATE INDEX attachments_by_uploader ON attachments(uploader_id, created_at);
+CREATE INDEX attachments_by_conversation ON attachments(conversation_id);
+-- What the sweep may reclaim: deleted, or never attached. Attached live files
+-- (nearly all of them) stay out of this index.
+CREATE INDEX attachments_reclaimable ON attachments(created_at, id)
+  WHERE deleted_at IS NOT NULL OR message_id IS NULL;
+
+CREATE TABLE jobs (
+  id               INTEGER PRIMARY KEY,
+  kind             TEXT    NOT NULL,
+  subject_id       INTEGER NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  run_after        INTEGER NOT NULL,
+  leased_until     INTEGER NOT NULL DEFAULT 0,
+  last_error       TEXT    NOT NULL DEFAULT '',
+  created_at       INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX jobs_by_subject ON jobs(kind, subject_id);
+CREATE INDEX jobs_by_run_after ON jobs(run_after, id);
+)sql";
+
 constexpr Migration all_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "clientMsgId unique per conversation", schema_v2},
+    {3, "attachments and jobs", schema_v3},
 };
 
 static_assert(parley_application_id == 1349676153, "schema_v1 spells the application id in decimal");

@@ -1,5 +1,7 @@
 #include "store/sqlite/rows.hpp"
 
+#include <algorithm>
+
 namespace parley::store::sqlite {
 
 UserRow read_user(const Stmt& st, int first) {
@@ -56,11 +58,66 @@ MessageRow read_message(const Stmt& st, int first) {
   m.client_msg_id = st.text(first + 5);
   m.created_at = st.i64(first + 6);
   m.deleted_at = st.opt_i64(first + 7);
+  const std::int64_t attachments = std::clamp<std::int64_t>(st.i64(first + 8), 0, max_attachments_per_message);
+  if (attachments > 0) m.attachments.resize(static_cast<std::size_t>(attachments));
   return m;
+}
+
+AttachmentRow read_attachment(const Stmt& st, int first) {
+  AttachmentRow a;
+  a.id = st.i64(first);
+  a.conversation_id = st.i64(first + 1);
+  a.uploader_id = st.i64(first + 2);
+  a.message_id = st.opt_i64(first + 3);
+  a.name = st.text(first + 4);
+  a.content_type = st.text(first + 5);
+  a.size = st.i64(first + 6);
+  a.sha256 = st.text(first + 7);
+  a.blob_key = st.text(first + 8);
+  a.preview = preview_from_text(st.text(first + 9));
+  if (auto w = st.opt_i64(first + 10)) a.width = static_cast<int>(*w);
+  if (auto h = st.opt_i64(first + 11)) a.height = static_cast<int>(*h);
+  a.thumb_small_key = st.text(first + 12);
+  a.thumb_large_key = st.text(first + 13);
+  a.preview_error = st.text(first + 14);
+  a.created_at = st.i64(first + 15);
+  a.deleted_at = st.opt_i64(first + 16);
+  return a;
+}
+
+JobRow read_job(const Stmt& st, int first) {
+  JobRow j;
+  j.id = st.i64(first);
+  j.kind = st.text(first + 1);
+  j.subject_id = st.i64(first + 2);
+  j.attempts = static_cast<int>(st.i64(first + 3));
+  j.run_after = st.i64(first + 4);
+  j.leased_until = st.i64(first + 5);
+  j.last_error = st.text(first + 6);
+  j.created_at = st.i64(first + 7);
+  return j;
 }
 
 const char* type_text(ConversationType type) { return type == ConversationType::direct ? "direct" : "group"; }
 
 const char* role_text(MemberRole role) { return role == MemberRole::admin ? "admin" : "member"; }
+
+const char* preview_text(PreviewState state) {
+  switch (state) {
+    case PreviewState::none: return "none";
+    case PreviewState::pending: return "pending";
+    case PreviewState::ready: return "ready";
+    case PreviewState::failed: return "failed";
+  }
+  return "none";
+}
+
+// Unknown text (bad data) reads as failed: shown as a plain file.
+PreviewState preview_from_text(std::string_view text) {
+  if (text == "none") return PreviewState::none;
+  if (text == "pending") return PreviewState::pending;
+  if (text == "ready") return PreviewState::ready;
+  return PreviewState::failed;
+}
 
 }  // namespace parley::store::sqlite

@@ -7,8 +7,10 @@
 #include <optional>
 #include <utility>
 
+#include "store/sqlite/attachment_queries.hpp"
 #include "store/sqlite/conversation_queries.hpp"
 #include "store/sqlite/function_job.hpp"
+#include "store/sqlite/job_queries.hpp"
 #include "store/sqlite/message_queries.hpp"
 #include "store/sqlite/user_queries.hpp"
 
@@ -31,16 +33,20 @@ class AppendJob final : public ResultJob<AppendResult> {
  public:
   // Completed without running only when the writer refused it (closing).
   AppendJob(ConversationSeqs& seqs, MessageRow draft, Done done)
-      : ResultJob(std::move(done), closing()), seqs_(seqs), draft_(std::move(draft)) {}
+      : ResultJob(std::move(done), closing()),
+        seqs_(seqs),
+        draft_(std::move(draft)),
+        plain_(draft_.attachments.empty()) {}
 
   bool run(Connection& db) override {
     result_.emplace(sqlite::append_message(db, seqs_, std::move(draft_)));
     return result_->ok();
   }
 
-  // append_message writes with one single-row INSERT (no trigger), the last
-  // thing that can fail: a failed append changed nothing.
-  bool atomic() const override { return true; }
+  // Without attachments, append_message writes with one single-row INSERT (no
+  // trigger), the last thing that can fail: a failed append changed nothing.
+  // Claiming attachments comes after the INSERT and may fail: a savepoint.
+  bool atomic() const override { return plain_; }
 
   // Appends to different conversations touch different rows, seqs and
   // idempotency keys (the clientMsgId key includes the conversation).
@@ -49,6 +55,7 @@ class AppendJob final : public ResultJob<AppendResult> {
  private:
   ConversationSeqs& seqs_;
   MessageRow draft_;
+  const bool plain_;  // no attachments (read before run() moves the draft)
 };
 
 }  // namespace
@@ -215,6 +222,64 @@ Result<ReadState> SqliteStore::advance_read(Id conversation, Id user, Seq seq) {
 
 Result<std::int64_t> SqliteStore::unread_count(Id conversation, Id user) {
   return read("unread_count", [&](Connection& db) { return sqlite::unread_count(db, conversation, user); });
+}
+
+// ---- attachments
+
+Status SqliteStore::insert_attachment(const AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,
+                                      std::optional<JobRow> preview_job) {
+  return to_status(write<std::monostate>([&](Connection& db) {
+    return sqlite::insert_attachment(db, row, quota_since, quota_bytes, preview_job);
+  }));
+}
+
+Result<std::optional<AttachmentRow>> SqliteStore::attachment_by_id(Id id) {
+  return read("attachment_by_id", [&](Connection& db) { return sqlite::attachment_by_id(db, id); });
+}
+
+Result<std::int64_t> SqliteStore::uploaded_bytes_since(Id user, TimeMs since) {
+  return read("uploaded_bytes_since", [&](Connection& db) { return sqlite::uploaded_bytes_since(db, user, since); });
+}
+
+Result<std::optional<MessageRow>> SqliteStore::finish_preview(Id attachment, const AttachmentRow& outcome,
+                                                              Id job_id) {
+  return write<std::optional<MessageRow>>(
+      [&](Connection& db) { return sqlite::finish_preview(db, attachment, outcome, job_id); });
+}
+
+Result<std::vector<AttachmentRow>> SqliteStore::reclaimable_attachments(TimeMs unattached_before, int limit) {
+  return read("reclaimable_attachments",
+              [&](Connection& db) { return sqlite::reclaimable_attachments(db, unattached_before, limit); });
+}
+
+Status SqliteStore::purge_attachments(const std::vector<Id>& ids) {
+  return to_status(write<std::monostate>([&](Connection& db) { return sqlite::purge_attachments(db, ids); }));
+}
+
+// ---- jobs
+
+Status SqliteStore::enqueue_job(const JobRow& job) {
+  return to_status(write<std::monostate>([&](Connection& db) { return sqlite::enqueue_job(db, job); }));
+}
+
+Result<std::optional<JobRow>> SqliteStore::claim_job(const std::vector<std::string>& kinds, TimeMs now,
+                                                     TimeMs lease_until) {
+  return write<std::optional<JobRow>>(
+      [&](Connection& db) { return sqlite::claim_job(db, kinds, now, lease_until); });
+}
+
+Status SqliteStore::complete_job(Id job_id) {
+  return to_status(write<std::monostate>([&](Connection& db) { return sqlite::complete_job(db, job_id); }));
+}
+
+Status SqliteStore::retry_job(Id job_id, TimeMs run_after, std::string_view error) {
+  return to_status(
+      write<std::monostate>([&](Connection& db) { return sqlite::retry_job(db, job_id, run_after, error); }));
+}
+
+Status SqliteStore::reschedule_job(Id job_id, TimeMs run_after) {
+  return to_status(
+      write<std::monostate>([&](Connection& db) { return sqlite::reschedule_job(db, job_id, run_after); }));
 }
 
 }  // namespace parley::store::sqlite

@@ -63,6 +63,22 @@ class SqliteStore final : public Store {
   Result<ReadState> advance_read(Id conversation, Id user, Seq seq) override;
   Result<std::int64_t> unread_count(Id conversation, Id user) override;
 
+  Status insert_attachment(const AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,
+                           std::optional<JobRow> preview_job) override;
+  Result<std::optional<AttachmentRow>> attachment_by_id(Id id) override;
+  Result<std::int64_t> uploaded_bytes_since(Id user, TimeMs since) override;
+  Result<std::optional<MessageRow>> finish_preview(Id attachment, const AttachmentRow& outcome, Id job_id) override;
+  Result<std::vector<AttachmentRow>> reclaimable_attachments(TimeMs unattached_before, int limit) override;
+  Status purge_attachments(const std::vector<Id>& ids) override;
+
+  // Jobs are writes, claims included: the writer thread serializes claims.
+  Status enqueue_job(const JobRow& job) override;
+  Result<std::optional<JobRow>> claim_job(const std::vector<std::string>& kinds, TimeMs now,
+                                          TimeMs lease_until) override;
+  Status complete_job(Id job_id) override;
+  Status retry_job(Id job_id, TimeMs run_after, std::string_view error) override;
+  Status reschedule_job(Id job_id, TimeMs run_after) override;
+
   // For tests and metrics.
   WriterStats writer_stats() const { return writer_->stats(); }
   std::size_t write_queue_depth() const { return writer_->queue_depth(); }

@@ -73,8 +73,19 @@ enum class StoreCall {
   soft_delete_message,
   advance_read,
   unread_count,
+  insert_attachment,
+  attachment_by_id,
+  uploaded_bytes_since,
+  finish_preview,
+  reclaimable_attachments,
+  purge_attachments,
+  enqueue_job,
+  claim_job,
+  complete_job,
+  retry_job,
+  reschedule_job,
 };
-inline constexpr std::size_t store_call_count = static_cast<std::size_t>(StoreCall::unread_count) + 1;
+inline constexpr std::size_t store_call_count = static_cast<std::size_t>(StoreCall::reschedule_job) + 1;
 
 inline const char* store_call_name(StoreCall call) {
   switch (call) {  // no default: -Wswitch names a method added to StoreCall but not here
@@ -100,6 +111,17 @@ inline const char* store_call_name(StoreCall call) {
     case StoreCall::soft_delete_message: return "soft_delete_message";
     case StoreCall::advance_read: return "advance_read";
     case StoreCall::unread_count: return "unread_count";
+    case StoreCall::insert_attachment: return "insert_attachment";
+    case StoreCall::attachment_by_id: return "attachment_by_id";
+    case StoreCall::uploaded_bytes_since: return "uploaded_bytes_since";
+    case StoreCall::finish_preview: return "finish_preview";
+    case StoreCall::reclaimable_attachments: return "reclaimable_attachments";
+    case StoreCall::purge_attachments: return "purge_attachments";
+    case StoreCall::enqueue_job: return "enqueue_job";
+    case StoreCall::claim_job: return "claim_job";
+    case StoreCall::complete_job: return "complete_job";
+    case StoreCall::retry_job: return "retry_job";
+    case StoreCall::reschedule_job: return "reschedule_job";
   }
   return "?";
 }
@@ -133,12 +155,16 @@ class FaultyStore final : public Store {
             StoreCall::search_users,     StoreCall::contacts_of,        StoreCall::conversation_by_id,
             StoreCall::membership,       StoreCall::members_of,         StoreCall::conversations_of,
             StoreCall::conversation_summary, StoreCall::message_by_id,  StoreCall::messages,
-            StoreCall::unread_count};
+            StoreCall::unread_count,     StoreCall::attachment_by_id,   StoreCall::uploaded_bytes_since,
+            StoreCall::reclaimable_attachments};
   }
   static std::vector<StoreCall> writes() {
     return {StoreCall::insert_user,         StoreCall::set_last_seen,  StoreCall::create_conversation,
             StoreCall::update_conversation, StoreCall::append_message, StoreCall::append_message_async,
-            StoreCall::soft_delete_message, StoreCall::advance_read};
+            StoreCall::soft_delete_message, StoreCall::advance_read,   StoreCall::insert_attachment,
+            StoreCall::finish_preview,      StoreCall::purge_attachments, StoreCall::enqueue_job,
+            StoreCall::claim_job,           StoreCall::complete_job,   StoreCall::retry_job,
+            StoreCall::reschedule_job};
   }
   static std::vector<StoreCall> everything() {
     std::vector<StoreCall> all;
@@ -307,6 +333,50 @@ class FaultyStore final : public Store {
   }
   Result<std::int64_t> unread_count(Id conversation, Id user) override {
     return fault(StoreCall::unread_count).value_or_call([&] { return backend_->unread_count(conversation, user); });
+  }
+
+  Status insert_attachment(const AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,
+                           std::optional<JobRow> preview_job) override {
+    return fault(StoreCall::insert_attachment).value_or_call([&] {
+      return backend_->insert_attachment(row, quota_since, quota_bytes, std::move(preview_job));
+    });
+  }
+  Result<std::optional<AttachmentRow>> attachment_by_id(Id id) override {
+    return fault(StoreCall::attachment_by_id).value_or_call([&] { return backend_->attachment_by_id(id); });
+  }
+  Result<std::int64_t> uploaded_bytes_since(Id user, TimeMs since) override {
+    return fault(StoreCall::uploaded_bytes_since).value_or_call([&] {
+      return backend_->uploaded_bytes_since(user, since);
+    });
+  }
+  Result<std::optional<MessageRow>> finish_preview(Id attachment, const AttachmentRow& outcome, Id job_id) override {
+    return fault(StoreCall::finish_preview).value_or_call([&] {
+      return backend_->finish_preview(attachment, outcome, job_id);
+    });
+  }
+  Result<std::vector<AttachmentRow>> reclaimable_attachments(TimeMs unattached_before, int limit) override {
+    return fault(StoreCall::reclaimable_attachments).value_or_call([&] {
+      return backend_->reclaimable_attachments(unattached_before, limit);
+    });
+  }
+  Status purge_attachments(const std::vector<Id>& ids) override {
+    return fault(StoreCall::purge_attachments).value_or_call([&] { return backend_->purge_attachments(ids); });
+  }
+  Status enqueue_job(const JobRow& job) override {
+    return fault(StoreCall::enqueue_job).value_or_call([&] { return backend_->enqueue_job(job); });
+  }
+  Result<std::optional<JobRow>> claim_job(const std::vector<std::string>& kinds, TimeMs now,
+                                          TimeMs lease_until) override {
+    return fault(StoreCall::claim_job).value_or_call([&] { return backend_->claim_job(kinds, now, lease_until); });
+  }
+  Status complete_job(Id job_id) override {
+    return fault(StoreCall::complete_job).value_or_call([&] { return backend_->complete_job(job_id); });
+  }
+  Status retry_job(Id job_id, TimeMs run_after, std::string_view error) override {
+    return fault(StoreCall::retry_job).value_or_call([&] { return backend_->retry_job(job_id, run_after, error); });
+  }
+  Status reschedule_job(Id job_id, TimeMs run_after) override {
+    return fault(StoreCall::reschedule_job).value_or_call([&] { return backend_->reschedule_job(job_id, run_after); });
   }
 
  private:
