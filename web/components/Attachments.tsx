@@ -96,10 +96,11 @@ function ImageThumb({
 }) {
   const ready = a.preview === 'ready' && !!a.thumbnailUrl;
   const media = useMediaSrc(ready ? a.thumbnailUrl : undefined);
-  const [loaded, setLoaded] = useState(false);
-  useEffect(() => setLoaded(false), [media.src]);
+  // Which src finished loading (a cached image may load before any effect could reset a flag).
+  const [loadedSrc, setLoadedSrc] = useState<string | null>(null);
   const { w, h } = boxSize(a, small);
   const src = ready && media.src && !media.failed ? media.src : localUrl;
+  const loaded = !!src && loadedSrc === src;
   const state = ready ? (media.failed ? 'error' : loaded ? 'loaded' : 'loading') : 'pending';
   return (
     <button
@@ -121,7 +122,7 @@ function ImageThumb({
           alt={a.name}
           data-testid={ready ? 'attachment-thumbnail' : 'attachment-local'}
           draggable={false}
-          onLoad={() => setLoaded(true)}
+          onLoad={() => setLoadedSrc(src)}
           onError={ready ? media.onError : undefined}
           className={cx('absolute inset-0 h-full w-full object-cover', loaded || !ready ? 'opacity-100' : 'opacity-0')}
         />
