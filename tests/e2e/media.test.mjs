@@ -5,7 +5,8 @@
 //
 //   PARLEY_BIN=build/parley node --test tests/e2e/media.test.mjs
 //
-// Same environment as chat.test.mjs (PARLEY_BIN, PARLEY_WEB_DIR, E2E_ARTIFACTS, CHROMIUM, PARLEY_STORE).
+// Same environment as chat.test.mjs (PARLEY_BIN, PARLEY_WEB_DIR, E2E_ARTIFACTS, CHROMIUM; the server reads
+// PARLEY_STORE itself). Its users are alice.m and bob.m, so that it can share a database with chat.test.mjs.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -89,7 +90,6 @@ describe('attachments in the web client', { concurrency: false }, () => {
     base = `http://127.0.0.1:${port}`;
     dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-media-'));
     const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--web-dir', WEB_DIR, '--max-upload', String(MAX_UPLOAD)];
-    if (process.env.PARLEY_STORE) args.push('--store', process.env.PARLEY_STORE);
     const js = /\.[cm]?js$/.test(BIN);
     appendFileSync(serverLog, `=== start ${new Date().toISOString()}: ${BIN} ${args.join(' ')}\n`);
     server = spawn(js ? process.execPath : BIN, js ? [BIN, ...args] : args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -163,12 +163,12 @@ describe('attachments in the web client', { concurrency: false }, () => {
   const tray = (page, status) => page.locator(status ? `${tid('pending-attachment')}[data-status="${status}"]` : tid('pending-attachment'));
 
   it('alice and bob sign up and start a conversation', async () => {
-    await register(alice, 'alice', 'Alice Liddell');
-    await register(bob, 'bob', 'Bob Builder');
+    await register(alice, 'alice.m', 'Alice Liddell');
+    await register(bob, 'bob.m', 'Bob Builder');
     await alice.click(tid('new-conversation'));
     const dialog = alice.locator(tid('new-conversation-dialog'));
-    await dialog.locator(tid('user-search')).fill('bob');
-    await dialog.locator(`${tid('user-result')}[data-username="bob"]`).click();
+    await dialog.locator(tid('user-search')).fill('bob.m');
+    await dialog.locator(`${tid('user-result')}[data-username="bob.m"]`).click();
     await dialog.locator(tid('create-conversation')).click();
     await visible(alice.locator(tid('composer')));
     const box = alice.locator(tid('composer'));
