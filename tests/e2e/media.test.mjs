@@ -278,7 +278,7 @@ describe('attachments in the web client', { concurrency: false }, () => {
     await visible(card.locator(tid('attachment-download')));
   });
 
-  it('an upload can be cancelled, and an oversized one is refused with a clear error', async () => {
+  it('an upload can be cancelled, retried after a dropped connection, and an oversized one is refused with a clear error', async () => {
     // Hold the upload on its way so that it is still in flight when cancelled.
     let held = null;
     await alice.route('**/api/uploads**', (route) => {
@@ -296,10 +296,23 @@ describe('attachments in the web client', { concurrency: false }, () => {
     await held.abort().catch(() => {});
     await alice.unroute('**/api/uploads**');
 
+    // The connection drops: the file stays with the error and a Retry that uploads it again.
+    await alice.route('**/api/uploads**', (route) => route.abort('connectionreset'));
+    await alice.locator(tid('file-input')).setInputFiles({ name: 'flaky.txt', mimeType: 'text/plain', buffer: Buffer.from('second try\n') });
+    const flaky = tray(alice, 'failed');
+    await visible(flaky);
+    assert.match(await flaky.locator(tid('upload-error')).textContent(), /connection was lost/);
+    await alice.unroute('**/api/uploads**');
+    await flaky.locator(tid('upload-retry')).click();
+    await visible(tray(alice, 'done'));
+    await tray(alice, 'done').locator(tid('upload-remove')).click();
+    await hidden(tray(alice));
+
     await alice.locator(tid('file-input')).setInputFiles({ name: 'holiday-video.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(MAX_UPLOAD + 1024 * 1024, 1) });
     const failed = tray(alice, 'failed');
     await visible(failed);
     assert.match(await failed.locator(tid('upload-error')).textContent(), /too large/i);
+    assert.equal(await failed.locator(tid('upload-retry')).count(), 0, 'a refusal is not offered again');
     assert.equal(await alice.locator(tid('send-button')).isEnabled(), false, 'nothing to send');
     await shot(alice, '20-alice-upload-too-large');
     await failed.locator(tid('upload-remove')).click();

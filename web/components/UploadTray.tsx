@@ -44,7 +44,18 @@ export default function UploadTray({ uploads }: { uploads: Upload[] }) {
               </div>
               {u.status === 'failed' ? (
                 <div className="flex items-start gap-1 text-[11px] leading-tight text-danger" data-testid="upload-error" role="alert">
-                  <IconAlert size={12} className="mt-px shrink-0" /> <span>{u.error}</span>
+                  <IconAlert size={12} className="mt-px shrink-0" />{' '}
+                  <span>
+                    {u.error}
+                    {u.retryable && (
+                      <>
+                        {' · '}
+                        <button type="button" className="font-semibold hover:underline" data-testid="upload-retry" onClick={() => client.retryUpload(u)}>
+                          Retry
+                        </button>
+                      </>
+                    )}
+                  </span>
                 </div>
               ) : u.status === 'uploading' ? (
                 <>

@@ -86,6 +86,8 @@ export class ChatClient {
   private toastSeq = 0;
   private joined: string | null = null;
   private xhrs = new Map<string, UploadHandle>();
+  /** The files of uploads not finished yet, for a retry (dropped once uploaded or removed). */
+  private files = new Map<string, File>();
   private mediaTimer: ReturnType<typeof setTimeout> | null = null;
   private mediaFetchedAt = 0;
   private mediaFetching: Promise<void> | null = null;
@@ -782,17 +784,37 @@ export class ChatClient {
         status: 'uploading',
       };
       this.store.set((s) => ({ uploads: { ...s.uploads, [conversationId]: [...(s.uploads[conversationId] ?? []), u] } }));
-      const h = uploadFile(this.api.token ?? '', conversationId, file, name, (loaded) => this.setUpload(u, { loaded }));
-      this.xhrs.set(u.localId, h);
-      h.promise
-        .then((attachment) => this.setUpload(u, { status: 'done', loaded: u.size, attachment }))
-        .catch((e: unknown) => {
-          if (e instanceof ApiError && e.code === 'aborted') return;
-          if (e instanceof ApiError && e.status === 401) this.onUnauthorized();
-          this.setUpload(u, { status: 'failed', error: e instanceof Error ? e.message : 'Upload failed' });
-        })
-        .finally(() => this.xhrs.delete(u.localId));
+      this.files.set(u.localId, file);
+      this.startUpload(u);
     }
+  }
+
+  private startUpload(u: Upload) {
+    const file = this.files.get(u.localId);
+    if (!file) return;
+    const h = uploadFile(this.api.token ?? '', u.conversationId, file, u.name, (loaded) => this.setUpload(u, { loaded }));
+    this.xhrs.set(u.localId, h);
+    h.promise
+      .then((attachment) => {
+        this.files.delete(u.localId);
+        this.setUpload(u, { status: 'done', loaded: u.size, attachment });
+      })
+      .catch((e: unknown) => {
+        if (e instanceof ApiError && e.code === 'aborted') return;
+        if (e instanceof ApiError && e.status === 401) this.onUnauthorized();
+        // A refusal that would only repeat (too large, over quota) cannot be retried.
+        const retryable = !(e instanceof ApiError) || e.isNetwork || e.status >= 500 || e.status === 429;
+        if (!retryable) this.files.delete(u.localId);
+        this.setUpload(u, { status: 'failed', error: e instanceof Error ? e.message : 'Upload failed', retryable });
+      })
+      .finally(() => this.xhrs.delete(u.localId));
+  }
+
+  /** Upload a failed file again (after a network failure or a server error). */
+  retryUpload(u: Upload) {
+    if (!this.files.has(u.localId) || this.xhrs.has(u.localId)) return;
+    this.setUpload(u, { status: 'uploading', loaded: 0, error: undefined, retryable: undefined });
+    this.startUpload(u);
   }
 
   private setUpload(u: Upload, patch: Partial<Upload> | null) {
@@ -808,6 +830,7 @@ export class ChatClient {
   removeUpload(u: Upload) {
     this.xhrs.get(u.localId)?.abort();
     this.xhrs.delete(u.localId);
+    this.files.delete(u.localId);
     if (u.localUrl) URL.revokeObjectURL(u.localUrl);
     this.setUpload(u, null);
   }

@@ -53,6 +53,8 @@ export interface Upload {
   loaded: number;
   status: 'uploading' | 'done' | 'failed';
   error?: string;
+  /** A failed upload that may succeed if tried again (network, 5xx, 429). */
+  retryable?: boolean;
   attachment?: Attachment;
 }
 
