@@ -97,7 +97,7 @@ class LocalBlobReader final : public BlobReader {
 
 LocalBlobStore::LocalBlobStore(fs::path root) : root_(std::move(root)), temp_dir_(root_ / "tmp") {}
 
-Result<std::unique_ptr<LocalBlobStore>> LocalBlobStore::open(const fs::path& root) {
+Result<std::unique_ptr<LocalBlobStore>> LocalBlobStore::create(const fs::path& root) {
   std::error_code ec;
   fs::create_directories(root / "tmp", ec);
   if (ec) return Error::unavailable("media store: cannot create " + (root / "tmp").string() + ": " + ec.message());

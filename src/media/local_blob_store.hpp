@@ -26,7 +26,7 @@ namespace parley::media {
 class LocalBlobStore final : public BlobStore {
  public:
   // Creates `root` and `root/tmp` if needed; unavailable if that fails.
-  static Result<std::unique_ptr<LocalBlobStore>> open(const std::filesystem::path& root);
+  static Result<std::unique_ptr<LocalBlobStore>> create(const std::filesystem::path& root);
 
   Status put_file(std::string_view key, const std::filesystem::path& file, std::string_view content_type) override;
   Status put_bytes(std::string_view key, std::string_view bytes, std::string_view content_type) override;

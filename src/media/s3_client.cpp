@@ -83,7 +83,8 @@ struct S3Client::Exchange {
 
   std::string what(const S3Config& config) const {
     static constexpr const char* kNames[] = {"GET", "PUT", "DELETE", "HEAD"};
-    return std::string("S3 ") + kNames[static_cast<int>(method)] + " " + config.bucket + "/" + key;
+    return std::string("S3 ") + kNames[static_cast<int>(method)] + " " + config.endpoint + "/" + config.bucket +
+           (key.empty() ? "" : "/" + key);
   }
 };
 

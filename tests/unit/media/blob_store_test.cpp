@@ -18,13 +18,13 @@ class BlobStoreConformance : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "local") {
-      auto local = LocalBlobStore::open(fs::path(tmp_.file("media")));
+      auto local = LocalBlobStore::create(fs::path(tmp_.file("media")));
       ASSERT_TRUE(local.ok()) << local.error().message;
       store_ = std::move(local.value());
     } else {
       auto config = testing::test_s3_config();
       if (!config) GTEST_SKIP() << testing::kNoS3;
-      auto s3 = S3BlobStore::open(*config, fs::path(tmp_.file("media-tmp")));
+      auto s3 = S3BlobStore::create(*config, fs::path(tmp_.file("media-tmp")));
       ASSERT_TRUE(s3.ok()) << s3.error().message;
       store_ = std::move(s3.value());
       ASSERT_TRUE(store_->ping().ok()) << store_->ping().error().message;
