@@ -87,5 +87,18 @@ const server = new S3rver({
   configureBuckets: [{ name: bucket }],
 });
 server.middleware.unshift(verifySigV4);
+
+// s3rver's store removes a key's emptied folders after a DELETE, racing with a
+// PUT into the same folder (its mkdirp, then the rmdir, then its open fails:
+// ENOENT, an unhandled error that ends the process). Real object stores have
+// no folders; here puts and deletes take turns.
+let turn = Promise.resolve();
+const inTurn = fn => (...args) => {
+  const run = turn.then(() => fn(...args));
+  turn = run.catch(() => {});
+  return run;
+};
+server.store.putObject = inTurn(server.store.putObject.bind(server.store));
+server.store.deleteObject = inTurn(server.store.deleteObject.bind(server.store));
 await server.run();
 console.log(`s3 test server on http://127.0.0.1:${port}, bucket ${bucket}`);

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <vector>
 
 #include "blob_store_fixture.hpp"
@@ -203,6 +205,28 @@ TEST_P(BlobStoreConformance, LargeFileRoundTripInBoundedMemory) {
     EXPECT_LE(s3->requests() - requests_before, windows);
   }
   EXPECT_LT(testing::peak_rss() - rss_before, 12 << 20) << "the 30 MB file was held in memory";
+}
+
+// The contract: every method from any thread, concurrently.
+TEST_P(BlobStoreConformance, ConcurrentCallsFromManyThreads) {
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        const std::string k = prefix_ + "/c" + std::to_string(t) + "-" + std::to_string(i);
+        const std::string bytes = test_bytes(t * 1000 + i, 1000 + static_cast<std::size_t>(i));
+        if (!store_->put_bytes(k, bytes, "application/octet-stream").ok()) ++failures;
+        auto reader = store_->open(k);
+        std::string got(bytes.size(), '\0');
+        if (!reader.ok() || !(*reader)->read(0, std::span<char>(got)).ok() || got != bytes) ++failures;
+        if (!store_->remove(k).ok()) ++failures;
+        if (!store_->ping().ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Local, BlobStoreConformance, ::testing::Values("local"));
