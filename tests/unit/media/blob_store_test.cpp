@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -217,24 +218,33 @@ TEST_P(BlobStoreConformance, LargeFileRoundTripInBoundedMemory) {
 
 // The contract: every method from any thread, concurrently.
 TEST_P(BlobStoreConformance, ConcurrentCallsFromManyThreads) {
-  std::atomic<int> failures{0};
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  auto fail = [&](const std::string& what) {
+    std::lock_guard lock(mutex);
+    failures.push_back(what);
+  };
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 20; ++i) {
         const std::string k = prefix_ + "/c" + std::to_string(t) + "-" + std::to_string(i);
         const std::string bytes = test_bytes(t * 1000 + i, 1000 + static_cast<std::size_t>(i));
-        if (!store_->put_bytes(k, bytes, "application/octet-stream").ok()) ++failures;
+        if (auto st = store_->put_bytes(k, bytes, "application/octet-stream"); !st) fail("put " + st.error().message);
         auto reader = store_->open(k);
         std::string got(bytes.size(), '\0');
-        if (!reader.ok() || !(*reader)->read(0, std::span<char>(got)).ok() || got != bytes) ++failures;
-        if (!store_->remove(k).ok()) ++failures;
-        if (!store_->ping().ok()) ++failures;
+        if (!reader.ok()) {
+          fail("open " + reader.error().message);
+        } else if (auto n = (*reader)->read(0, std::span<char>(got)); !n.ok() || got != bytes) {
+          fail("read " + k + (n.ok() ? ": wrong bytes" : ": " + n.error().message));
+        }
+        if (auto st = store_->remove(k); !st) fail("remove " + st.error().message);
+        if (auto st = store_->ping(); !st) fail("ping " + st.error().message);
       }
     });
   }
   for (auto& th : threads) th.join();
-  EXPECT_EQ(failures.load(), 0);
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failures, the first: " << failures.front();
 }
 
 INSTANTIATE_TEST_SUITE_P(Local, BlobStoreConformance, ::testing::Values("local"));
