@@ -130,7 +130,7 @@ describe('messages', () => {
     const a = await send(alice, cid, 'one', 'cm-1');
     assert.equal(a.status, 201);
     const m = a.json.message;
-    assert.deepEqual(Object.keys(m).sort(), ['body', 'clientMsgId', 'conversationId', 'createdAt', 'deletedAt', 'id', 'senderId', 'seq']);
+    assert.deepEqual(Object.keys(m).sort(), ['attachments', 'body', 'clientMsgId', 'conversationId', 'createdAt', 'deletedAt', 'id', 'senderId', 'seq']);
     assert.equal(m.body, 'one');
     assert.equal(m.seq, 1);
     assert.equal(m.senderId, alice.user.id);

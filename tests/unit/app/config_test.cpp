@@ -125,5 +125,50 @@ TEST(Config, Subcommands) {
   EXPECT_EQ(c.listen_port, 3001);
 }
 
+TEST(ParseSize, AcceptsBinaryUnits) {
+  EXPECT_EQ(parse_size("1048576"), 1048576);
+  EXPECT_EQ(parse_size("512K"), 512 * 1024);
+  EXPECT_EQ(parse_size("25M"), 25LL << 20);
+  EXPECT_EQ(parse_size("25MiB"), 25LL << 20);
+  EXPECT_EQ(parse_size("1G"), 1LL << 30);
+  for (const char* bad : {"", "0", "-1", "M", "1.5M", "10T", "2000G", "5 M", "5Mb"})
+    EXPECT_FALSE(parse_size(bad).has_value()) << bad;
+}
+
+TEST(Config, MediaFlags) {
+  auto defaults = serve_config({"serve"});
+  EXPECT_EQ(defaults.media_store, "");
+  EXPECT_EQ(defaults.max_upload_bytes, 25LL << 20);
+  EXPECT_EQ(defaults.upload_quota_bytes, 1LL << 30);
+  EXPECT_TRUE(defaults.jobs);
+  EXPECT_EQ(defaults.preview_workers, 1);
+  auto c = serve_config({"serve", "--media-store", "s3://b?endpoint=http://127.0.0.1:9000", "--max-upload", "5M",
+                         "--upload-quota", "100M", "--jobs", "off", "--preview-workers", "3"});
+  EXPECT_EQ(c.media_store, "s3://b?endpoint=http://127.0.0.1:9000");
+  EXPECT_EQ(c.max_upload_bytes, 5LL << 20);
+  EXPECT_EQ(c.upload_quota_bytes, 100LL << 20);
+  EXPECT_FALSE(c.jobs);
+  EXPECT_EQ(c.preview_workers, 3);
+  for (std::vector<std::string> args : {std::vector<std::string>{"serve", "--max-upload", "big"},
+                                        {"serve", "--upload-quota", "0"},
+                                        {"serve", "--jobs", "maybe"},
+                                        {"serve", "--preview-workers", "0"},
+                                        {"worker", "--bus", "redis"}})
+    EXPECT_TRUE(std::holds_alternative<ParseError>(parse(args))) << args[1];
+}
+
+TEST(Config, Worker) {
+  auto parsed = parse({"worker", "--data-dir", "/tmp/w", "--store", "sqlite:/tmp/w/x.db", "--preview-workers", "2",
+                       "--shutdown-timeout", "5"});
+  ASSERT_TRUE(std::holds_alternative<Command>(parsed)) << std::get<ParseError>(parsed).message;
+  const auto& w = std::get<WorkerConfig>(std::get<Command>(parsed));
+  EXPECT_EQ(w.data_dir, "/tmp/w");
+  EXPECT_EQ(w.store, "sqlite:/tmp/w/x.db");
+  EXPECT_EQ(w.media_store, "");
+  EXPECT_EQ(w.bus, "local");
+  EXPECT_EQ(w.preview_workers, 2);
+  EXPECT_EQ(w.shutdown_timeout, std::chrono::seconds(5));
+}
+
 }  // namespace
 }  // namespace parley::app
