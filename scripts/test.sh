@@ -63,6 +63,9 @@ section "integration tests"
 (cd tests/integration && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/integration && PARLEY_BIN="$root/build/parley" node --test --test-concurrency=1 ./*.test.mjs)
 
+section "Debian package: lintian, then the server from the unpacked package"
+scripts/package-test.sh
+
 section "integration tests on PostgreSQL"
 # Every server gets a fresh database on the test server (tests/integration/lib/store.mjs);
 # the outage suite restarts and stops that server. realtime-client and realtime-protocol
