@@ -6,6 +6,7 @@
 #   /lib/systemd/system/parley.service     packaging/deb/parley.service
 #   /usr/share/doc/parley/examples/        deploy/ (nginx, Prometheus, ...)
 #   /usr/share/doc/parley/{copyright,changelog.Debian.gz}
+#   /usr/share/man/man1/parley.1.gz        packaging/deb/parley.1
 # with maintainer scripts (packaging/deb/post*, prerm) that create the `parley`
 # system user and enable the unit.
 
@@ -28,6 +29,10 @@ string(TIMESTAMP PARLEY_DEB_DATE "%a, %d %b %Y %H:%M:%S +0000" UTC)
 configure_file("${CMAKE_SOURCE_DIR}/packaging/deb/changelog" "${CMAKE_BINARY_DIR}/packaging/changelog.Debian" @ONLY)
 execute_process(COMMAND gzip -9 -n -c "${CMAKE_BINARY_DIR}/packaging/changelog.Debian"
                 OUTPUT_FILE "${CMAKE_BINARY_DIR}/packaging/changelog.Debian.gz")
+configure_file("${CMAKE_SOURCE_DIR}/packaging/deb/parley.1" "${CMAKE_BINARY_DIR}/packaging/parley.1" @ONLY)
+execute_process(COMMAND gzip -9 -n -c "${CMAKE_BINARY_DIR}/packaging/parley.1"
+                OUTPUT_FILE "${CMAKE_BINARY_DIR}/packaging/parley.1.gz")
+install(FILES "${CMAKE_BINARY_DIR}/packaging/parley.1.gz" DESTINATION share/man/man1)
 install(FILES "${CMAKE_SOURCE_DIR}/packaging/deb/copyright" "${CMAKE_BINARY_DIR}/packaging/changelog.Debian.gz"
         DESTINATION share/doc/parley)
 

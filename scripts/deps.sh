@@ -8,7 +8,7 @@ build_pkgs=(g++ cmake ninja-build ccache pkg-config make
   libspdlog-dev libfmt-dev libcli11-dev zlib1g-dev libjemalloc-dev nodejs)
 test_pkgs=(libgtest-dev libgmock-dev clang libclang-rt-14-dev sqlite3 redis-server postgresql nginx-light chromium)
 bench_pkgs=(libbenchmark-dev wrk linux-perf valgrind)
-package_pkgs=(dpkg-dev lintian curl)  # make package: dpkg-shlibdeps; its test: lintian, curl
+package_pkgs=(dpkg-dev lintian curl systemd)  # make package: dpkg-shlibdeps; its test: lintian, curl, systemd-analyze
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
