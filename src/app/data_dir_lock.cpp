@@ -12,7 +12,9 @@ namespace parley::app {
 
 Result<DataDirLock> DataDirLock::acquire(const std::filesystem::path& data_dir) {
   const std::string path = (data_dir / data_dir_lock_name).string();
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // Left by another user (a restore run as root): a read-only descriptor locks as well.
+  if (fd < 0 && errno == EACCES) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error::internal("cannot open " + path + ": " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;

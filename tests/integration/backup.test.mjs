@@ -148,6 +148,12 @@ test('restore refuses a non-empty folder without --force, a damaged backup alway
   try {
     await server.start();
     const alice = await registerUser(server.url, 'alice');
+    // Media (issue 15's local store): copied, except uploads in progress in media/tmp.
+    mkdirSync(join(server.dataDir, 'media', 'a1', 'nested'), { recursive: true });
+    mkdirSync(join(server.dataDir, 'media', 'tmp'), { recursive: true });
+    writeFileSync(join(server.dataDir, 'media', 'a1', 'blob'), 'bytes of a file');
+    writeFileSync(join(server.dataDir, 'media', 'a1', 'nested', 'thumb.webp'), 'a thumbnail');
+    writeFileSync(join(server.dataDir, 'media', 'tmp', 'upload-in-progress'), 'half');
     const backupDir = join(work, 'backup');
     const made = await runParley(['backup', '--data-dir', server.dataDir, '--to', backupDir]);
     assert.equal(made.code, 0, made.stderr);
@@ -155,6 +161,9 @@ test('restore refuses a non-empty folder without --force, a damaged backup alway
     const again = await runParley(['backup', '--data-dir', server.dataDir, '--to', backupDir]);
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /already exists/);
+    assert.match(made.stdout, /2 media files/);
+    assert.deepEqual(JSON.parse(readFileSync(join(backupDir, 'manifest.json'), 'utf8')).media, { files: 2, bytes: 26 });
+    assert.deepEqual(readdirSync(join(backupDir, 'media')).sort(), ['a1']);
     // The lock restore relies on: a second server on the same SQLite data dir is refused.
     const second = await runParley(['serve', '--listen', '127.0.0.1:0', '--data-dir', server.dataDir]);
     assert.notEqual(second.code, 0);
@@ -172,7 +181,9 @@ test('restore refuses a non-empty folder without --force, a damaged backup alway
     assert.deepEqual(readdirSync(target).sort(), ['notes.txt', 'parley.db-wal', 'parley.lock']);
     const forced = await runParley(['restore', '--from', backupDir, '--data-dir', target, '--force']);
     assert.equal(forced.code, 0, forced.stderr);
-    assert.deepEqual(readdirSync(target).sort(), ['jwt-secret', 'notes.txt', 'parley.db', 'parley.lock']);
+    assert.deepEqual(readdirSync(target).sort(), ['jwt-secret', 'media', 'notes.txt', 'parley.db', 'parley.lock']);
+    assert.equal(readFileSync(join(target, 'media', 'a1', 'nested', 'thumb.webp'), 'utf8'), 'a thumbnail');
+    assert.ok(!existsSync(join(target, 'media', 'tmp')));
     const restored = new ParleyServer({ dataDir: target });
     await restored.start();
     assert.equal((await new Api(restored.url, alice.token).get('/api/conversations')).status, 200);
