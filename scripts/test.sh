@@ -4,7 +4,8 @@
 # conformance suite runs on SQLite and on a throwaway PostgreSQL server), a short
 # run of every fuzz target, integration tests against live servers (the
 # optimized one on SQLite, the same on PostgreSQL with the outage suite, the cluster
-# suites on three nodes with Redis and nginx, then a ThreadSanitizer build), and the browser end-to-end tests (on SQLite, then on PostgreSQL).
+# suites on three nodes with Redis and nginx, then a ThreadSanitizer build), the Debian package
+# (lintian, then started from the unpacked tree), and the browser end-to-end tests (on SQLite, then on PostgreSQL).
 # Needs the packages of `scripts/deps.sh test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
