@@ -283,19 +283,23 @@ int run_restore(const RestoreConfig& config) {
     fs::remove(staged_secret, ec);
     fs::remove_all(staged_media, ec);
   };
+  const auto give_up = [&](const std::string& message) {
+    cleanup();
+    return fail(message);
+  };
   cleanup();
   fs::copy_file(backup / kDatabase, staged_db, ec);
-  if (ec) return cleanup(), fail("cannot copy the database into " + data_dir.string() + ": " + ec.message());
+  if (ec) return give_up("cannot copy the database into " + data_dir.string() + ": " + ec.message());
   auto checked = store::sqlite::check_database(staged_db.string());
-  if (!checked) return cleanup(), fail("the backup's database is unusable: " + checked.error().message);
+  if (!checked) return give_up("the backup's database is unusable: " + checked.error().message);
   if (manifest->jwt_secret) {
     fs::copy_file(backup / auth::secret_file_name, staged_secret, ec);
     if (!ec) fs::permissions(staged_secret, fs::perms::owner_read | fs::perms::owner_write, ec);
-    if (ec) return cleanup(), fail("cannot copy the jwt secret: " + ec.message());
+    if (ec) return give_up("cannot copy the jwt secret: " + ec.message());
   }
   if (manifest->media) {
     auto media = copy_tree(backup / kMedia, staged_media, "");
-    if (!media) return cleanup(), fail(media.error().message);
+    if (!media) return give_up(media.error().message);
   }
   sync_filesystem(data_dir);
 
@@ -304,13 +308,13 @@ int run_restore(const RestoreConfig& config) {
   const fs::path db = data_dir / kDatabase;
   for (const char* suffix : {"-wal", "-shm", "-journal"}) fs::remove(db.string() + suffix, ec);
   fs::rename(staged_db, db, ec);
-  if (ec) return cleanup(), fail("cannot put the database in place: " + ec.message());
+  if (ec) return give_up("cannot put the database in place: " + ec.message());
   if (manifest->jwt_secret) fs::rename(staged_secret, data_dir / auth::secret_file_name, ec);
   if (!ec && manifest->media) {
     fs::remove_all(data_dir / kMedia, ec);
     if (!ec) fs::rename(staged_media, data_dir / kMedia, ec);
   }
-  if (ec) return cleanup(), fail("restore incomplete (" + ec.message() + "): run it again with --force");
+  if (ec) return give_up("restore incomplete (" + ec.message() + "): run it again with --force");
   sync_filesystem(data_dir);
   std::printf("restored %s (made %s, schema %d) into %s\n", backup.c_str(), manifest->created_at.c_str(),
               checked->schema_version, data_dir.c_str());
