@@ -7,7 +7,7 @@ LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 WEB_OUT := web/out
 
-.PHONY: all deps build web run cluster test unit asan integration e2e fuzz bench clean
+.PHONY: all deps build web run cluster test unit asan integration e2e fuzz bench package clean
 
 all: build
 
@@ -23,6 +23,13 @@ build: deps web
 
 web:
 	@scripts/build-web.sh
+
+# A Debian package of the server, the web client and the systemd unit, in
+# build/release/package/ (cmake/packaging.cmake, docs/operations.md).
+package: build
+	@scripts/deps.sh package
+	@cd build/release && cpack -G DEB >/dev/null
+	@ls build/release/package/*.deb
 
 run: build
 	@mkdir -p $(DATA_DIR)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Parley needs, and only those missing: running it
-# again is cheap. Usage: scripts/deps.sh build|test|bench
+# again is cheap. Usage: scripts/deps.sh build|package|test|bench
 set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build ccache pkg-config make
@@ -8,13 +8,15 @@ build_pkgs=(g++ cmake ninja-build ccache pkg-config make
   libspdlog-dev libfmt-dev libcli11-dev zlib1g-dev libjemalloc-dev libcurl4-openssl-dev libvips-dev libwebp-dev nodejs)
 test_pkgs=(libgtest-dev libgmock-dev curl clang libclang-rt-14-dev sqlite3 redis-server postgresql nginx-light chromium)
 bench_pkgs=(libbenchmark-dev wrk linux-perf valgrind)
+package_pkgs=(dpkg-dev lintian curl systemd)  # make package: dpkg-shlibdeps; its test: lintian, curl, systemd-analyze
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
   build) ;;
-  test) want+=("${test_pkgs[@]}") ;;
-  bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+  package) want+=("${package_pkgs[@]}") ;;
+  test) want+=("${test_pkgs[@]}" "${package_pkgs[@]}") ;;
+  bench) want+=("${test_pkgs[@]}" "${package_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 build|package|test|bench" >&2; exit 2 ;;
 esac
 
 missing=()

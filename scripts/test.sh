@@ -4,7 +4,8 @@
 # conformance suite runs on SQLite and on a throwaway PostgreSQL server), a short
 # run of every fuzz target, integration tests against live servers (the
 # optimized one on SQLite, the same on PostgreSQL with the outage suite, the cluster
-# suites on three nodes with Redis and nginx, then a ThreadSanitizer build), and the browser end-to-end tests (on SQLite, then on PostgreSQL).
+# suites on three nodes with Redis and nginx, then a ThreadSanitizer build), the Debian package
+# (lintian, then started from the unpacked tree), and the browser end-to-end tests (on SQLite, then on PostgreSQL).
 # Needs the packages of `scripts/deps.sh test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,6 +72,9 @@ scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 section "integration tests"
 # (tests/integration's packages were installed above, for the S3 server.)
 (cd tests/integration && PARLEY_BIN="$root/build/parley" node --test --test-concurrency=1 ./*.test.mjs)
+
+section "Debian package: lintian, then the server from the unpacked package"
+scripts/package-test.sh
 
 section "integration tests on PostgreSQL"
 # Every server gets a fresh database on the test server (tests/integration/lib/store.mjs);

@@ -203,6 +203,22 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
 
+  BackupConfig backup;
+  auto* backup_cli = cli.add_subcommand("backup", "Copy the SQLite store, the JWT secret and the media of a data dir, while the server runs");
+  backup_cli->add_option("--data-dir", backup.data_dir, "The server's data folder")
+      ->envname("PARLEY_DATA_DIR")->capture_default_str();
+  backup_cli->add_option("--to", backup.to, "The backup directory to create (must not exist)")->required();
+  backup_cli->add_option("--step-pages", backup.step_pages, "Database pages copied per step")
+      ->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  backup_cli->add_option("--pause-ms", backup.pause_ms, "Pause between steps, in milliseconds")
+      ->check(CLI::Range(0, 10000))->capture_default_str();
+  RestoreConfig restore;
+  auto* restore_cli = cli.add_subcommand("restore", "Put a backup in place in a data dir no server uses");
+  restore_cli->add_option("--from", restore.from, "A directory written by parley backup")->required();
+  restore_cli->add_option("--data-dir", restore.data_dir, "The data folder to restore into")
+      ->envname("PARLEY_DATA_DIR")->capture_default_str();
+  restore_cli->add_flag("--force", restore.force, "Replace the database, secret and media of a non-empty data dir");
+
   cli.add_subcommand("version", "Print the version");
 
   try {
@@ -229,6 +245,14 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
     worker.shutdown_timeout = *shutdown;
     if (worker.data_dir.empty()) return ParseError{"--data-dir must not be empty"};
     return Command{std::move(worker)};
+  }
+  if (cli.got_subcommand("backup")) {
+    if (backup.data_dir.empty() || backup.to.empty()) return ParseError{"backup: --data-dir and --to must not be empty"};
+    return Command{std::move(backup)};
+  }
+  if (cli.got_subcommand("restore")) {
+    if (restore.data_dir.empty() || restore.from.empty()) return ParseError{"restore: --data-dir and --from must not be empty"};
+    return Command{std::move(restore)};
   }
   if (!cli.got_subcommand("serve")) {
     std::cout << cli.help();

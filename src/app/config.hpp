@@ -83,10 +83,25 @@ struct ConformanceConfig {
   std::string log_level = "warn";
 };
 
+// `parley backup` / `parley restore` (app/backup.hpp, docs/operations.md).
+struct BackupConfig {
+  std::string data_dir = "./data";
+  std::string to;            // the backup directory to create
+  int step_pages = 1024;     // database pages copied per step
+  int pause_ms = 2;          // pause between steps
+};
+
+struct RestoreConfig {
+  std::string from;          // a backup directory
+  std::string data_dir = "./data";
+  bool force = false;        // replace what a non-empty (but not live) data folder holds
+};
+
 struct VersionCommand {};
 struct HelpShown {};  // --help printed; exit 0
 
-using Command = std::variant<ServeConfig, ConformanceConfig, WorkerConfig, VersionCommand, HelpShown>;
+using Command = std::variant<ServeConfig, ConformanceConfig, WorkerConfig, BackupConfig, RestoreConfig, VersionCommand,
+                             HelpShown>;
 
 struct ParseError {
   std::string message;  // one line for stderr

@@ -3,6 +3,7 @@
 #include <string_view>
 #include <variant>
 
+#include "app/backup.hpp"
 #include "app/config.hpp"
 #include "app/conformance.hpp"
 #include "app/serve.hpp"
@@ -26,5 +27,7 @@ int main(int argc, char** argv) {
   if (auto* conformance = std::get_if<parley::app::ConformanceConfig>(&command))
     return parley::app::run_conformance(*conformance);
   if (auto* worker = std::get_if<parley::app::WorkerConfig>(&command)) return parley::app::run_worker(*worker);
+  if (auto* backup = std::get_if<parley::app::BackupConfig>(&command)) return parley::app::run_backup(*backup);
+  if (auto* restore = std::get_if<parley::app::RestoreConfig>(&command)) return parley::app::run_restore(*restore);
   return parley::app::serve(std::get<parley::app::ServeConfig>(command));
 }

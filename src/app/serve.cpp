@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <spdlog/spdlog.h>
 
 #include "app/allocator.hpp"
+#include "app/data_dir_lock.hpp"
 #include "app/live_services.hpp"
 #include "auth/media_tokens.hpp"
 #include "app/logging.hpp"
@@ -165,6 +167,14 @@ int serve(const ServeConfig& config) {
     auto target = store::parse_store_url(store_config);
     if (target && target->backend != store::StoreBackend::postgres)
       return fail("--bus " + config.bus + " needs a PostgreSQL --store (nodes repair what the bus loses from the shared store)");
+  }
+  // On SQLite the data folder is this process's alone (a restore or a second
+  // server is refused, app/data_dir_lock.hpp); released after the store closes.
+  std::optional<DataDirLock> data_dir_lock;
+  if (auto target = store::parse_store_url(store_config); target && target->backend == store::StoreBackend::sqlite) {
+    auto locked = DataDirLock::acquire(config.data_dir);
+    if (!locked) return fail(locked.error().message);
+    data_dir_lock.emplace(std::move(*locked));
   }
   auto opened = store::open_store(store_config);
   if (!opened) return fail(opened.error().message);

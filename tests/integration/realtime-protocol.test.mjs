@@ -166,8 +166,34 @@ for (const path of ['engine.io', 'socket.io']) {
         ws.sendText('5');
         await sleep(20);
         assert.equal((await poll(sid, path)).status, 400);
-        await assert.rejects(RawWebSocket.connect(`${WS_URL}/${path}/?EIO=4&transport=websocket&sid=${sid}`), (e) => e.status === 400);
+        // The suites' "ignores WebSocket connection with same sid after upgrade": the handshake
+        // completes, then the server closes that connection without any Engine.IO packet.
+        const second = await RawWebSocket.connect(`${WS_URL}/${path}/?EIO=4&transport=websocket&sid=${sid}`);
+        assert.deepEqual(await second.next(), { type: 'close', code: 1000 });
+        assert.equal(await second.waitClosed(), null);
+        // The session stays on its first WebSocket: it is still pinged there and answers.
+        assert.deepEqual(await ws.next(), { type: 'text', data: '2' });
+        ws.sendText('3');
+        assert.deepEqual(await ws.next(), { type: 'text', data: '2' });
         ws.destroy();
+      });
+
+      it('ignores a second WebSocket with the same sid while a probe is in progress', async () => {
+        const sid = await openPolling(path);
+        const probe = await RawWebSocket.connect(`${WS_URL}/${path}/?EIO=4&transport=websocket&sid=${sid}`);
+        probe.sendText('2probe');
+        assert.equal((await probe.next()).data, '3probe');
+        const second = await RawWebSocket.connect(`${WS_URL}/${path}/?EIO=4&transport=websocket&sid=${sid}`);
+        assert.deepEqual(await second.next(), { type: 'close', code: 1000 });
+        // The first probe still completes the upgrade.
+        probe.sendText('5');
+        assert.deepEqual(await probe.next(), { type: 'text', data: '2' });
+        probe.destroy();
+      });
+
+      it('refuses a WebSocket with an unknown sid with 400', async () => {
+        await assert.rejects(RawWebSocket.connect(`${WS_URL}/${path}/?EIO=4&transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA`),
+          (e) => e.status === 400);
       });
     });
   });

@@ -229,9 +229,16 @@ void Server::open_websocket(tcp::socket socket, UpgradeRequest& request, int thr
 void Server::attach_probe(tcp::socket socket, UpgradeRequest request, int thread_index, std::uint64_t key) {
   Session* session = find(thread_index, key);
   if (!session || !session->is_open()) return reject_upgrade(socket, ErrorCode::unknown_sid);
-  if (!session->can_upgrade()) return reject_upgrade(socket, ErrorCode::bad_request);
   auto& thread = threads_.at(static_cast<std::size_t>(thread_index));
   auto connection = std::make_shared<websocket::Connection>(thread, std::move(socket), options_.max_payload);
+  if (!session->can_upgrade()) {
+    // Already upgraded, or a probe is in progress: like the reference server, complete the
+    // WebSocket handshake, then close this connection; the session keeps its transport.
+    connection->send(realtime::make_raw_frame(websocket::switching_protocols_response(request.key)));
+    connection->start(std::move(request.initial));
+    connection->close(websocket::close_code::normal);
+    return;
+  }
   session->attach_probe(std::move(connection),
                         realtime::make_raw_frame(websocket::switching_protocols_response(request.key)),
                         std::move(request.initial));

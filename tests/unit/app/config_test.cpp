@@ -170,5 +170,23 @@ TEST(Config, Worker) {
   EXPECT_EQ(w.shutdown_timeout, std::chrono::seconds(5));
 }
 
+TEST(Config, BackupAndRestore) {
+  auto backup = parse({"backup", "--data-dir", "/srv/parley", "--to", "/srv/b1", "--step-pages", "64"});
+  auto& b = std::get<BackupConfig>(std::get<Command>(backup));
+  EXPECT_EQ(b.data_dir, "/srv/parley");
+  EXPECT_EQ(b.to, "/srv/b1");
+  EXPECT_EQ(b.step_pages, 64);
+  EXPECT_EQ(b.pause_ms, 2);
+  auto restore = parse({"restore", "--from", "/srv/b1", "--data-dir", "/srv/parley"});
+  auto& r = std::get<RestoreConfig>(std::get<Command>(restore));
+  EXPECT_EQ(r.from, "/srv/b1");
+  EXPECT_FALSE(r.force);
+  EXPECT_TRUE(std::get<RestoreConfig>(std::get<Command>(parse({"restore", "--from", "x", "--force"}))).force);
+  // --to and --from are required; a step of 0 pages is refused.
+  EXPECT_TRUE(std::holds_alternative<ParseError>(parse({"backup", "--data-dir", "d"})));
+  EXPECT_TRUE(std::holds_alternative<ParseError>(parse({"restore", "--data-dir", "d"})));
+  EXPECT_TRUE(std::holds_alternative<ParseError>(parse({"backup", "--to", "b", "--step-pages", "0"})));
+}
+
 }  // namespace
 }  // namespace parley::app
