@@ -128,6 +128,7 @@ void Messages::append(Id sender, Id conversation, SendInput input, const MemberL
         completion.delivery.seq = sent->message.seq;
         completion.delivery.user_ids = members.ids;
         completion.delivery.members_digest = members.digest;
+        completion.delivery.committed_at = std::chrono::steady_clock::now();
         completion.after = [sent, done = std::move(done)]() mutable { done(std::move(*sent)); };
         sequencer_.complete(conversation, std::move(completion));
       });

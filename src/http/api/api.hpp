@@ -28,6 +28,7 @@ class Store;
 }
 namespace parley::metrics {
 class Registry;
+class ChatMetrics;
 }
 
 namespace parley::http::api {
@@ -40,6 +41,7 @@ struct ApiContext {
   cluster::PresenceService* presence = nullptr;  // optional: refreshed on every authenticated request
   store::Store* store = nullptr;
   const metrics::Registry* metrics = nullptr;  // optional: /metrics answers 404 without it
+  metrics::ChatMetrics* chat_metrics = nullptr;  // optional: REST sends accepted and their latency
   // Optional: why the node serves with reduced function (e.g. "redis unreachable:
   // live delivery falls back to polling the store"), or nothing when all is well.
   // /readyz stays 200 (the node can serve) and says "degraded" with the reason.

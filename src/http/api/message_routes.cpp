@@ -1,9 +1,11 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <chrono>
 
 #include "chat/messages.hpp"
 #include "chat/views.hpp"
 #include "http/api/authenticated.hpp"
+#include "metrics/chat_metrics.hpp"
 
 namespace parley::http::api {
 
@@ -12,6 +14,7 @@ namespace json = boost::json;
 namespace {
 
 Response send(const ApiContext& context, Request& request, Id caller) {
+  const auto start = std::chrono::steady_clock::now();
   auto body = parse_json_object(request);
   if (!body) return error_response(body.error());
   auto conversation = required_string(*body, "conversationId");
@@ -22,6 +25,9 @@ Response send(const ApiContext& context, Request& request, Id caller) {
   if (!client_msg_id) return error_response(client_msg_id.error());
   auto sent = context.messages->send(caller, {std::move(*conversation), std::move(*text), std::move(*client_msg_id)});
   if (!sent) return error_response(sent.error());
+  if (context.chat_metrics)
+    context.chat_metrics->message_accepted(
+        metrics::Transport::rest, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return json_text_response(sent->created ? 201 : 200, "{\"message\":" + *sent->json + "}");
 }
 
