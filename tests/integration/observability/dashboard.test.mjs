@@ -8,7 +8,7 @@
 // pass `promtool check metrics`.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -132,6 +132,7 @@ describe('metrics, dashboard and alerts with a real Prometheus', { skip }, () =>
   after(async () => {
     for (const s of sockets) s.close();
     await prometheus?.stop();
+    if (prometheus) rmSync(prometheus.dir, { recursive: true, force: true });
     await cluster?.stop();
   });
 
