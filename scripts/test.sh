@@ -4,8 +4,9 @@
 # conformance suite runs on SQLite and on a throwaway PostgreSQL server), a short
 # run of every fuzz target, integration tests against live servers (the
 # optimized one on SQLite, the same on PostgreSQL with the outage suite, the cluster
-# suites on three nodes with Redis and nginx, then a ThreadSanitizer build), the Debian package
-# (lintian, then started from the unpacked tree), and the browser end-to-end tests (on SQLite, then on PostgreSQL).
+# suites on three nodes with Redis and nginx, the monitoring kit with promtool and a real Prometheus, then a
+# ThreadSanitizer build), the Debian package (lintian, then started from the unpacked tree), and the browser
+# end-to-end tests (on SQLite, then on PostgreSQL).
 # Needs the packages of `scripts/deps.sh test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,6 +90,15 @@ section "cluster tests: PostgreSQL, Redis, nginx and three nodes"
 # server (read through its replica where a suite says so), and kills nodes and Redis on
 # purpose (lib/cluster.mjs).
 (cd tests/integration && PARLEY_BIN="$root/build/parley" node --test --test-concurrency=1 ./cluster/*.test.mjs)
+
+section "monitoring: alert rules (promtool) and the dashboard against a real Prometheus"
+# deploy/prometheus/alerts.yml checked and unit-tested; then a Prometheus on
+# loopback scrapes two cluster nodes and every query of deploy/grafana/parley.json
+# must return data (tests/integration/observability/).
+promtool check config deploy/prometheus.yml
+promtool check rules deploy/prometheus/alerts.yml
+(cd deploy/prometheus && promtool test rules alerts.test.yml)
+(cd tests/integration && PARLEY_BIN="$root/build/parley" node --test --test-concurrency=1 ./observability/*.test.mjs)
 
 section "integration tests against a ThreadSanitizer server"
 # Every server the suites start is the TSan build, the cluster suites' nodes included. Its reports go to files, not stderr (the

@@ -20,6 +20,7 @@
 #include "auth/media_tokens.hpp"
 #include "app/logging.hpp"
 #include "app/store_metrics.hpp"
+#include "app/timed_store.hpp"
 #include "auth/secret.hpp"
 #include "auth/tokens.hpp"
 #include "chat/attachments.hpp"
@@ -32,10 +33,13 @@
 #include "realtime/endpoint.hpp"
 #include "realtime/io/rlimit.hpp"
 #include "realtime/io/thread_context.hpp"
+#include "realtime/loop_lag.hpp"
 #include "realtime/metrics.hpp"
 #include "realtime/socketio/server.hpp"
 #include "http/api/api.hpp"
 #include "http/http_metrics.hpp"
+#include "metrics/chat_metrics.hpp"
+#include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -139,7 +143,10 @@ int serve(const ServeConfig& config) {
   // The listening port first: a busy port fails start-up before anything else
   // is created or logged.
   metrics::Registry registry;
-  http::HttpMetrics http_metrics(registry);
+  metrics::register_process_metrics(registry);
+  metrics::register_build_info(registry, PARLEY_VERSION);
+  metrics::ChatMetrics chat_metrics(registry);
+  http::HttpMetrics http_metrics(registry, &chat_metrics);
   http::Router router;
   const int workers = config.workers > 0 ? config.workers : std::max(8, 4 * config.threads);
   boost::asio::thread_pool worker_pool(static_cast<std::size_t>(workers));
@@ -178,7 +185,8 @@ int serve(const ServeConfig& config) {
   }
   auto opened = store::open_store(store_config);
   if (!opened) return fail(opened.error().message);
-  std::unique_ptr<store::Store> store = std::move(*opened);
+  // Every store call timed for /metrics (parley_store_operation_seconds).
+  std::unique_ptr<store::Store> store = std::make_unique<TimedStore>(std::move(*opened), registry);
   // After open_store: its migrations create the tables of the shared secret and the node leases.
   const auto target = store::parse_store_url(store_config);
   const bool on_postgres = target && target->backend == store::StoreBackend::postgres;
@@ -307,6 +315,7 @@ int serve(const ServeConfig& config) {
   api.media_tokens = &media_tokens;
   api.attachments = &attachments;
   api.media_store = blobs.get();
+  api.chat_metrics = &chat_metrics;
   if (redis_bus != nullptr) {
     api.degraded = [redis_bus]() -> std::optional<std::string> {
       if (redis_bus->connected()) return std::nullopt;
@@ -329,7 +338,7 @@ int serve(const ServeConfig& config) {
   io_options.engine.route = config.route.empty() ? std::to_string(server.port()) : config.route;
   io_options.max_rooms_per_socket = static_cast<std::size_t>(config.max_rooms_per_socket);
   socketio::Server io(io_options, io_threads);
-  realtime::ChatGateway gateway(io, live);
+  realtime::ChatGateway gateway(io, live, &chat_metrics);
   gateway.install();
   // Before the server starts: nothing is published yet. Across nodes the
   // gateway gets new_message through a DeliveryOrder, which restores seq order
@@ -354,6 +363,8 @@ int serve(const ServeConfig& config) {
   endpoint.add(io.engine());
   server.services().realtime = &endpoint;
   realtime::register_metrics(registry, io_threads);
+  realtime::register_connection_metrics(registry, io.of("/"), presence);
+  realtime::LoopLagProbe loop_lag(io_threads, registry);
   register_store_metrics(registry, *store);  // read only while the server runs (store.reset() comes after)
 
   // Signals first, so that a SIGTERM during start-up is not lost.
@@ -362,6 +373,7 @@ int serve(const ServeConfig& config) {
   std::signal(SIGPIPE, SIG_IGN);
 
   if (auto status = server.start(); !status) return fail(status.error().message);
+  loop_lag.start();
   if (redis_bus != nullptr) {  // after the last early return: stopped explicitly below
     delivery_order->start();
     redis_bus->start();  // connects in the background: a node starts while Redis is away
@@ -393,6 +405,7 @@ int serve(const ServeConfig& config) {
   main_io.run();
 
   live.stop();
+  loop_lag.stop();  // its timers would keep the IO threads from finishing
   server.stop();
   // A thumbnail in progress may finish (its announcement still reaches the
   // gateway); one that does not is claimed again after its lease.

@@ -153,6 +153,7 @@ void Messages::append(Id sender, const Checked& checked, SendInput input, const 
         completion.delivery.seq = sent->message.seq;
         completion.delivery.user_ids = members.ids;
         completion.delivery.members_digest = members.digest;
+        completion.delivery.committed_at = std::chrono::steady_clock::now();
         completion.after = [sent, done = std::move(done)]() mutable { done(std::move(*sent)); };
         sequencer_.complete(conversation, std::move(completion));
       });

@@ -19,6 +19,7 @@
 // background). subscribe() only during start-up, before the first publish.
 // Ownership: the bus borrows its subscribers, which must outlive its use.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -51,6 +52,10 @@ struct Delivery {
   // The connection the event came from, which does not get it (typing): an
   // opaque id chosen by the real-time layer; empty for none.
   std::string except_connection;
+  // When this node's store committed the message (new_message), for the
+  // commit-to-delivery latency on /metrics. Local only: never encoded on a
+  // networked bus, so a delivery from another node has none (epoch value).
+  std::chrono::steady_clock::time_point committed_at{};
 };
 
 struct Invalidation {

@@ -15,7 +15,7 @@ bool LocalPresence::connected(Id user) {
   std::lock_guard lock(mutex_);
   auto& entry = users_[user];
   entry.last_seen_at = now;
-  ++entry.connections;
+  if (entry.connections++ == 0) connected_users_.fetch_add(1, std::memory_order_relaxed);
   const bool came_online = !entry.online;
   entry.online = true;
   return came_online;
@@ -28,6 +28,7 @@ void LocalPresence::disconnected(Id user) {
   if (it == users_.end() || it->second.connections == 0) return;
   it->second.last_seen_at = now;
   if (--it->second.connections == 0) {
+    connected_users_.fetch_sub(1, std::memory_order_relaxed);
     it->second.offline_since = now;
     dropped_.emplace_back(now, user);
   }

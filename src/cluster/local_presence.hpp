@@ -5,6 +5,7 @@
 //
 // Thread-safety: every method from any thread.
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
@@ -24,6 +25,7 @@ class LocalPresence final : public PresenceService {
   void disconnected(Id user) override;
   std::vector<Id> expire_offline(TimeMs grace) override;
   PresenceState state(Id user) const override;
+  std::int64_t connected_users() const override { return connected_users_.load(std::memory_order_relaxed); }
 
  private:
   struct Entry {
@@ -35,6 +37,9 @@ class LocalPresence final : public PresenceService {
 
   const Clock& clock_;
   mutable std::mutex mutex_;
+  // Users whose connections went 0 -> 1 minus those that went 1 -> 0 (under
+  // mutex_; atomic so that /metrics reads it without the lock).
+  std::atomic<std::int64_t> connected_users_{0};
   std::unordered_map<Id, Entry> users_;  // GUARDED_BY(mutex_)
   // (offline_since, user) in the order connections dropped to 0, so that
   // expire_offline() looks only at users whose grace may be over, not at every

@@ -13,6 +13,7 @@
 //
 // Thread-safety: every method from any thread, concurrently.
 
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -50,6 +51,8 @@ class PresenceService {
   // and returns nothing here.
   virtual std::vector<Id> take_came_online() { return {}; }
   virtual PresenceState state(Id user) const = 0;
+  // Distinct users with at least one connection on this node (for /metrics).
+  virtual std::int64_t connected_users() const = 0;
 };
 
 }  // namespace parley::cluster

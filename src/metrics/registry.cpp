@@ -46,20 +46,24 @@ Gauge* Registry::add_gauge(const std::string& name, const std::string& help, con
   return out;
 }
 
-Histogram* Registry::add_histogram(const std::string& name, const std::string& help, std::vector<double> bounds) {
+Histogram* Registry::add_histogram(const std::string& name, const std::string& help, std::vector<double> bounds,
+                                   const std::string& labels) {
   auto entry = std::make_unique<Entry>(
-      Entry{Kind::histogram, name, help, "", {}, {}, std::make_unique<Histogram>(std::move(bounds)), {}});
+      Entry{Kind::histogram, name, help, labels, {}, {}, std::make_unique<Histogram>(std::move(bounds)), {}});
   Histogram* out = entry->histogram.get();
   entries_.push_back(std::move(entry));
   return out;
 }
 
-void Registry::add_callback_gauge(const std::string& name, const std::string& help, std::function<double()> read) {
-  entries_.push_back(std::make_unique<Entry>(Entry{Kind::callback, name, help, "", {}, {}, {}, std::move(read)}));
+void Registry::add_callback_gauge(const std::string& name, const std::string& help, std::function<double()> read,
+                                  const std::string& labels) {
+  entries_.push_back(std::make_unique<Entry>(Entry{Kind::callback, name, help, labels, {}, {}, {}, std::move(read)}));
 }
 
-void Registry::add_callback_counter(const std::string& name, const std::string& help, std::function<double()> read) {
-  entries_.push_back(std::make_unique<Entry>(Entry{Kind::callback_counter, name, help, "", {}, {}, {}, std::move(read)}));
+void Registry::add_callback_counter(const std::string& name, const std::string& help, std::function<double()> read,
+                                    const std::string& labels) {
+  entries_.push_back(
+      std::make_unique<Entry>(Entry{Kind::callback_counter, name, help, labels, {}, {}, {}, std::move(read)}));
 }
 
 std::string Registry::render() const {
@@ -84,15 +88,17 @@ std::string Registry::render() const {
       case Kind::callback:
       case Kind::callback_counter:
         header(*e, e->kind == Kind::callback ? "gauge" : "counter");
-        out += fmt::format("{} {}\n", e->name, e->read());
+        out += fmt::format("{} {}\n", series(e->name, e->labels), e->read());
         break;
       case Kind::histogram: {
         header(*e, "histogram");
         const auto s = e->histogram->snapshot();
+        const std::string prefix = e->labels.empty() ? std::string() : e->labels + ",";
         for (std::size_t i = 0; i < s.bounds.size(); ++i)
-          out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", e->name, s.bounds[i], s.cumulative[i]);
-        out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n", e->name, s.count);
-        out += fmt::format("{}_sum {}\n{}_count {}\n", e->name, s.sum, e->name, s.count);
+          out += fmt::format("{}_bucket{{{}le=\"{}\"}} {}\n", e->name, prefix, s.bounds[i], s.cumulative[i]);
+        out += fmt::format("{}_bucket{{{}le=\"+Inf\"}} {}\n", e->name, prefix, s.count);
+        out += fmt::format("{} {}\n{} {}\n", series(e->name + "_sum", e->labels), s.sum,
+                           series(e->name + "_count", e->labels), s.count);
         break;
       }
     }
@@ -102,6 +108,23 @@ std::string Registry::render() const {
 
 std::vector<double> latency_buckets() {
   return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+std::string label(std::string_view name, std::string_view value) {
+  std::string out(name);
+  out += "=\"";
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
 }
 
 }  // namespace parley::metrics

@@ -64,11 +64,14 @@ class Registry {
   // `labels` is the rendered label set without braces, e.g. R"(method="GET")", or empty.
   Counter* add_counter(const std::string& name, const std::string& help, const std::string& labels = "");
   Gauge* add_gauge(const std::string& name, const std::string& help, const std::string& labels = "");
-  Histogram* add_histogram(const std::string& name, const std::string& help, std::vector<double> bounds);
+  Histogram* add_histogram(const std::string& name, const std::string& help, std::vector<double> bounds,
+                           const std::string& labels = "");
   // A gauge computed at render time (e.g. open connections from a stats snapshot).
-  void add_callback_gauge(const std::string& name, const std::string& help, std::function<double()> read);
+  void add_callback_gauge(const std::string& name, const std::string& help, std::function<double()> read,
+                          const std::string& labels = "");
   // A counter kept elsewhere (a stats snapshot), read at render time; it must only grow.
-  void add_callback_counter(const std::string& name, const std::string& help, std::function<double()> read);
+  void add_callback_counter(const std::string& name, const std::string& help, std::function<double()> read,
+                            const std::string& labels = "");
 
   std::string render() const;
 
@@ -87,6 +90,9 @@ class Registry {
 
 // Default latency buckets: 100 µs to 10 s.
 std::vector<double> latency_buckets();
+
+// `name="value"` with the value escaped as the exposition format wants (\\, \", \n).
+std::string label(std::string_view name, std::string_view value);
 
 // One figure of a stats snapshot that another component keeps (its own atomics),
 // read at render time. A name ending in _total is a counter, anything else a gauge.

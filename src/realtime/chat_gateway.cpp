@@ -35,11 +35,6 @@ std::string conversation_room(Id conversation) { return room_name('c', conversat
 
 json::array ok(json::value data = nullptr) { return json::array{json::object{{"ok", true}, {"data", std::move(data)}}}; }
 
-json::array failed(const Error& error) {
-  json::object detail{{"code", error.code}, {"message", error.message}};
-  if (error.kind == ErrorKind::rate_limited) detail["retryAfterMs"] = error.retry_after_ms;
-  return json::array{json::object{{"ok", false}, {"error", std::move(detail)}}};
-}
 
 std::optional<std::string> string_field(const json::value& payload, std::string_view name) {
   if (!payload.is_object()) return std::nullopt;
@@ -67,15 +62,6 @@ std::optional<std::vector<std::string>> string_list_field(const json::value& pay
 
 const Error kBadPayload = Error::bad_request("invalid_payload", "expected {conversationId: string}");
 
-// The conversation of an event's payload {conversationId} that names one by a
-// well-formed id; answers invalid_payload otherwise.
-std::optional<Id> conversation_of(socketio::Event& event) {
-  auto text = string_field(event.arg(0), "conversationId");
-  auto id = text ? parse_id(*text) : std::nullopt;
-  if (!id && event.ack()) event.ack().send(failed(kBadPayload));
-  return id;
-}
-
 bool parse_u64(std::string_view& text, std::uint64_t& out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   if (ec != std::errc() || end == text.data()) return false;
@@ -83,9 +69,30 @@ bool parse_u64(std::string_view& text, std::uint64_t& out) {
   return true;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
-ChatGateway::ChatGateway(socketio::Server& io, chat::Live& live) : io_(io), live_(live) {}
+ChatGateway::ChatGateway(socketio::Server& io, chat::Live& live, metrics::ChatMetrics* metrics)
+    : io_(io), live_(live), metrics_(metrics) {}
+
+json::array ChatGateway::failed(const Error& error) const {
+  if (metrics_) metrics_->refused(metrics::Transport::socket, error.kind);
+  json::object detail{{"code", error.code}, {"message", error.message}};
+  if (error.kind == ErrorKind::rate_limited) detail["retryAfterMs"] = error.retry_after_ms;
+  return json::array{json::object{{"ok", false}, {"error", std::move(detail)}}};
+}
+
+// The conversation of an event's payload {conversationId} that names one by a
+// well-formed id; answers invalid_payload otherwise.
+std::optional<Id> ChatGateway::conversation_of(socketio::Event& event) const {
+  auto text = string_field(event.arg(0), "conversationId");
+  auto id = text ? parse_id(*text) : std::nullopt;
+  if (!id && event.ack()) event.ack().send(failed(kBadPayload));
+  return id;
+}
 
 std::string ChatGateway::connection_id(const socketio::SocketRef& ref) {
   return std::to_string(ref.thread) + "." + std::to_string(ref.session) + "." + std::to_string(ref.socket);
@@ -103,6 +110,7 @@ socketio::SocketRef ChatGateway::parse_connection_id(std::string_view id) {
 
 void ChatGateway::install() {
   nsp_ = &io_.of("/");
+  if (metrics_) nsp_->set_broadcast_observer(this);
   nsp_->on_connect([this](socketio::ConnectRequest request) { on_connect(std::move(request)); });
   nsp_->on_connection([this](socketio::Socket& socket, const json::value&) { on_connection(socket); });
   nsp_->on_disconnect([this](socketio::Socket& socket, socketio::DisconnectReason) { on_disconnect(socket); });
@@ -112,7 +120,7 @@ void ChatGateway::install() {
   nsp_->on("stop_typing", [this](socketio::Socket& s, socketio::Event& e) { on_typing(s, e, false); });
   nsp_->on("new_message", [this](socketio::Socket& s, socketio::Event& e) { on_new_message(s, e); });
   nsp_->on("message_read", [this](socketio::Socket& s, socketio::Event& e) { on_message_read(s, e); });
-  nsp_->on_any([](socketio::Socket&, socketio::Event& e) {
+  nsp_->on_any([this](socketio::Socket&, socketio::Event& e) {
     if (e.ack()) e.ack().send(failed(Error::bad_request("unknown_event", "no such event")));
   });
 }
@@ -122,6 +130,7 @@ void ChatGateway::install() {
 void ChatGateway::on_connect(socketio::ConnectRequest request) {
   const auto* auth = request.auth().is_object() ? request.auth().as_object().if_contains("token") : nullptr;
   if (!auth || !auth->is_string()) {
+    if (metrics_) metrics_->refused(metrics::Transport::socket, ErrorKind::unauthorized);
     request.refuse_with_message("unauthorized");
     return;
   }
@@ -136,9 +145,10 @@ void ChatGateway::on_connect(socketio::ConnectRequest request) {
     accept_as(request, *user);
     return;
   }
-  live_.authenticate(std::string(auth->as_string()), [request, accept_as](Result<Id> user) {
+  live_.authenticate(std::string(auth->as_string()), [this, request, accept_as](Result<Id> user) {
     // A store that cannot answer is not a bad token: the client is told so.
     if (!user) {
+      if (metrics_) metrics_->refused(metrics::Transport::socket, user.error().kind);
       request.refuse_with_message(user.error().kind == ErrorKind::unauthorized ? "unauthorized" : user.error().code);
       return;
     }
@@ -168,7 +178,7 @@ void ChatGateway::on_join(socketio::Socket& socket, socketio::Event& event) {
                  ack.send(failed(member.error()));
                  return;
                }
-               io_.run_on_socket(ref, [ack, conversation = *member](socketio::Socket* socket) {
+               io_.run_on_socket(ref, [this, ack, conversation = *member](socketio::Socket* socket) {
                  if (!socket) return;
                  if (!socket->join(conversation_room(conversation))) {
                    ack.send(failed(
@@ -215,11 +225,12 @@ void ChatGateway::on_new_message(socketio::Socket& socket, socketio::Event& even
   }
   live_.send(socket.data().user_id,
              {std::move(*conversation), std::move(*body), std::move(*client_msg_id), std::move(*attachment_ids)},
-             [ack = event.ack()](Result<chat::Sent> sent) {
+             [this, ack = event.ack(), start = std::chrono::steady_clock::now()](Result<chat::Sent> sent) {
                if (!sent) {
                  ack.send(failed(sent.error()));
                  return;
                }
+               if (metrics_) metrics_->message_accepted(metrics::Transport::socket, seconds_since(start));
                // {"ok":true,"data":<message>} around the text already rendered for the broadcast.
                std::string reply;
                reply.reserve(sent->json->size() + 20);
@@ -238,7 +249,7 @@ void ChatGateway::on_message_read(socketio::Socket& socket, socketio::Event& eve
     return;
   }
   live_.mark_read(socket.data().user_id, std::move(*conversation), std::move(*message),
-                  [ack = event.ack()](Result<store::ReadState> state) {
+                  [this, ack = event.ack()](Result<store::ReadState> state) {
                     if (!state) {
                       ack.send(failed(state.error()));
                       return;
@@ -271,24 +282,37 @@ ChatGateway::RoomList ChatGateway::member_rooms(const cluster::Delivery& deliver
 void ChatGateway::on_delivery(const cluster::Delivery& delivery) {
   if (!nsp_ || !open_.load(std::memory_order_acquire)) return;
   const auto except = parse_connection_id(delivery.except_connection);
+  socketio::BroadcastTag tag;
+  if (metrics_) {
+    tag.kind = static_cast<std::uint32_t>(metrics::ChatMetrics::event_index(delivery.event));
+    tag.since = delivery.committed_at;
+  }
   if (delivery.audience == cluster::Delivery::Audience::room) {
     auto packet = socketio::share(socketio::encode_event_raw(nsp_->name(), delivery.event, *delivery.payload));
-    nsp_->broadcast(std::move(packet), std::vector<std::string>{conversation_room(delivery.conversation_id)}, except);
+    nsp_->broadcast(std::move(packet), std::vector<std::string>{conversation_room(delivery.conversation_id)}, except,
+                    tag);
     return;
   }
   // An empty room list would mean every socket: never broadcast without recipients.
   if (delivery.user_ids && !delivery.user_ids->empty()) {
     auto packet = socketio::share(socketio::encode_event_raw(nsp_->name(), delivery.event, *delivery.payload));
     if (delivery.members_digest != 0 && delivery.conversation_id != 0) {
-      nsp_->broadcast(std::move(packet), member_rooms(delivery), except);
+      nsp_->broadcast(std::move(packet), member_rooms(delivery), except, tag);
     } else {
       std::vector<std::string> rooms;
       rooms.reserve(delivery.user_ids->size());
       for (Id user : *delivery.user_ids) rooms.push_back(user_room(user));
-      nsp_->broadcast(std::move(packet), std::move(rooms), except);
+      nsp_->broadcast(std::move(packet), std::move(rooms), except, tag);
     }
   }
   for (Id user : delivery.removed_user_ids) leave_room_everywhere(user, delivery.conversation_id);
+}
+
+// On an IO thread, for every broadcast it delivered.
+void ChatGateway::on_delivered(const socketio::BroadcastTag& tag, std::size_t recipients) {
+  metrics_->delivered(tag.kind, recipients);
+  if (recipients > 0 && tag.since != std::chrono::steady_clock::time_point{})
+    metrics_->delivery_latency(seconds_since(tag.since));
 }
 
 void ChatGateway::leave_room_everywhere(Id user, Id conversation) {

@@ -14,7 +14,11 @@
 // what reads the store, and its answers come back through Ack /
 // ConnectRequest / run_on_socket, which post to the socket's thread).
 // on_delivery() may be called from any thread.
-// Ownership: borrows the Socket.IO server and Live, which outlive it. Destroy
+// Metrics (optional, metrics/chat_metrics.hpp): messages accepted and their ack
+// latency, refusals, auth failures at connect, and, as the namespace's
+// broadcast observer, events delivered per type and the commit-to-delivery
+// latency of this node's new messages.
+// Ownership: borrows the Socket.IO server, Live and the metrics, which outlive it. Destroy
 // it on the main thread after the server stopped and the bus has no more
 // publishers (acks and deliveries in flight capture `this`).
 
@@ -29,13 +33,15 @@
 
 #include "chat/live.hpp"
 #include "cluster/bus.hpp"
+#include "metrics/chat_metrics.hpp"
+#include "realtime/socketio/namespace.hpp"
 #include "realtime/socketio/server.hpp"
 
 namespace parley::realtime {
 
-class ChatGateway final : public cluster::BusSubscriber {
+class ChatGateway final : public cluster::BusSubscriber, private socketio::BroadcastObserver {
  public:
-  ChatGateway(socketio::Server& io, chat::Live& live);
+  ChatGateway(socketio::Server& io, chat::Live& live, metrics::ChatMetrics* metrics = nullptr);
 
   // Registers the namespace handlers. REQUIRES: before the server starts.
   void install();
@@ -62,10 +68,15 @@ class ChatGateway final : public cluster::BusSubscriber {
   void on_message_read(socketio::Socket& socket, socketio::Event& event);
 
   void leave_room_everywhere(Id user, Id conversation);
+  void on_delivered(const socketio::BroadcastTag& tag, std::size_t recipients) override;
+  // An error ack, counted as refused.
+  boost::json::array failed(const Error& error) const;
+  std::optional<Id> conversation_of(socketio::Event& event) const;
 
   socketio::Server& io_;
   socketio::Namespace* nsp_ = nullptr;
   chat::Live& live_;
+  metrics::ChatMetrics* metrics_;
   std::atomic<bool> open_{true};
 
   // The rooms ("u:<id>") of each conversation's member list, built once per

@@ -27,4 +27,12 @@ void register_metrics(metrics::Registry& registry, const IoThreads& threads) {
   metrics::add_snapshot_metrics<StatsSnapshot>(registry, fields, [&threads] { return threads.snapshot(); });
 }
 
+void register_connection_metrics(metrics::Registry& registry, const socketio::Namespace& chat,
+                                 const cluster::PresenceService& presence) {
+  registry.add_callback_gauge("parley_connected_sockets", "Socket.IO connections accepted (authenticated) on this node",
+                              [&chat] { return static_cast<double>(chat.socket_count()); });
+  registry.add_callback_gauge("parley_connected_users", "Distinct users with at least one connection on this node",
+                              [&presence] { return static_cast<double>(presence.connected_users()); });
+}
+
 }  // namespace parley::realtime

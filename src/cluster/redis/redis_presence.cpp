@@ -161,7 +161,7 @@ bool RedisPresence::connected(Id user) {
   std::lock_guard lock(mutex_);
   auto& entry = local_[user];
   entry.last_seen_at = now;
-  ++entry.connections;
+  if (entry.connections++ == 0) connected_users_.fetch_add(1, std::memory_order_relaxed);
   if (dirty_.insert(user).second) wake_.notify_one();
   return false;
 }
@@ -172,7 +172,10 @@ void RedisPresence::disconnected(Id user) {
   auto it = local_.find(user);
   if (it == local_.end() || it->second.connections == 0) return;
   it->second.last_seen_at = now;
-  if (--it->second.connections == 0 && dirty_.insert(user).second) wake_.notify_one();
+  if (--it->second.connections == 0) {
+    connected_users_.fetch_sub(1, std::memory_order_relaxed);
+    if (dirty_.insert(user).second) wake_.notify_one();
+  }
 }
 
 std::vector<Id> RedisPresence::expire_offline(TimeMs grace) {

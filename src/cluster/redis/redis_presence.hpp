@@ -105,6 +105,7 @@ class RedisPresence final : public PresenceService {
   std::vector<Id> expire_offline(TimeMs grace) override;
   std::vector<Id> take_came_online() override;
   PresenceState state(Id user) const override;
+  std::int64_t connected_users() const override { return connected_users_.load(std::memory_order_relaxed); }
 
   void start();
   // Deregisters this node (its users go dropping at once, so the other nodes
@@ -147,6 +148,9 @@ class RedisPresence final : public PresenceService {
   std::atomic<TimeMs> grace_ms_;
 
   mutable std::mutex mutex_;
+  // Users whose connections went 0 -> 1 minus those that went 1 -> 0 (under
+  // mutex_; atomic so that /metrics reads it without the lock).
+  std::atomic<std::int64_t> connected_users_{0};
   std::condition_variable wake_;
   std::unordered_map<Id, Local> local_;    // GUARDED_BY(mutex_)
   std::unordered_set<Id> dirty_;           // GUARDED_BY(mutex_): counts not yet synced

@@ -36,6 +36,7 @@ class MediaTokens;
 }
 namespace parley::metrics {
 class Registry;
+class ChatMetrics;
 }
 
 namespace parley::http::api {
@@ -53,6 +54,7 @@ struct ApiContext {
   media::BlobStore* media_store = nullptr;  // for its temp_dir: where uploads stream to
   const auth::MediaTokens* media_tokens = nullptr;
   const metrics::Registry* metrics = nullptr;  // optional: /metrics answers 404 without it
+  metrics::ChatMetrics* chat_metrics = nullptr;  // optional: REST sends accepted and their latency
   // Optional: why the node serves with reduced function (e.g. "redis unreachable:
   // live delivery falls back to polling the store"), or nothing when all is well.
   // /readyz stays 200 (the node can serve) and says "degraded" with the reason.

@@ -1,9 +1,11 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <chrono>
 
 #include "chat/messages.hpp"
 #include "chat/views.hpp"
 #include "http/api/authenticated.hpp"
+#include "metrics/chat_metrics.hpp"
 
 namespace parley::http::api {
 
@@ -16,6 +18,7 @@ namespace {
 // be absent or empty when attachmentIds names uploads (docs/media.md).
 Response send(const ApiContext& context, Request& request, Id caller,
               std::optional<std::string> conversation_in_path = std::nullopt) {
+  const auto start = std::chrono::steady_clock::now();
   auto body = parse_json_object(request);
   if (!body) return error_response(body.error());
   std::string conversation_id;
@@ -36,6 +39,9 @@ Response send(const ApiContext& context, Request& request, Id caller,
   auto sent = context.messages->send(caller, {std::move(conversation_id), text->value_or(std::string()),
                                               std::move(*client_msg_id), std::move(*attachment_ids)});
   if (!sent) return error_response(sent.error());
+  if (context.chat_metrics)
+    context.chat_metrics->message_accepted(
+        metrics::Transport::rest, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return json_text_response(sent->created ? 201 : 200, "{\"message\":" + *sent->json + "}");
 }
 

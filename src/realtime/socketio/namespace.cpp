@@ -30,14 +30,14 @@ void Namespace::on_socket_removed(Socket& socket) {
 
 // ---- broadcast ----
 
-void Namespace::broadcast(SharedPacket packet, std::vector<std::string> rooms, SocketRef except) {
-  broadcast(std::move(packet), std::make_shared<const std::vector<std::string>>(std::move(rooms)), except);
+void Namespace::broadcast(SharedPacket packet, std::vector<std::string> rooms, SocketRef except, BroadcastTag tag) {
+  broadcast(std::move(packet), std::make_shared<const std::vector<std::string>>(std::move(rooms)), except, tag);
 }
 
 void Namespace::broadcast(SharedPacket packet, std::shared_ptr<const std::vector<std::string>> rooms,
-                          SocketRef except) {
+                          SocketRef except, BroadcastTag tag) {
   server_.threads().shared_counters().broadcasts.fetch_add(1, std::memory_order_relaxed);
-  auto job = std::make_shared<const BroadcastJob>(BroadcastJob{std::move(packet), std::move(rooms), except});
+  auto job = std::make_shared<const BroadcastJob>(BroadcastJob{std::move(packet), std::move(rooms), except, tag});
   auto& threads = server_.threads();
   for (std::size_t t = 0; t < threads.size(); ++t) {
     const bool maybe = job->rooms->empty() ? per_thread_[t]->sockets.load(std::memory_order_acquire) > 0
@@ -65,6 +65,7 @@ void Namespace::deliver(std::size_t thread, const BroadcastJob& job) {
     state.rooms.collect(*job.rooms, except, recipients);
   }
   for (RoomMember* member : recipients) static_cast<Socket*>(member)->send(*job.packet);
+  if (observer_) observer_->on_delivered(job.tag, recipients.size());
   recipients.clear();
   if (recipients.capacity() > 4096) std::vector<RoomMember*>().swap(recipients);
 }

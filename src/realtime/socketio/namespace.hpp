@@ -20,6 +20,7 @@
 // any thread; the rest on IO threads.
 
 #include <atomic>
+#include <chrono>
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 #include <functional>
@@ -39,6 +40,24 @@ namespace parley::socketio {
 
 class Server;
 class Socket;
+
+// What the application says about a broadcast, handed back to its observer on
+// each IO thread that delivered it (for /metrics: events per type, the time
+// from `since` to the frames queued). Plain values: no allocation per broadcast.
+struct BroadcastTag {
+  std::uint32_t kind = 0;
+  std::chrono::steady_clock::time_point since{};  // epoch value: none
+};
+
+// Told, on an IO thread, how many sockets of that thread a broadcast reached.
+// Must be quick; called for every broadcast on every thread that had a job.
+class BroadcastObserver {
+ public:
+  virtual void on_delivered(const BroadcastTag& tag, std::size_t recipients) = 0;
+
+ protected:
+  ~BroadcastObserver() = default;
+};
 
 class Namespace {
  public:
@@ -60,13 +79,17 @@ class Namespace {
   void on(std::string event, EventHandler handler) { event_handlers_[std::move(event)] = std::move(handler); }
   void on_any(EventHandler handler) { any_handler_ = std::move(handler); }
   void on_disconnect(DisconnectHandler handler) { disconnect_handler_ = std::move(handler); }
+  // Optional; must outlive the IO threads.
+  void set_broadcast_observer(BroadcastObserver* observer) { observer_ = observer; }
 
   // ---- any thread ----
   // To every socket of the namespace in any of `rooms` (all sockets when empty), except
   // `except`.
-  void broadcast(SharedPacket packet, std::vector<std::string> rooms = {}, SocketRef except = {});
+  void broadcast(SharedPacket packet, std::vector<std::string> rooms = {}, SocketRef except = {},
+                 BroadcastTag tag = {});
   // The same with a room list shared by many broadcasts (not copied). REQUIRES: rooms != null.
-  void broadcast(SharedPacket packet, std::shared_ptr<const std::vector<std::string>> rooms, SocketRef except = {});
+  void broadcast(SharedPacket packet, std::shared_ptr<const std::vector<std::string>> rooms, SocketRef except = {},
+                 BroadcastTag tag = {});
   // Encodes EVENT [event, ...args] here, then broadcast().
   void emit(std::string_view event, const boost::json::array& args, std::vector<std::string> rooms = {},
             SocketRef except = {});
@@ -86,6 +109,7 @@ class Namespace {
     SharedPacket packet;
     std::shared_ptr<const std::vector<std::string>> rooms;  // never null; empty: every socket
     SocketRef except;
+    BroadcastTag tag;
   };
   struct PerThread {
     RoomIndex rooms;
@@ -107,6 +131,7 @@ class Namespace {
   std::unordered_map<std::string, EventHandler, Hash, std::equal_to<>> event_handlers_;
   EventHandler any_handler_;
   DisconnectHandler disconnect_handler_;
+  BroadcastObserver* observer_ = nullptr;
   RoomPresence presence_;
   std::vector<std::unique_ptr<PerThread>> per_thread_;
   std::atomic<std::int64_t> sockets_{0};

@@ -1,0 +1,57 @@
+// TimedStore on a real SQLite store: each call is counted under its operation,
+// an async append when its `done` runs, and answers pass through unchanged
+// (errors included).
+#include "app/timed_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/temp_dir.hpp"
+
+namespace parley::app {
+namespace {
+
+bool has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
+
+TEST(TimedStore, CountsEachCallUnderItsOperationAndPassesAnswersThrough) {
+  store::testing::TempDir dir;
+  store::SqliteOptions options;
+  options.path = dir.file("parley.db");
+  options.synchronous_full = false;
+  options.quick_check = false;
+  auto opened = store::open_sqlite_store(options);
+  ASSERT_TRUE(opened) << opened.error().message;
+  metrics::Registry registry;
+  TimedStore timed(std::move(*opened), registry);
+
+  EXPECT_TRUE(timed.ping());
+  EXPECT_TRUE(timed.ping());
+  auto missing = timed.user_by_id(42);
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(missing->has_value());
+  // An append to a conversation that does not exist: not_found, through the async path.
+  store::MessageRow draft;
+  draft.id = 7;
+  draft.conversation_id = 99;
+  draft.sender_id = 42;
+  draft.body = "hi";
+  draft.client_msg_id = "c1";
+  draft.created_at = 1;
+  std::promise<Result<store::AppendResult>> done;
+  timed.append_message_async(draft, [&done](Result<store::AppendResult> r) { done.set_value(std::move(r)); });
+  auto appended = done.get_future().get();
+  ASSERT_FALSE(appended);
+  EXPECT_EQ(appended.error().kind, ErrorKind::not_found);
+
+  const std::string text = registry.render();
+  EXPECT_TRUE(has(text, R"(parley_store_operation_seconds_count{operation="ping"} 2)")) << text;
+  EXPECT_TRUE(has(text, R"(parley_store_operation_seconds_count{operation="user_by_id"} 1)")) << text;
+  EXPECT_TRUE(has(text, R"(parley_store_operation_seconds_count{operation="append_message"} 1)")) << text;
+  EXPECT_TRUE(has(text, R"(parley_store_operation_seconds_count{operation="messages"} 0)")) << text;
+  EXPECT_EQ(timed.stats().write_jobs, 1u) << "stats() is the wrapped store's";
+}
+
+}  // namespace
+}  // namespace parley::app
