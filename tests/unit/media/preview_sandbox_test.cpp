@@ -82,6 +82,49 @@ TEST_F(PreviewSandboxTest, TheChildGetsNoneOfTheServersEnvironment) {
   EXPECT_TRUE(result.ok()) << result.error().message;
 }
 
+// A stand-in child: a shell script (the sandbox runs it as it would parley).
+std::filesystem::path script(const std::filesystem::path& dir, const char* name, const std::string& body) {
+  const auto path = test::write_file(dir / name, "#!/bin/sh\n" + body + "\n");
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  return path;
+}
+
+TEST_F(PreviewSandboxTest, AHostileAnswerIsRefused) {
+  const auto image = file(test::make_image({}), "a.jpg");
+  struct Child {
+    const char* name;
+    std::string body;
+    const char* reason;
+  };
+  const Child children[] = {
+      // A frame declaring 4 GiB: refused from its length, nothing allocated.
+      {"huge.sh", "printf '\\377\\377\\377\\377'; cat >/dev/null", "a frame too large"},
+      // A frame shorter than it says.
+      {"short.sh", "printf '\\020\\000\\000\\000\\001'", "without an answer"},
+      // A well-formed frame whose thumbnail is HTML, not WebP.
+      {"html.sh", "printf '\\057\\000\\000\\000\\001\\144\\000\\000\\000\\144\\000\\000\\000\\001"
+                  "\\000\\000\\000\\100\\001\\000\\000\\100\\000\\000\\000\\100\\000\\000\\000"
+                  "\\011\\000\\000\\000text/html\\005\\000\\000\\000<b>xy'", "an inconsistent thumbnail"},
+  };
+  for (const auto& [name, body, reason] : children) {
+    PreviewSandbox sandbox(script(dir_.path(), name, body), PreviewLimits{}, 1);
+    auto result = sandbox.run(image, {320});
+    ASSERT_FALSE(result.ok()) << name;
+    EXPECT_EQ(result.error().code, "image_refused") << name;
+    EXPECT_NE(result.error().message.find(reason), std::string::npos) << name << ": " << result.error().message;
+  }
+}
+
+TEST_F(PreviewSandboxTest, AChildThatHangsIsKilledAtTheDeadline) {
+  PreviewLimits limits;
+  limits.timeout = std::chrono::milliseconds(300);
+  PreviewSandbox sandbox(script(dir_.path(), "hang.sh", "exec sleep 60"), limits, 1);
+  auto result = sandbox.run(file(test::make_image({}), "a.jpg"), {320});
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find("longer than 300 ms"), std::string::npos) << result.error().message;
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);  // killed and reaped
+}
+
 TEST_F(PreviewSandboxTest, AMissingExecutableIsUnavailable) {
   PreviewSandbox sandbox(dir_.path() / "no-such-parley", PreviewLimits{}, 1);
   auto result = sandbox.run(file(test::make_image({}), "a.jpg"), {320});
