@@ -102,13 +102,15 @@ TEST_F(PreviewSandboxTest, AHostileAnswerIsRefused) {
     std::string body;
     const char* reason;
   };
+  // Each reads the request first, as a real child does (else the request's
+  // write could fail first, which is a different case: AChildThatAnswersNothing).
   const Child children[] = {
       // A frame declaring 4 GiB: refused from its length, nothing allocated.
-      {"huge.sh", "printf '\\377\\377\\377\\377'; cat >/dev/null", "a frame too large"},
+      {"huge.sh", "cat >/dev/null; printf '\\377\\377\\377\\377'", "a frame too large"},
       // A frame shorter than it says.
-      {"short.sh", "printf '\\020\\000\\000\\000\\001'", "without an answer"},
+      {"short.sh", "cat >/dev/null; printf '\\020\\000\\000\\000\\001'", "without an answer"},
       // A well-formed frame whose thumbnail is HTML, not WebP.
-      {"html.sh", "printf '\\057\\000\\000\\000\\001\\144\\000\\000\\000\\144\\000\\000\\000\\001"
+      {"html.sh", "cat >/dev/null; printf '\\057\\000\\000\\000\\001\\144\\000\\000\\000\\144\\000\\000\\000\\001"
                   "\\000\\000\\000\\100\\001\\000\\000\\100\\000\\000\\000\\100\\000\\000\\000"
                   "\\011\\000\\000\\000text/html\\005\\000\\000\\000<b>xy'", "an inconsistent thumbnail"},
   };
