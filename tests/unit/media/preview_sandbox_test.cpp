@@ -34,7 +34,7 @@ TEST_F(PreviewSandboxTest, MakesThumbnailsInAChild) {
   EXPECT_EQ(result->thumbnails[1].height, 800);
   EXPECT_FALSE(test::has_name(test::metadata_names(result->thumbnails[1].bytes), "exif"));
   // HEIC and AVIF (libheif, a libvips module the child loads).
-  for (const char* suffix : {".heic", ".avif"}) {
+  for (const char* suffix : test::heif_suffixes()) {
     auto other = sandbox.run(file(test::make_image({.width = 640, .height = 480}, suffix), suffix), {kThumbnailSmall});
     ASSERT_TRUE(other.ok()) << suffix << ": " << other.error().message;
     EXPECT_EQ(other->thumbnails[0].width, 320) << suffix;
