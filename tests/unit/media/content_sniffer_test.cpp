@@ -83,6 +83,10 @@ TEST(ContentSniffer, RealImagesMadeByLibvips) {
   EXPECT_EQ(sniff_content_type(test::make_image({}, ".png").substr(0, kSniffBytes)), "image/png");
   EXPECT_EQ(sniff_content_type(test::make_image({}, ".gif").substr(0, kSniffBytes)), "image/gif");
   EXPECT_EQ(sniff_content_type(test::make_image({}, ".webp").substr(0, kSniffBytes)), "image/webp");
+  if (test::kHeifTestable) {
+    EXPECT_EQ(sniff_content_type(test::make_image({}, ".heic").substr(0, kSniffBytes)), "image/heic");
+    EXPECT_EQ(sniff_content_type(test::make_image({}, ".avif").substr(0, kSniffBytes)), "image/avif");
+  }
 }
 
 TEST(ContentSniffer, TextCutInsideACharacterAtTheSampleEndIsStillText) {
