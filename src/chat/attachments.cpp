@@ -110,8 +110,6 @@ Result<store::AttachmentRow> Attachments::visible(Id user, std::string_view atta
   auto row = deps_.store->attachment_by_id(*id);
   if (!row) return row.error();
   if (!row->has_value() || (*row)->deleted_at) return attachment_not_found();
-  // Not sent yet: the uploader's alone (a file chosen but not sent is not shared).
-  if (!(*row)->message_id && (*row)->uploader_id != user) return attachment_not_found();
   auto members = deps_.members->get_with((*row)->conversation_id, user);
   if (!members) return members.error();
   if (!members->contains(user)) return attachment_not_found();

@@ -82,8 +82,7 @@ class Attachments {
   // REQUIRES: `file` finished (UploadFile::finish). Takes the file.
   Result<store::AttachmentRow> finish_upload(const UploadTicket& ticket, media::UploadFile file);
   // The attachment if the user is a member of its conversation and it is not
-  // deleted, and, until a message claims it, only for its uploader; not_found
-  // otherwise.
+  // deleted (attached or not: docs/media.md); not_found otherwise.
   Result<store::AttachmentRow> visible(Id user, std::string_view attachment_id);
   // The bytes of a file or thumbnail the user may see. `thumbnail_name` (the
   // last URL segment of a thumbnail) must match the stored key: a stale URL is
