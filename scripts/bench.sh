@@ -11,7 +11,8 @@
 # Environment: BENCH_SCENARIOS="idle storm fanout-latency fanout-max persist" (subset),
 # BENCH_TARGETS="parley peer", BENCH_DURATION=5 (seconds per measured window),
 # BENCH_PROFILE=1 (0: no perf run), BENCH_HISTORY=1 (0: skip bench/history.sh),
-# BENCH_UPLOADS=1 (0: skip bench/uploads.mjs), BENCH_BUILD=1 (0: use the binaries BENCH_PARLEY and BENCH_LOADGEN as they are).
+# BENCH_UPLOADS=1 (0: skip bench/uploads.mjs), BENCH_BUILD=1 (0: use the binaries BENCH_PARLEY and BENCH_LOADGEN as they are),
+# BENCH_PREVIEWS=1 (0: skip the image thumbnails through the preview sandbox).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -30,7 +31,7 @@ loadgen=${BENCH_LOADGEN:-build/release/bench/parley-loadgen}
 if [ "${BENCH_BUILD:-1}" = 1 ]; then
   section "build (release): parley and parley-loadgen"
   cmake --preset release >/dev/null
-  cmake --build build/release --target parley parley-loadgen -j "$jobs"
+  cmake --build build/release --target parley parley-loadgen parley-preview-bench -j "$jobs"
   cp build/release/src/app/parley build/parley
   parley=build/parley
   loadgen=build/release/bench/parley-loadgen
@@ -200,6 +201,14 @@ fi
 if [ "${BENCH_UPLOADS:-1}" = 1 ]; then
   section "uploads (bench/uploads.mjs)"
   PARLEY_BIN=$parley node bench/uploads.mjs "${UPLOAD_CLIENTS:-20}" "${UPLOAD_MB:-50}" | tee "$results/uploads.txt"
+fi
+
+# Image thumbnails (320 and 1280 px WebP) from 12-megapixel JPEGs, each in its own
+# `parley preview-child` process with its limits, one child per core (docs/media.md, "Images").
+if [ "${BENCH_PREVIEWS:-1}" = 1 ]; then
+  section "image previews through the sandbox (parley-preview-bench)"
+  timeout 600 "${BENCH_PREVIEW_BENCH:-build/release/bench/parley-preview-bench}" --images 24 --child "$parley" |
+    tee "$results/previews.txt"
 fi
 
 # Cross-node fan-out: three Parley nodes on one PostgreSQL and one Redis beside three

@@ -93,6 +93,21 @@ CONF
       proxy_buffering off;
       proxy_request_buffering off;
     }
+    # Uploads stream through to Parley, which checks and limits them itself
+    # (deploy/nginx-cluster.conf); the limit here sits above --max-upload.
+    location = /api/uploads {
+      proxy_pass http://parley_any;
+      proxy_set_header Connection "";
+      client_max_body_size 200m;
+      proxy_request_buffering off;
+      proxy_read_timeout 120s;
+      proxy_send_timeout 120s;
+    }
+    location /api/attachments/ {
+      proxy_pass http://parley_any;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
     location / {
       proxy_pass http://parley_any;
       proxy_set_header Connection "";

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# A throwaway S3-compatible server for tests (the s3rver npm package, pinned in
-# tests/integration/package.json: run `npm ci` there first): its own folder, a
-# free loopback port, one bucket, no system service. Credentials S3RVER/S3RVER.
-# s3rver does not verify SigV4 signatures (only the access key id): see
-# docs/media.md, "Storage layout".
+# A throwaway S3-compatible server for tests: the s3rver npm package, with a
+# SigV4 signature check in front that s3rver lacks (tests/integration/lib/
+# s3-server.mjs; the packages are pinned in tests/integration/package.json: run
+# `npm ci` there first). Its own folder, a free loopback port, one bucket, no
+# system service. Credentials S3RVER/S3RVER.
 #
 #   scripts/s3-server.sh start DIR   # start; prints the endpoint http://127.0.0.1:PORT
 #   scripts/s3-server.sh url DIR     # the endpoint of the server in DIR
@@ -15,7 +15,7 @@ cmd=${1:-}
 dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|url|stop DIR" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
-s3rver="$root/tests/integration/node_modules/s3rver/bin/s3rver.js"
+server="$root/tests/integration/lib/s3-server.mjs"
 bucket=parley-test
 
 free_port() {
@@ -28,14 +28,14 @@ running() { [ -f "$dir/s3rver.pid" ] && kill -0 "$(cat "$dir/s3rver.pid")" 2>/de
 
 case "$cmd" in
   start)
-    [ -f "$s3rver" ] || { echo "s3-server.sh: s3rver is not installed (cd tests/integration && npm ci)" >&2; exit 1; }
+    [ -d "$root/tests/integration/node_modules/s3rver" ] ||
+      { echo "s3-server.sh: s3rver is not installed (cd tests/integration && npm ci)" >&2; exit 1; }
     mkdir -p "$dir/data"
     [ -f "$dir/port" ] || free_port >"$dir/port"
     if ! running; then
       # setsid: not in the caller's process group, so a Ctrl-C of a test run
       # does not kill it before `stop` runs.
-      setsid node "$s3rver" -d "$dir/data" -a 127.0.0.1 -p "$(port)" --silent \
-        --configure-bucket "$bucket" </dev/null >"$dir/server.log" 2>&1 &
+      setsid node "$server" "$dir/data" "$(port)" "$bucket" </dev/null >"$dir/server.log" 2>&1 &
       echo $! >"$dir/s3rver.pid"
       ok=0
       for _ in $(seq 1 200); do

@@ -19,7 +19,9 @@ export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
 # (scripts/pg-server.sh), stopped at exit.
 pg_dir="$PARLEY_TEST_TMP/pg"
 pg_replica_dir="$PARLEY_TEST_TMP/pg-replica"
+s3_dir="$PARLEY_TEST_TMP/s3"
 stop_all() {
+  scripts/s3-server.sh stop "$s3_dir" >/dev/null 2>&1 || true
   scripts/pg-server.sh stop "$pg_replica_dir" >/dev/null 2>&1 || true
   scripts/pg-server.sh stop "$pg_dir" >/dev/null 2>&1 || true
   rm -rf "$PARLEY_TEST_TMP"
@@ -39,6 +41,13 @@ PARLEY_TEST_POSTGRES_URL=$(scripts/pg-server.sh start "$pg_dir")
 PARLEY_TEST_POSTGRES_REPLICA_URL=$(scripts/pg-server.sh replica "$pg_dir" "$pg_replica_dir")
 export PARLEY_TEST_POSTGRES_URL PARLEY_TEST_POSTGRES_REPLICA_URL
 echo "PostgreSQL at $PARLEY_TEST_POSTGRES_URL, its replica at $PARLEY_TEST_POSTGRES_REPLICA_URL"
+
+section "a throwaway S3-compatible server (s3rver, from tests/integration's packages)"
+(cd tests/integration && npm ci --no-audit --no-fund --loglevel=error)
+PARLEY_TEST_S3_ENDPOINT=$(scripts/s3-server.sh start "$s3_dir")
+export PARLEY_TEST_S3_ENDPOINT PARLEY_TEST_S3_BUCKET=parley-test
+export PARLEY_TEST_S3_ACCESS_KEY_ID=S3RVER PARLEY_TEST_S3_SECRET_ACCESS_KEY=S3RVER
+echo "S3 at $PARLEY_TEST_S3_ENDPOINT, bucket $PARLEY_TEST_S3_BUCKET"
 
 section "unit tests"
 ctest --test-dir build/release --output-on-failure -j "$jobs"
@@ -60,7 +69,7 @@ section "fuzz targets (a short run each)"
 scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 
 section "integration tests"
-(cd tests/integration && npm ci --no-audit --no-fund --loglevel=error)
+# (tests/integration's packages were installed above, for the S3 server.)
 (cd tests/integration && PARLEY_BIN="$root/build/parley" node --test --test-concurrency=1 ./*.test.mjs)
 
 section "integration tests on PostgreSQL"

@@ -2,7 +2,8 @@
 // What a file is, from its first bytes (docs/media.md): never from the
 // client's Content-Type or the name's extension. Recognises the common image,
 // audio, video, document and archive formats by their signatures; text is
-// text/plain when the sample is valid UTF-8 without NULs; anything else is
+// "text/plain; charset=utf-8" when the sample is valid UTF-8 without NULs or
+// control bytes (a character cut by the sample's end is allowed); anything else is
 // application/octet-stream. HTML, SVG and XML are recognised so that they are
 // served as attachments (never rendered inline): see serve_inline().
 //

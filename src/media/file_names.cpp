@@ -89,7 +89,8 @@ bool is_invisible(char32_t c) {
          c == 0x2028 || c == 0x2029 || c == 0xFEFF || c == 0x061C;
 }
 
-bool is_trimmed(char32_t c) { return c == ' ' || c == '.' || c == 0xA0 || c == 0x3000; }
+bool is_trailing_space(char32_t c) { return c == ' ' || c == 0xA0 || c == 0x3000; }
+bool is_trimmed(char32_t c) { return c == '.' || is_trailing_space(c); }
 
 }  // namespace
 
@@ -107,7 +108,7 @@ std::string sanitize_file_name(std::string_view raw) {
   // No leading dots (hidden files, "..") or spaces; no trailing ones (Windows drops them).
   std::size_t first = 0, last = name.size();
   while (first < last && is_trimmed(name[first])) ++first;
-  while (last > first && (name[last - 1] == ' ' || name[last - 1] == 0xA0 || name[last - 1] == 0x3000)) --last;
+  while (last > first && is_trailing_space(name[last - 1])) --last;
   name.assign(name.begin() + static_cast<std::ptrdiff_t>(first), name.begin() + static_cast<std::ptrdiff_t>(last));
   if (name.empty()) return "file";
 
@@ -123,12 +124,15 @@ std::string sanitize_file_name(std::string_view raw) {
   for (std::size_t i = dot; i < name.size(); ++i) extension_bytes += encoded_size(name[i]);
   if (extension_bytes > kMaxExtensionBytes) dot = name.size(), extension_bytes = 0;
 
+  // How much of the stem fits; a cut may end it on a space, trimmed as above,
+  // so that sanitizing a sanitized name changes nothing (the fuzz target checks it).
+  const std::size_t budget = kMaxNameBytes - extension_bytes;
+  std::size_t kept = 0, bytes = 0;
+  while (kept < dot && bytes + encoded_size(name[kept]) <= budget) bytes += encoded_size(name[kept++]);
+  if (kept < dot)
+    while (kept > 0 && is_trailing_space(name[kept - 1])) --kept;
   std::string out;
-  std::size_t budget = kMaxNameBytes - extension_bytes;
-  for (std::size_t i = 0; i < dot; ++i) {
-    if (out.size() + encoded_size(name[i]) > budget) break;
-    encode(name[i], out);
-  }
+  for (std::size_t i = 0; i < kept; ++i) encode(name[i], out);
   for (std::size_t i = dot; i < name.size(); ++i) encode(name[i], out);
   return out;
 }

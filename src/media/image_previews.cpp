@@ -16,6 +16,42 @@
 
 #include "fmt/format.h"
 
+// libvips and the libraries under it (GLib, the codecs) are not built with
+// the sanitizers. GLib's mutexes are futexes ThreadSanitizer cannot see, so
+// every hand-off between libvips' threads looks like a race; and GLib's type
+// system allocates for the life of the process. Reports inside those
+// libraries are not about our code: the sanitizer builds (make test) leave
+// them out. Any report with a frame of ours alone still stops the run.
+#if defined(__SANITIZE_THREAD__)
+#define PARLEY_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PARLEY_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define PARLEY_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PARLEY_ASAN 1
+#endif
+#endif
+#define PARLEY_IMAGE_LIBRARIES(kind)                                                                    \
+  kind ":libvips.so\n" kind ":libglib-2.0.so\n" kind ":libgobject-2.0.so\n" kind ":libgio-2.0.so\n"    \
+  kind ":libjpeg.so\n" kind ":libpng16.so\n" kind ":libspng.so\n" kind ":libz.so\n" kind ":libwebp.so\n" \
+  kind ":libwebpmux.so\n" kind ":libwebpdemux.so\n" kind ":libsharpyuv.so\n" kind ":libheif.so\n"         \
+  kind ":libexif.so\n" kind ":liborc-0.4.so\n" kind ":libcgif.so\n" kind ":liblcms2.so\n"                \
+  kind ":libexpat.so\n" kind ":libgmodule-2.0.so\n" kind ":libffi.so\n" kind ":libimagequant.so\n"        \
+  kind ":libgomp.so\n" kind ":libde265.so\n" kind ":libaom.so\n" kind ":libdav1d.so\n" kind ":libx265.so\n"
+#ifdef PARLEY_TSAN
+extern "C" const char* __tsan_default_suppressions() {
+  return PARLEY_IMAGE_LIBRARIES("called_from_lib") PARLEY_IMAGE_LIBRARIES("race");
+}
+#endif
+#ifdef PARLEY_ASAN
+extern "C" const char* __lsan_default_suppressions() { return PARLEY_IMAGE_LIBRARIES("leak"); }
+#endif
+
 namespace parley::media {
 namespace {
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <utility>
 
 namespace parley::media {
@@ -97,7 +98,7 @@ class LocalBlobReader final : public BlobReader {
 
 LocalBlobStore::LocalBlobStore(fs::path root) : root_(std::move(root)), temp_dir_(root_ / "tmp") {}
 
-Result<std::unique_ptr<LocalBlobStore>> LocalBlobStore::open(const fs::path& root) {
+Result<std::unique_ptr<LocalBlobStore>> LocalBlobStore::create(const fs::path& root) {
   std::error_code ec;
   fs::create_directories(root / "tmp", ec);
   if (ec) return Error::unavailable("media store: cannot create " + (root / "tmp").string() + ": " + ec.message());
@@ -114,14 +115,12 @@ Status LocalBlobStore::put_file(std::string_view key, const fs::path& file, std:
   if (auto st = check_key(key); !st) return st;
   if (auto st = fsync_path(file, false); !st) return st;
   const fs::path dest = path_of(key);
-  const fs::path rel_dir = fs::path(std::string(key)).parent_path();
-  // A concurrent remove() of the last blob of the folder may rmdir it between
-  // ensure_dirs and rename: make it again and retry.
-  for (int attempt = 0;; ++attempt) {
-    if (auto st = ensure_dirs(root_, rel_dir); !st) return st;
-    if (::rename(file.c_str(), dest.c_str()) == 0) break;
-    int err = errno;
-    if (err != ENOENT || attempt == 3 || ::access(file.c_str(), F_OK) != 0) return sys_error("rename into", dest, err);
+  {
+    // Shared: puts run together; remove() rmdirs an emptied folder only
+    // between a put's mkdir and its rename, never in the middle.
+    std::shared_lock lock(folders_);
+    if (auto st = ensure_dirs(root_, fs::path(std::string(key)).parent_path()); !st) return st;
+    if (::rename(file.c_str(), dest.c_str()) != 0) return sys_error("rename into", dest, errno);
   }
   if (auto st = fsync_path(dest.parent_path(), true); !st) {
     // Not known durable: give the file back, as the contract says for failures.
@@ -168,6 +167,7 @@ Status LocalBlobStore::remove(std::string_view key) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR) return sys_error("unlink", path, errno);
   // Drop the key's folders once empty, so reclaimed attachments leave no
   // litter; rmdir fails harmlessly (ENOTEMPTY) while other blobs remain.
+  std::unique_lock lock(folders_);
   fs::path dir = path.parent_path();
   for (auto depth = std::count(key.begin(), key.end(), '/'); depth > 0; --depth, dir = dir.parent_path()) {
     if (::rmdir(dir.c_str()) != 0) break;

@@ -10,12 +10,14 @@
 // keys under "tmp/" are refused too, that folder is the temp area. Disk
 // failures (ENOSPC, EIO, EACCES …) are unavailable, with the errno text.
 //
-// Thread-safety: every method from any thread, concurrently (plain syscalls,
-// no shared mutable state). Calls block on the disk: worker threads only.
+// Thread-safety: every method from any thread, concurrently (syscalls; one
+// shared_mutex orders folder creation against folder removal). Calls block on
+// the disk: worker threads only. One process per data folder.
 // Ownership: readers own their file descriptor and may outlive the store.
 
 #include <filesystem>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -26,7 +28,7 @@ namespace parley::media {
 class LocalBlobStore final : public BlobStore {
  public:
   // Creates `root` and `root/tmp` if needed; unavailable if that fails.
-  static Result<std::unique_ptr<LocalBlobStore>> open(const std::filesystem::path& root);
+  static Result<std::unique_ptr<LocalBlobStore>> create(const std::filesystem::path& root);
 
   Status put_file(std::string_view key, const std::filesystem::path& file, std::string_view content_type) override;
   Status put_bytes(std::string_view key, std::string_view bytes, std::string_view content_type) override;
@@ -45,6 +47,9 @@ class LocalBlobStore final : public BlobStore {
 
   std::filesystem::path root_;
   std::filesystem::path temp_dir_;
+  // Guards the key folders' existence: shared while a put makes its folder
+  // and renames into it, exclusive while remove() drops emptied folders.
+  std::shared_mutex folders_;
 };
 
 }  // namespace parley::media

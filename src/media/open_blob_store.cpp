@@ -128,7 +128,7 @@ bool valid_blob_key(std::string_view key) {
 
 Result<std::unique_ptr<BlobStore>> open_blob_store(std::string_view spec, const std::filesystem::path& data_dir) {
   if (spec.empty()) {
-    auto local = LocalBlobStore::open(data_dir / "media");
+    auto local = LocalBlobStore::create(data_dir / "media");
     if (!local) return local.error();
     return std::unique_ptr<BlobStore>(std::move(local.value()));
   }
@@ -137,7 +137,7 @@ Result<std::unique_ptr<BlobStore>> open_blob_store(std::string_view spec, const 
   }
   auto config = parse_s3_spec(spec);
   if (!config) return config.error();
-  auto s3 = S3BlobStore::open(std::move(config.value()), data_dir / "media" / "tmp");
+  auto s3 = S3BlobStore::create(std::move(config.value()), data_dir / "media" / "tmp");
   if (!s3) return s3.error();
   if (auto st = s3.value()->ping(); !st) return st.error();
   return std::unique_ptr<BlobStore>(std::move(s3.value()));

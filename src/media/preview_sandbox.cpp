@@ -19,6 +19,7 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "fmt/format.h"
 #include "media/preview_protocol.hpp"
@@ -135,6 +136,7 @@ Error ended_badly(int status, const PreviewLimits& limits) {
     const int signal = WTERMSIG(status);
     if (signal == SIGXCPU) return refused(fmt::format("decoding the image used more than its CPU time ({} ms)", limits.timeout.count()));
     if (signal == SIGKILL) return refused("the image process was killed (CPU or memory limit)");
+    if (signal == SIGXFSZ) return refused("decoding the image tried to write a large file");
     return refused(fmt::format("the image decoder crashed (signal {})", signal));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
@@ -147,6 +149,14 @@ Status limit_child(pid_t pid, const PreviewLimits& limits) {
   const rlimit cpu{cpu_seconds, cpu_seconds + 1};  // SIGXCPU at the soft limit, SIGKILL one second later
   if (::prlimit(pid, RLIMIT_CPU, &cpu, nullptr) != 0)
     return Error::unavailable(fmt::format("cannot limit the image process: {}", std::strerror(errno)));
+  // No core files of a crashed decoder, and no large file written: the child
+  // answers on its socket; the one file it needs is liborc's (libvips' SIMD
+  // code generator maps its code through a 64 KiB temp file). A larger write
+  // (a decoder spilling to disk) raises SIGXFSZ, which kills it.
+  const rlimit none{0, 0};
+  const rlimit small_files{1 << 20, 1 << 20};
+  if (::prlimit(pid, RLIMIT_CORE, &none, nullptr) != 0 || ::prlimit(pid, RLIMIT_FSIZE, &small_files, nullptr) != 0)
+    return Error::unavailable(fmt::format("cannot limit the image process: {}", std::strerror(errno)));
 #ifndef PARLEY_SANITIZED
   const auto bytes = static_cast<rlim_t>(limits.max_memory_bytes);
   const rlimit memory{bytes, bytes};
@@ -156,9 +166,21 @@ Status limit_child(pid_t pid, const PreviewLimits& limits) {
   return Status::success();
 }
 
+// The child's environment: none of the server's (database URLs, object store
+// keys), only the sanitizers' options and the temp folder.
+std::vector<std::string> child_environment() {
+  std::vector<std::string> kept;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    const std::string_view variable(*entry);
+    for (std::string_view name : {"ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=", "TSAN_OPTIONS=", "TMPDIR="})
+      if (variable.substr(0, name.size()) == name) kept.emplace_back(variable);
+  }
+  return kept;
+}
+
 // posix_spawn (a vfork-like clone: no copy of the server's page tables) with
 // the socket as stdin and stdout, /dev/null as stderr, every other descriptor
-// closed, default signal dispositions and an empty signal mask.
+// closed, default signal dispositions, an empty signal mask and environment.
 Result<pid_t> spawn(const std::filesystem::path& executable, int child_end) {
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attributes;
@@ -177,8 +199,12 @@ Result<pid_t> spawn(const std::filesystem::path& executable, int child_end) {
   std::string program = executable.string();
   std::string subcommand = "preview-child";
   char* argv[] = {program.data(), subcommand.data(), nullptr};
+  auto environment = child_environment();
+  std::vector<char*> envp;
+  for (auto& variable : environment) envp.push_back(variable.data());
+  envp.push_back(nullptr);
   pid_t pid = -1;
-  const int error = ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv, environ);
+  const int error = ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv, envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (error != 0) return Error::unavailable(fmt::format("cannot start the image process: {}", std::strerror(error)));

@@ -1,9 +1,10 @@
 #pragma once
 // Runs make_previews (image_previews.hpp) in a child process with limits:
 // address space (RLIMIT_AS), CPU time, a wall-clock deadline (killed when
-// late), no inherited descriptors but a pipe. The child is this same binary
-// started as `parley preview-child` (hidden subcommand); it reads the request
-// on stdin and writes the Previews on stdout. A child that crashes, is killed
+// late), no inherited descriptors but a socket, no environment. The child is
+// this same binary started as `parley preview-child` (hidden subcommand); it
+// reads the request on stdin and writes the Previews on stdout (both the
+// socket; media/preview_protocol.hpp). A child that crashes, is killed
 // or answers garbage yields bad_request "image_refused" (the image is at
 // fault) or unavailable (the machine is: fork failed), never harm to the
 // server. At most `concurrency` children run at once; callers beyond wait.

@@ -77,7 +77,7 @@ class S3BlobReader final : public BlobReader {
 S3BlobStore::S3BlobStore(std::shared_ptr<S3Client> client, fs::path temp_dir)
     : client_(std::move(client)), temp_dir_(std::move(temp_dir)) {}
 
-Result<std::unique_ptr<S3BlobStore>> S3BlobStore::open(S3Config config, const fs::path& temp_dir) {
+Result<std::unique_ptr<S3BlobStore>> S3BlobStore::create(S3Config config, const fs::path& temp_dir) {
   std::error_code ec;
   fs::create_directories(temp_dir, ec);
   if (ec) return Error::unavailable("media store: cannot create " + temp_dir.string() + ": " + ec.message());

@@ -33,7 +33,7 @@ class S3BlobStore final : public BlobStore {
 
   // Creates `temp_dir` if needed (unavailable if it cannot); does not contact
   // the object store (ping does).
-  static Result<std::unique_ptr<S3BlobStore>> open(S3Config config, const std::filesystem::path& temp_dir);
+  static Result<std::unique_ptr<S3BlobStore>> create(S3Config config, const std::filesystem::path& temp_dir);
 
   Status put_file(std::string_view key, const std::filesystem::path& file, std::string_view content_type) override;
   Status put_bytes(std::string_view key, std::string_view bytes, std::string_view content_type) override;

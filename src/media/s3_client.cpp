@@ -68,7 +68,9 @@ struct S3Client::Exchange {
   bool total_timeout = true;
   // PUT body: from a file descriptor or from memory.
   int fd = -1;
-  std::string_view bytes;
+  off_t fd_start = 0;        // where the body starts in fd
+  std::string_view bytes;    // what is left to send
+  std::string_view all_bytes;
   std::int64_t upload_size = 0;
   // GET body: into this span, never past it.
   std::span<char> sink;
@@ -83,7 +85,8 @@ struct S3Client::Exchange {
 
   std::string what(const S3Config& config) const {
     static constexpr const char* kNames[] = {"GET", "PUT", "DELETE", "HEAD"};
-    return std::string("S3 ") + kNames[static_cast<int>(method)] + " " + config.bucket + "/" + key;
+    return std::string("S3 ") + kNames[static_cast<int>(method)] + " " + config.endpoint + "/" + config.bucket +
+           (key.empty() ? "" : "/" + key);
   }
 };
 
@@ -151,6 +154,19 @@ size_t on_upload(char* buffer, size_t size, size_t count, void* user) {
     if (n >= 0) return static_cast<size_t>(n);
     if (errno != EINTR) return CURL_READFUNC_ABORT;
   }
+}
+
+// libcurl rewinds the body when it must send it again: a reused connection
+// that the server had closed, or a redirect.
+int on_seek(void* user, curl_off_t offset, int origin) {
+  auto* x = static_cast<S3Client::Exchange*>(user);
+  if (origin != SEEK_SET || offset < 0 || offset > x->upload_size) return CURL_SEEKFUNC_CANTSEEK;
+  if (x->fd < 0) {
+    x->bytes = x->all_bytes.substr(static_cast<std::size_t>(offset));
+    return CURL_SEEKFUNC_OK;
+  }
+  return ::lseek(x->fd, x->fd_start + static_cast<off_t>(offset), SEEK_SET) < 0 ? CURL_SEEKFUNC_FAIL
+                                                                                 : CURL_SEEKFUNC_OK;
 }
 
 }  // namespace
@@ -232,6 +248,8 @@ Status S3Client::perform(Exchange& x) {
       curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_upload);
       curl_easy_setopt(curl, CURLOPT_READDATA, &x);
+      curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, on_seek);
+      curl_easy_setopt(curl, CURLOPT_SEEKDATA, &x);
       curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(x.upload_size));
       break;
     case Exchange::Method::del: curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE"); break;
@@ -275,6 +293,8 @@ Status S3Client::put_stream(std::string_view key, int fd, std::int64_t size, std
   x.content_sha = "UNSIGNED-PAYLOAD";
   x.total_timeout = false;  // a large upload takes its time; the low-speed limit catches a stall
   x.fd = fd;
+  x.fd_start = ::lseek(fd, 0, SEEK_CUR);
+  if (x.fd_start < 0) return Error::unavailable(x.what(config_) + ": the file cannot seek");
   x.upload_size = size;
   if (!content_type.empty() && safe_header_value(content_type)) {
     x.headers.push_back("Content-Type: " + std::string(content_type));
@@ -290,6 +310,7 @@ Status S3Client::put_bytes(std::string_view key, std::string_view bytes, std::st
   x.key = key;
   x.content_sha = sha256_hex(bytes);
   x.bytes = bytes;
+  x.all_bytes = bytes;
   x.upload_size = static_cast<std::int64_t>(bytes.size());
   if (!content_type.empty() && safe_header_value(content_type)) {
     x.headers.push_back("Content-Type: " + std::string(content_type));

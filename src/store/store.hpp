@@ -122,6 +122,7 @@ class Store {
   // must name an upload of the sender into this conversation that is not
   // attached and not deleted, else nothing is stored and the answer is conflict
   // "attachment_unavailable"; in the same transaction they get the message's id.
+  // An id given twice counts once. A repeat claims nothing (its draft's ids are ignored).
   virtual Result<AppendResult> append_message(const MessageRow& draft) = 0;
   // Same, without blocking. `done` runs exactly once: after the commit (or the
   // failure) on a thread of the store's, or at once on the caller's thread when
@@ -173,7 +174,8 @@ class Store {
   virtual Result<std::vector<AttachmentRow>> reclaimable_attachments(TimeMs unattached_before, int limit) = 0;
   // Removes these attachment rows (and any job about them). Call after their
   // blobs were removed: a crash in between leaves rows whose blobs are gone,
-  // which the next sweep removes again.
+  // which the next sweep removes again. Only rows still reclaimable (deleted,
+  // or unattached) go: an upload attached since it was listed stays.
   virtual Status purge_attachments(const std::vector<Id>& ids) = 0;
 
   // ---- jobs (docs/media.md). Claims are leases: in PostgreSQL the next job is
@@ -188,6 +190,8 @@ class Store {
   // its attempts counted. nullopt when none is runnable.
   virtual Result<std::optional<JobRow>> claim_job(const std::vector<std::string>& kinds, TimeMs now,
                                                   TimeMs lease_until) = 0;
+  // complete_job, retry_job, reschedule_job succeed when the job is gone
+  // already (another holder finished it after this one's lease ran out).
   // Done: removes the job.
   virtual Status complete_job(Id job_id) = 0;
   // Failed this time: releases the lease, to run again at `run_after`.

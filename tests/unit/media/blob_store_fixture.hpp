@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 
 #include "media/local_blob_store.hpp"
@@ -59,9 +60,13 @@ inline char byte_at(std::int64_t offset) {
   return static_cast<char>((x >> 29) ^ (x >> 47) ^ static_cast<std::uint64_t>(offset / 251));
 }
 
+inline void fill_test_bytes(std::int64_t offset, std::span<char> out) {
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = byte_at(offset + static_cast<std::int64_t>(i));
+}
+
 inline std::string test_bytes(std::int64_t offset, std::size_t n) {
   std::string out(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) out[i] = byte_at(offset + static_cast<std::int64_t>(i));
+  fill_test_bytes(offset, out);
   return out;
 }
 

@@ -73,6 +73,15 @@ TEST_F(PreviewSandboxTest, AChildThatAnswersNothingIsRefusedNotBelieved) {
   }
 }
 
+TEST_F(PreviewSandboxTest, TheChildGetsNoneOfTheServersEnvironment) {
+  // Database URLs and object store keys stay in the server.
+  ::setenv("PARLEY_TEST_SECRET", "postgres://parley:secret@db/parley", 1);
+  PreviewSandbox sandbox(PARLEY_PREVIEW_CHILD, PreviewLimits{}, 1);
+  auto result = sandbox.run(file(test::make_image({}), "a.jpg"), {320});
+  ::unsetenv("PARLEY_TEST_SECRET");
+  EXPECT_TRUE(result.ok()) << result.error().message;
+}
+
 TEST_F(PreviewSandboxTest, AMissingExecutableIsUnavailable) {
   PreviewSandbox sandbox(dir_.path() / "no-such-parley", PreviewLimits{}, 1);
   auto result = sandbox.run(file(test::make_image({}), "a.jpg"), {320});

@@ -190,6 +190,58 @@ TEST_F(ReplicaRoutingTest, FreshReadsAreServedByTheReplica) {
   EXPECT_EQ(generic.replica_unavailable, 0u);
 }
 
+TEST_F(ReplicaRoutingTest, ReplicaPagesCarryAttachmentsAndMediaCallsGoToThePrimary) {
+  Id ann = add_user("ann");
+  Id c = add_group({ann});
+  AttachmentRow a;
+  a.id = next_id();
+  a.conversation_id = c;
+  a.uploader_id = ann;
+  a.name = "a.png";
+  a.content_type = "image/png";
+  a.size = 10;
+  a.sha256 = "sha";
+  a.blob_key = "key";
+  a.preview = PreviewState::pending;
+  a.created_at = 2500;
+  JobRow job;
+  job.id = next_id();
+  job.kind = "preview";
+  job.subject_id = a.id;
+  job.run_after = 2500;
+  job.created_at = 2500;
+  ASSERT_TRUE(store_->insert_attachment(a, 0, 1 << 20, job).ok());
+  MessageRow m;
+  m.id = next_id();
+  m.conversation_id = c;
+  m.sender_id = ann;
+  m.client_msg_id = "with-file";
+  m.created_at = 3000;
+  m.attachments.push_back(AttachmentRow{});
+  m.attachments.back().id = a.id;
+  auto stored = store_->append_message(m);
+  ASSERT_TRUE(stored.ok()) << stored.error().message;
+  ASSERT_EQ(stored->message.attachments.size(), 1u);
+  ASSERT_TRUE(caught_up());
+  auto page = store_->messages(c, std::nullopt, std::nullopt, 10);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  EXPECT_EQ(store_->routing_stats().replica_reads, 1u);
+  ASSERT_EQ(page->size(), 1u);
+  ASSERT_EQ(page->front().attachments.size(), 1u);
+  EXPECT_EQ(page->front().attachments[0].id, a.id);
+  EXPECT_EQ(page->front().attachments[0].message_id, m.id);
+  // Jobs are claimed on the primary (a standby could not take a row lock).
+  auto claimed = store_->claim_job({"preview"}, 3000, 4000);
+  ASSERT_TRUE(claimed.ok()) << claimed.error().message;
+  ASSERT_TRUE(*claimed);
+  EXPECT_EQ((*claimed)->subject_id, a.id);
+  auto done = store_->finish_preview(a.id, AttachmentRow{}, job.id);
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  ASSERT_TRUE(*done);
+  EXPECT_EQ((*done)->id, m.id);
+  EXPECT_EQ(store_->routing_stats().replica_reads, 1u);
+}
+
 TEST_F(ReplicaRoutingTest, AReadForASeqNotReplayedGoesToThePrimary) {
   Id ann = add_user("ann");
   Id c = add_group({ann});

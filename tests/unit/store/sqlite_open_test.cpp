@@ -89,6 +89,46 @@ TEST_F(OpenTest, ReopenKeepsEverything) {
   EXPECT_EQ(read_bytes(path()), before);
 }
 
+TEST_F(OpenTest, AVersion2FileWithMessagesMigratesToVersion3) {
+  // A file as the previous release left it: schema version 2, one message.
+  store_.reset();
+  std::filesystem::remove(path());
+  std::string v2;
+  for (const auto& step : sqlite::migrations()) {
+    if (step.version <= 2) v2 += step.sql;
+  }
+  raw_exec(path(), "PRAGMA journal_mode = WAL; BEGIN;" + v2 +
+                       "PRAGMA user_version = 2;"
+                       "INSERT INTO users VALUES (1, 'ann', 'ann', 'a@x', 'a@x', 'Ann', 'ann', 'h', 1, 0);"
+                       "INSERT INTO conversations VALUES (2, 'group', 'g', NULL, 1, 1, 1, 5);"
+                       "INSERT INTO members VALUES (2, 1, 'admin', 0, 1);"
+                       "INSERT INTO messages VALUES (2, 1, 3, 1, 'c1', 5, NULL, 'old');"
+                       "COMMIT;");
+  open();
+  EXPECT_EQ(raw_int(path(), "PRAGMA user_version"), 3);
+  auto page = must(store_->messages(2, std::nullopt, std::nullopt, 10));
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].body, "old");
+  EXPECT_TRUE(page[0].attachments.empty());
+  // The new tables work on the migrated file.
+  AttachmentRow a;
+  a.id = 10;
+  a.conversation_id = 2;
+  a.uploader_id = 1;
+  a.name = "f.txt";
+  a.content_type = "text/plain";
+  a.size = 3;
+  a.created_at = 6;
+  ASSERT_TRUE(store_->insert_attachment(a, 0, 100, std::nullopt).ok());
+  MessageRow d = draft(2, 1, "with a file");
+  d.attachments.push_back(AttachmentRow{});
+  d.attachments.back().id = 10;
+  auto sent = store_->append_message(d);
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(sent->message.seq, 2);
+  ASSERT_EQ(must_find(store_->message_by_id(d.id)).attachments.size(), 1u);
+}
+
 TEST_F(OpenTest, NewerSchemaIsRefusedAndUntouched) {
   add_user("ann");
   store_.reset();
