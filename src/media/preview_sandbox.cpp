@@ -63,6 +63,7 @@ class Child {
   pid_t pid() const { return pid_; }
 
   int kill_and_reap() {
+    if (pid_ <= 0) return 0;  // reaped already (kill(-1) would signal every process of ours)
     ::kill(pid_, SIGKILL);
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
@@ -82,7 +83,8 @@ class Child {
         return status;
       }
       if (done < 0 && errno != EINTR) {
-        pid_ = -1;  // not ours to wait for any more (cannot happen with a default SIGCHLD)
+        // Not ours to wait for any more (SIGCHLD ignored by someone): no status.
+        pid_ = -1;
         return std::nullopt;
       }
       if (Clock::now() >= deadline) return std::nullopt;

@@ -83,6 +83,8 @@ TEST(ContentSniffer, RealImagesMadeByLibvips) {
   EXPECT_EQ(sniff_content_type(test::make_image({}, ".png").substr(0, kSniffBytes)), "image/png");
   EXPECT_EQ(sniff_content_type(test::make_image({}, ".gif").substr(0, kSniffBytes)), "image/gif");
   EXPECT_EQ(sniff_content_type(test::make_image({}, ".webp").substr(0, kSniffBytes)), "image/webp");
+  EXPECT_EQ(sniff_content_type(test::make_image({}, ".heic").substr(0, kSniffBytes)), "image/heic");
+  EXPECT_EQ(sniff_content_type(test::make_image({}, ".avif").substr(0, kSniffBytes)), "image/avif");
 }
 
 TEST(ContentSniffer, TextCutInsideACharacterAtTheSampleEndIsStillText) {

@@ -51,8 +51,8 @@ TEST_F(ImagePreviews, MakesWebpThumbnailsInTheOrderAskedNeverUpscaled) {
   }
 }
 
-TEST_F(ImagePreviews, ReadsPngGifAndWebp) {
-  for (const char* suffix : {".png", ".gif", ".webp"}) {
+TEST_F(ImagePreviews, ReadsPngGifWebpHeicAndAvif) {
+  for (const char* suffix : {".png", ".gif", ".webp", ".heic", ".avif"}) {
     auto result = make_previews(file(test::make_image({.width = 640, .height = 480}, suffix), suffix), {320}, limits_);
     ASSERT_TRUE(result.ok()) << suffix << ": " << result.error().message;
     EXPECT_EQ(result->thumbnails[0].width, 320) << suffix;

@@ -33,6 +33,12 @@ TEST_F(PreviewSandboxTest, MakesThumbnailsInAChild) {
   EXPECT_EQ(result->thumbnails[1].width, 600);
   EXPECT_EQ(result->thumbnails[1].height, 800);
   EXPECT_FALSE(test::has_name(test::metadata_names(result->thumbnails[1].bytes), "exif"));
+  // HEIC and AVIF (libheif, a libvips module the child loads).
+  for (const char* suffix : {".heic", ".avif"}) {
+    auto other = sandbox.run(file(test::make_image({.width = 640, .height = 480}, suffix), suffix), {kThumbnailSmall});
+    ASSERT_TRUE(other.ok()) << suffix << ": " << other.error().message;
+    EXPECT_EQ(other->thumbnails[0].width, 320) << suffix;
+  }
 }
 
 TEST_F(PreviewSandboxTest, PassesTheChildsRefusalOn) {
@@ -80,6 +86,51 @@ TEST_F(PreviewSandboxTest, TheChildGetsNoneOfTheServersEnvironment) {
   auto result = sandbox.run(file(test::make_image({}), "a.jpg"), {320});
   ::unsetenv("PARLEY_TEST_SECRET");
   EXPECT_TRUE(result.ok()) << result.error().message;
+}
+
+// A stand-in child: a shell script (the sandbox runs it as it would parley).
+std::filesystem::path script(const std::filesystem::path& dir, const char* name, const std::string& body) {
+  const auto path = test::write_file(dir / name, "#!/bin/sh\n" + body + "\n");
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  return path;
+}
+
+TEST_F(PreviewSandboxTest, AHostileAnswerIsRefused) {
+  const auto image = file(test::make_image({}), "a.jpg");
+  struct Child {
+    const char* name;
+    std::string body;
+    const char* reason;
+  };
+  // Each reads the request first, as a real child does (else the request's
+  // write could fail first, which is a different case: AChildThatAnswersNothing).
+  const Child children[] = {
+      // A frame declaring 4 GiB: refused from its length, nothing allocated.
+      {"huge.sh", "cat >/dev/null; printf '\\377\\377\\377\\377'", "a frame too large"},
+      // A frame shorter than it says.
+      {"short.sh", "cat >/dev/null; printf '\\020\\000\\000\\000\\001'", "without an answer"},
+      // A well-formed frame whose thumbnail is HTML, not WebP.
+      {"html.sh", "cat >/dev/null; printf '\\057\\000\\000\\000\\001\\144\\000\\000\\000\\144\\000\\000\\000\\001"
+                  "\\000\\000\\000\\100\\001\\000\\000\\100\\000\\000\\000\\100\\000\\000\\000"
+                  "\\011\\000\\000\\000text/html\\005\\000\\000\\000<b>xy'", "an inconsistent thumbnail"},
+  };
+  for (const auto& [name, body, reason] : children) {
+    PreviewSandbox sandbox(script(dir_.path(), name, body), PreviewLimits{}, 1);
+    auto result = sandbox.run(image, {320});
+    ASSERT_FALSE(result.ok()) << name;
+    EXPECT_EQ(result.error().code, "image_refused") << name;
+    EXPECT_NE(result.error().message.find(reason), std::string::npos) << name << ": " << result.error().message;
+  }
+}
+
+TEST_F(PreviewSandboxTest, AChildThatHangsIsKilledAtTheDeadline) {
+  PreviewLimits limits;
+  limits.timeout = std::chrono::milliseconds(300);
+  PreviewSandbox sandbox(script(dir_.path(), "hang.sh", "exec sleep 60"), limits, 1);
+  auto result = sandbox.run(file(test::make_image({}), "a.jpg"), {320});
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find("longer than 300 ms"), std::string::npos) << result.error().message;
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);  // killed and reaped
 }
 
 TEST_F(PreviewSandboxTest, AMissingExecutableIsUnavailable) {
