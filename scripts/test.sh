@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every suite, in order of cost. Unit tests (optimized build), the
 # same unit tests under ASan+UBSan and under ThreadSanitizer (the store
-# conformance suite runs on SQLite and on a throwaway PostgreSQL server), a short
+# conformance suite runs on SQLite and on a throwaway PostgreSQL server, the
+# media store suite on the local disk and on a throwaway S3 server), a short
 # run of every fuzz target, integration tests against live servers (the
 # optimized one on SQLite, the same on PostgreSQL with the outage suite, the cluster
 # suites on three nodes with Redis and nginx, then a ThreadSanitizer build), and the browser end-to-end tests (on SQLite, then on PostgreSQL).

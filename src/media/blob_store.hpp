@@ -8,7 +8,8 @@
 // so a key names immutable bytes (content-addressed: the hash is the ETag and
 // the URL changes when the bytes would), and each key belongs to one
 // attachment, so reclaiming an attachment never needs reference counts.
-// Keys are [0-9a-z./_-] only, never start with '/' nor contain "..".
+// Keys are [0-9a-z./_-] only, 1 to 1024 bytes, never start with '/' nor contain
+// ".." (exactly: the segments between '/' are non-empty and never start with '.').
 //
 // Errors are values: not_found for an absent key; unavailable when the disk or
 // the object store fails (the caller answers 503 and keeps nothing half-done).

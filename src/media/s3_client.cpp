@@ -204,6 +204,12 @@ void S3Client::release(void* handle) {
 }
 
 Status S3Client::perform(Exchange& x) {
+  // Declared before the handle's guard, so that they outlive its reset.
+  std::string url = config_.endpoint + "/" + config_.bucket;
+  if (!x.key.empty()) url += "/" + x.key;
+  Slist headers;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+
   CURL* curl = static_cast<CURL*>(acquire());
   if (curl == nullptr) return Error::unavailable("S3: curl_easy_init failed");
   struct Release {
@@ -213,19 +219,17 @@ Status S3Client::perform(Exchange& x) {
   } release_on_exit{this, curl};
   x.curl = curl;
 
-  std::string url = config_.endpoint + "/" + config_.bucket;
-  if (!x.key.empty()) url += "/" + x.key;
-  Slist headers;
   auto add_header = [&headers](const std::string& line) {
     curl_slist* next = curl_slist_append(headers.get(), line.c_str());
-    if (next != nullptr) (void)headers.release(), headers.reset(next);
-    return next != nullptr;
+    if (next == nullptr) return false;  // the list is unchanged, still owned
+    (void)headers.release();            // `next` is that list, one longer
+    headers.reset(next);
+    return true;
   };
   bool headers_ok = add_header("x-amz-content-sha256: " + x.content_sha);
   for (const auto& line : x.headers) headers_ok = headers_ok && add_header(line);
   if (!headers_ok) return Error::unavailable(x.what(config_) + ": out of memory");
 
-  char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts

@@ -53,6 +53,44 @@ TEST(S3BlobStore, UnreachableEndpointIsUnavailableOnEveryCall) {
   EXPECT_TRUE(fs::exists(file));
 }
 
+// A server that takes the connection and never answers: every call gives up
+// (the total timeout, or for uploads the low-speed limit) instead of holding
+// a worker thread forever.
+TEST(S3BlobStore, SilentServerIsUnavailableNotAHang) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);  // the kernel completes handshakes; nobody reads
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+
+  store::testing::TempDir tmp;
+  S3Config config;
+  config.endpoint = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  config.bucket = "parley-test";
+  config.access_key_id = "S3RVER";
+  config.secret_access_key = "S3RVER";
+  config.low_speed_seconds = 1;
+  config.request_timeout_ms = 1500;
+  auto store = S3BlobStore::create(config, fs::path(tmp.file("tmp")));
+  ASSERT_TRUE(store.ok());
+  auto& s3 = *store.value();
+
+  auto ping = s3.ping();
+  ASSERT_FALSE(ping.ok());
+  EXPECT_EQ(ping.error().kind, ErrorKind::unavailable);
+  EXPECT_EQ(s3.open("a/b").error().kind, ErrorKind::unavailable);
+  fs::path file = s3.temp_dir() / "upload";
+  std::ofstream(file) << "bytes";
+  auto put = s3.put_file("a/b", file, "text/plain");
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().kind, ErrorKind::unavailable) << put.error().message;
+  EXPECT_TRUE(fs::exists(file));
+  ::close(listener);
+}
+
 TEST(S3BlobStore, RefusedCredentialsAreUnavailableWithTheS3Code) {
   auto config = testing::test_s3_config();
   if (!config) GTEST_SKIP() << testing::kNoS3;
