@@ -82,11 +82,12 @@ class Attachments {
   // REQUIRES: `file` finished (UploadFile::finish). Takes the file.
   Result<store::AttachmentRow> finish_upload(const UploadTicket& ticket, media::UploadFile file);
   // The attachment if the user is a member of its conversation and it is not
-  // deleted; not_found otherwise.
+  // deleted (attached or not: docs/media.md); not_found otherwise.
   Result<store::AttachmentRow> visible(Id user, std::string_view attachment_id);
   // The bytes of a file or thumbnail the user may see. `thumbnail_name` (the
   // last URL segment of a thumbnail) must match the stored key: a stale URL is
-  // not_found rather than another image.
+  // not_found rather than another image. Either thumbnail variant matches
+  // either thumbnail's name (the URL names it by its hash).
   Result<Download> open(Id user, std::string_view attachment_id, MediaVariant variant,
                         std::string_view thumbnail_name = {});
 

@@ -125,6 +125,9 @@ TEST_F(MediaTest, UploadAttachAndRenderInTheMessage) {
   EXPECT_EQ(image->content_type, "image/jpeg");
   EXPECT_EQ(image->preview, store::PreviewState::pending);
 
+  // Not sent yet: the conversation's members see it (the contract), others not.
+  EXPECT_TRUE(service.visible(bob, id_to_string(text->id)).ok());
+  EXPECT_EQ(service.visible(carol, id_to_string(text->id)).error().kind, ErrorKind::not_found);
   auto sent = send_with(alice, conversation, {id_to_string(text->id), id_to_string(image->id)});
   ASSERT_TRUE(sent.ok()) << sent.error().message;
   const auto message = json::parse(*sent->json).as_object();

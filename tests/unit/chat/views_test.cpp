@@ -25,7 +25,8 @@ store::MessageRow message(std::string body) {
 // The message shape, field by field, as the API documents it.
 void expect_shape(const json::value& value, const store::MessageRow& m) {
   const auto& o = value.as_object();
-  EXPECT_EQ(o.size(), 8u);
+  EXPECT_EQ(o.size(), 9u);
+  EXPECT_EQ(o.at("attachments").as_array().size(), m.deleted_at ? 0u : m.attachments.size());
   EXPECT_EQ(o.at("id").as_string(), id_to_string(m.id));
   EXPECT_EQ(o.at("conversationId").as_string(), id_to_string(m.conversation_id));
   EXPECT_EQ(o.at("seq").as_int64(), m.seq);
@@ -54,6 +55,56 @@ TEST(Views, TheMessageTextIsValidJsonOfTheDocumentedShapeForTrickyBodies) {
     ASSERT_NO_THROW(parsed = json::parse(text)) << text;
     expect_shape(parsed, m);
   }
+}
+
+TEST(Views, AttachmentsAsDocumented) {
+  auto m = message("");
+  store::AttachmentRow file;
+  file.id = 555;
+  file.name = "na\"me\\.pdf";
+  file.content_type = "application/pdf";
+  file.size = 1234;
+  file.sha256 = std::string(64, 'a');
+  store::AttachmentRow image = file;
+  image.id = 556;
+  image.name = "beach.jpg";
+  image.content_type = "image/jpeg";
+  image.preview = store::PreviewState::ready;
+  image.width = 4032;
+  image.height = 3024;
+  image.thumb_small_key = "556/" + std::string(64, 'b') + ".webp";
+  image.thumb_large_key = "556/" + std::string(64, 'c') + ".webp";
+  store::AttachmentRow failed = image;
+  failed.id = 557;
+  failed.preview = store::PreviewState::failed;
+  m.attachments = {file, image, failed};
+  const auto parsed = json::parse(message_json(m));
+  expect_shape(parsed, m);
+  const auto& list = parsed.at("attachments").as_array();
+  const auto& f = list[0].as_object();
+  EXPECT_EQ(f.size(), 6u);  // id, name, size, contentType, preview, url
+  EXPECT_EQ(f.at("id").as_string(), id_to_string(555));
+  EXPECT_EQ(f.at("name").as_string(), file.name);
+  EXPECT_EQ(f.at("size").as_int64(), 1234);
+  EXPECT_EQ(f.at("preview").as_string(), "none");
+  EXPECT_EQ(f.at("url").as_string(), "/api/attachments/" + id_to_string(555) + "/file");
+  const auto& i = list[1].as_object();
+  EXPECT_EQ(i.size(), 10u);
+  EXPECT_EQ(i.at("width").as_int64(), 4032);
+  EXPECT_EQ(i.at("height").as_int64(), 3024);
+  EXPECT_EQ(i.at("preview").as_string(), "ready");
+  const std::string base = "/api/attachments/" + id_to_string(556) + "/thumbnails/";
+  EXPECT_EQ(i.at("thumbnailUrl").as_string(), base + std::string(64, 'b') + ".webp");
+  EXPECT_EQ(i.at("previewUrl").as_string(), base + std::string(64, 'c') + ".webp");
+  // Failed: dimensions stay, no thumbnail URLs.
+  const auto& x = list[2].as_object();
+  EXPECT_EQ(x.at("preview").as_string(), "failed");
+  EXPECT_FALSE(x.contains("thumbnailUrl"));
+  EXPECT_FALSE(x.contains("previewUrl"));
+  EXPECT_EQ(json::parse(attachment_json(image)), list[1]);
+  // A deleted message shows none.
+  m.deleted_at = m.created_at + 1;
+  EXPECT_TRUE(json::parse(message_json(m)).at("attachments").as_array().empty());
 }
 
 TEST(Views, ADeletedMessageIsATombstone) {

@@ -63,10 +63,10 @@ class Harness {
   http::Response wait(const Pending& pending, std::chrono::milliseconds limit = 2000ms) {
     run_until([&] { return pending->has_value(); }, limit);
     EXPECT_TRUE(pending->has_value()) << "no answer";
-    if (pending->has_value()) return pending->value();
     http::Response none;
     none.status = 599;
-    return none;
+    none.content_type = "";
+    return pending->value_or(std::move(none));
   }
 
   // A polling client.
