@@ -118,7 +118,7 @@ const targets = [
     known: traffic(P('fanout-latency')) != null,
   },
   {
-    name: 'Memory: ≤ 2 KiB server RSS per idle connection',
+    name: 'Memory: ≤ 2 KiB server RSS per idle connection, 15 s after 10,000 connected at once',
     value: kib(rssPerConn(P('idle'))),
     met: rssPerConn(P('idle')) <= 2048,
     known: rssPerConn(P('idle')) != null,
@@ -248,7 +248,10 @@ for (const q of ['p50_ms', 'p90_ms', 'p99_ms', 'max_ms']) {
   row('persist-latency', `ack latency ${q.replace('_ms', '')}`, (x) => ackLat(x, q), ms, false);
 }
 row('persist-latency', 'server CPU (cores)', (x) => get(x, 'server', 'cpu_cores'), cores, null);
-row('idle', 'RSS per connection', rssPerConn, kib, false);
+row('idle', 'RSS per connection (after the settle time)', rssPerConn, kib, false);
+row('idle', 'RSS peak during the storm', (x) => get(x, 'server', 'peak_rss_kib'), (v) => (v == null ? '–' : `${(v / 1024).toFixed(1)} MB`), false);
+row('idle', 'RSS right after the last CONNECT', (x) => get(x, 'server', 'rss_connected_kib'), (v) => (v == null ? '–' : `${(v / 1024).toFixed(1)} MB`), false);
+row('idle', 'RSS after the settle time', (x) => get(x, 'server', 'rss_after_kib'), (v) => (v == null ? '–' : `${(v / 1024).toFixed(1)} MB`), false);
 row('idle', 'connections up', connected, int);
 row('storm', 'handshakes/s', handshakes, int);
 row('storm', 'connections up (19,900 asked)', connected, int);
@@ -401,8 +404,10 @@ line('traffic with latency histograms summarized, server RSS and CPU, generator 
 line();
 line('### Scenarios');
 line();
-line('- **idle**: 10,000 sockets connect, authenticate (CONNECT with the JWT) and each join one room of');
-line('  100; after 2 s the server\'s RSS growth over its RSS before the first connection, per connection.');
+line('- **idle**: 10,000 sockets connect at once (a storm: every handshake started together, as after a');
+line('  restart or a network blip), authenticate (CONNECT with the JWT) and each join one room of 100;');
+line('  after 15 s of settle time, the server\'s RSS growth over its RSS before the first connection, per');
+line('  connection (docs/operations.md, "Memory").');
 line('- **storm**: 19,900 sockets connect and authenticate as fast as the server accepts them, 2 generator');
 line('  processes with 256 handshakes in flight each, from 4 loopback source addresses; handshakes/s from');
 line('  the first connect to the last CONNECT acknowledged.');
