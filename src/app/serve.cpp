@@ -271,6 +271,8 @@ int serve(const ServeConfig& config) {
   io_options.engine.ping_timeout = config.ping_timeout;
   io_options.engine.max_payload = config.max_payload_bytes;
   io_options.engine.send_queue_bytes = config.send_queue_bytes;
+  io_options.engine.ws_compression = config.ws_compression;
+  io_options.engine.ws_compression_threshold = config.ws_compression_threshold;
   io_options.engine.cors = engineio::CorsPolicy::parse(config.cors_origins);
   io_options.engine.route = config.route.empty() ? std::to_string(server.port()) : config.route;
   io_options.max_rooms_per_socket = static_cast<std::size_t>(config.max_rooms_per_socket);
