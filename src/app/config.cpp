@@ -128,6 +128,9 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
   serve->add_option("--ws-compression-threshold", config.ws_compression_threshold,
                     "With --ws-compression: frames with fewer payload bytes go uncompressed")
       ->envname("PARLEY_WS_COMPRESSION_THRESHOLD")->check(CLI::Range(0, 64 << 20))->capture_default_str();
+  serve->add_option("--http-compression-threshold", config.http_compression_threshold,
+                    "JSON answers of at least this many bytes go out gzipped to clients that accept it (0: never)")
+      ->envname("PARLEY_HTTP_COMPRESSION_THRESHOLD")->check(CLI::Range(0, 64 << 20))->capture_default_str();
   serve->add_option("--send-queue", config.send_queue_bytes,
                     "Bytes a real-time connection may have waiting to be sent before it is cut off")
       ->envname("PARLEY_SEND_QUEUE")->check(CLI::Range(4096, 256 << 20))->capture_default_str();

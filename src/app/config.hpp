@@ -49,6 +49,7 @@ struct ServeConfig {
   int max_rooms_per_socket = 1000;
   bool ws_compression = false;                // permessage-deflate, off as in socket.io
   std::size_t ws_compression_threshold = 1024;  // smaller frames go uncompressed
+  std::size_t http_compression_threshold = 1024;  // JSON answers this large may be gzipped; 0: never
   std::chrono::milliseconds typing_timeout{5'000};
   std::chrono::milliseconds presence_grace{10'000};
   bool rate_limit = true;

@@ -138,6 +138,7 @@ int serve(const ServeConfig& config) {
   boost::asio::thread_pool worker_pool(static_cast<std::size_t>(workers));
   http::ServerOptions server_options;
   server_options.host = config.listen_host;
+  server_options.gzip_min_bytes = config.http_compression_threshold;
   server_options.port = config.listen_port;
   server_options.threads = config.threads;
   server_options.max_body_bytes = config.max_body_bytes;

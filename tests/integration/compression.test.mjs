@@ -4,6 +4,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
+import http from 'node:http';
 import { ParleyServer } from './lib/server.mjs';
 import { registerUser, newClientMsgId } from './lib/api.mjs';
 import { connect, nextEvent } from './lib/chat.mjs';
@@ -146,5 +147,65 @@ describe('WebSocket permessage-deflate (--ws-compression)', () => {
         assert.equal(m.id, ack.data.id);
       }
     }
+  });
+});
+
+// A raw GET (node:http leaves the body as it came, unlike fetch).
+function rawGet(url, headers) {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+}
+
+describe('HTTP gzip for JSON answers (--http-compression-threshold, default 1024)', () => {
+  const server = new ParleyServer({ args: ['--rate-limit', 'off'] });
+  let alice, conversationId;
+  before(async () => {
+    await server.start();
+    const bob = await registerUser(server.url, 'bob');
+    alice = await registerUser(server.url, 'alice');
+    conversationId = (await alice.api.post('/api/conversations', { type: 'direct', memberIds: [bob.user.id] })).json.conversation.id;
+    for (let i = 0; i < 30; i++) {
+      const res = await alice.api.post('/api/messages', { conversationId, body: `message ${i}: ${'lorem ipsum dolor sit amet '.repeat(6)}`, clientMsgId: newClientMsgId() });
+      assert.equal(res.status, 201, res.text);
+    }
+  });
+  after(async () => { await server.stop(); server.cleanup(); });
+
+  const page = (headers) => rawGet(`${server.url}/api/messages/${conversationId}?limit=50`,
+    { authorization: `Bearer ${alice.token}`, ...headers });
+
+  test('a history page goes out gzipped to a client that accepts it, with Vary: Accept-Encoding', async () => {
+    const plain = await page({});
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.match(plain.headers.vary ?? '', /Accept-Encoding/i);
+    const expected = JSON.parse(plain.body.toString());
+    assert.equal(expected.messages.length, 30);
+
+    const zipped = await page({ 'accept-encoding': 'br, gzip;q=0.8, deflate' });
+    assert.equal(zipped.status, 200);
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.match(zipped.headers.vary ?? '', /Accept-Encoding/i);
+    assert.equal(Number(zipped.headers['content-length']), zipped.body.length);
+    assert.ok(zipped.body.length < plain.body.length / 3, `${zipped.body.length} of ${plain.body.length} bytes`);
+    assert.deepEqual(JSON.parse(zlib.gunzipSync(zipped.body).toString()), expected);
+  });
+
+  test('gzip refused (q=0) or not offered: plain; small answers: plain and without Vary', async () => {
+    for (const accept of ['gzip;q=0', 'identity', 'deflate, br']) {
+      const res = await page({ 'accept-encoding': accept });
+      assert.equal(res.headers['content-encoding'], undefined, accept);
+      assert.equal(JSON.parse(res.body.toString()).messages.length, 30);
+    }
+    const me = await rawGet(`${server.url}/api/messages/${conversationId}?limit=1`, { authorization: `Bearer ${alice.token}`, 'accept-encoding': 'gzip' });
+    assert.equal(me.status, 200);
+    assert.ok(me.body.length < 1024);
+    assert.equal(me.headers['content-encoding'], undefined);
+    assert.equal(me.headers.vary, undefined);
   });
 });
