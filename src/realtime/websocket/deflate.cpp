@@ -41,7 +41,7 @@ bool valid_bits(std::string_view v) {
 
 std::optional<DeflateParams> accept_offer(std::string_view offer) {
   DeflateParams params;
-  bool seen_server_nct = false, seen_client_bits = false;
+  bool seen_server_nct = false, seen_client_nct = false, seen_client_bits = false;
   std::size_t start = 0;
   bool first = true;
   while (start <= offer.size()) {
@@ -58,9 +58,8 @@ std::optional<DeflateParams> accept_offer(std::string_view offer) {
     const std::string_view value = eq == std::string_view::npos ? std::string_view{} : trim(part.substr(eq + 1));
     if (iequals(name, "server_no_context_takeover") && eq == std::string_view::npos && !seen_server_nct) {
       seen_server_nct = true;
-    } else if (iequals(name, "client_no_context_takeover") && eq == std::string_view::npos &&
-               !params.client_no_context_takeover) {
-      params.client_no_context_takeover = true;
+    } else if (iequals(name, "client_no_context_takeover") && eq == std::string_view::npos && !seen_client_nct) {
+      seen_client_nct = true;
     } else if (iequals(name, "client_max_window_bits") && !seen_client_bits &&
                (eq == std::string_view::npos || valid_bits(value))) {
       // The client may use up to 15 bits; answering without the parameter keeps that.

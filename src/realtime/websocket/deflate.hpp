@@ -4,13 +4,15 @@
 // ones.
 //
 // What the server accepts: an offer whose parameters it can honour while sharing one
-// compressed frame among every recipient of a broadcast. It always answers
+// compressed frame among every recipient of a broadcast. It answers
 // server_no_context_takeover (each message it sends is compressed on its own, so the
-// bytes do not depend on the connection: out_frame.hpp compresses a frame once), and
-// client_no_context_takeover when the client offered it (then the server needs no
-// inflate state per connection). An offer with server_max_window_bits below 15 is
-// declined (shared frames are compressed with one window); client_max_window_bits is
-// left to its default (the client may use a 15-bit window). Memory per connection:
+// bytes do not depend on the connection: out_frame.hpp compresses a frame once) and
+// client_no_context_takeover, offered or not (RFC 7692 §7.1.1.2 lets the server ask;
+// `ws`, socket.io's transport, does the same with its clientNoContextTakeover option):
+// each client message is then decompressed on its own by a per-thread stream, and an
+// idle connection holds no zlib state at all. An offer with server_max_window_bits
+// below 15 is declined (shared frames are compressed with one window);
+// client_max_window_bits is left to its default. Memory per connection:
 // docs/operations.md, "Compression".
 //
 // Thread-safety: negotiate_deflate and deflate_message are safe on any thread
@@ -28,7 +30,9 @@ struct z_stream_s;
 namespace parley::websocket {
 
 struct DeflateParams {
-  bool client_no_context_takeover = false;
+  // Always true as negotiated here (see above); Inflater also serves a client that keeps
+  // its context, should a caller ever accept that.
+  bool client_no_context_takeover = true;
 };
 
 // Parses a Sec-WebSocket-Extensions request header (all its values joined by ", ") and
