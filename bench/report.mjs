@@ -324,6 +324,42 @@ if (clusterRuns.length) {
   }
 }
 
+// Compression (bench/compression/compression.mjs): permessage-deflate on and off.
+const comp = (mode, target, on) => {
+  const text = read(`compression-${mode}-${target}-${on ? 'on' : 'off'}.json`);
+  return text ? JSON.parse(text) : null;
+};
+if (comp('traffic', 'parley', false) || comp('traffic', 'parley', true)) {
+  line('## Compression (WebSocket permessage-deflate)');
+  line();
+  const t = comp('traffic', 'parley', true) || comp('traffic', 'parley', false);
+  line(`The official socket.io-client (\`perMessageDeflate: {threshold: 1024}\`, socket.io's own default, or off) in one`);
+  line(`conversation of ${t.members}; one member sends ${t.rate} messages/s of ${int(t.body_bytes)} bytes of chat text (a new text each`);
+  line(`time) for ${t.duration_s} s. Per delivered message: the bytes the receiving sockets read, and the server's CPU time`);
+  line('from the first send to the last delivery. Parley runs with `--ws-compression` (no context takeover: one');
+  line('compressed frame per broadcast); the peer with socket.io\'s `perMessageDeflate: {threshold: 1024}` (ws\'s');
+  line('defaults: each socket compresses with its own context). Idle: sockets connected at once with compression');
+  line('negotiated, RSS growth per connection after the settle time (docs/operations.md, "Compression").');
+  line();
+  line('| figure | Parley off | Parley on | peer off | peer on |');
+  line('|---|---|---|---|---|');
+  const cell = (x, f) => (x == null ? '–' : f(x));
+  const four = (mode, key, fmt) => [['parley', false], ['parley', true], ['peer', false], ['peer', true]]
+    .map(([tg, on]) => cell(get(comp(mode, tg, on), key), fmt)).join(' | ');
+  line(`| bytes on the wire per delivered message | ${four('traffic', 'wire_bytes_per_delivery', (v) => `${int(v)} B`)} |`);
+  line(`| server CPU per delivered message | ${four('traffic', 'server_cpu_us_per_delivery', (v) => `${v.toFixed(1)} µs`)} |`);
+  line(`| deliveries (of those owed) | ${[['parley', false], ['parley', true], ['peer', false], ['peer', true]].map(([tg, on]) => { const x = comp('traffic', tg, on); return x ? `${int(x.delivered)} / ${int(x.messages * x.members)}` : '–'; }).join(' | ')} |`);
+  line(`| idle RSS per connection (${int(get(comp('idle', 'parley', true), 'connections'))} at once, ${get(comp('idle', 'parley', true), 'settle_s') ?? '?'} s settle) | ${four('idle', 'rss_per_connection_bytes', kib)} |`);
+  line();
+  line('```');
+  for (const tg of ['parley', 'peer']) for (const mode of ['traffic', 'idle']) for (const on of [false, true]) {
+    const x = comp(mode, tg, on);
+    if (x && x.command) line(`${x.command}   # against ${tg} ${on ? 'with' : 'without'} compression`);
+  }
+  line('```');
+  line();
+}
+
 const history = read('history.txt');
 if (history) {
   const m = history.match(/history: ([0-9.]+) requests\/s/);

@@ -18,7 +18,7 @@
 //   rather than jemalloc's 10 s default; muzzy_decay_ms 0 skips the second,
 //   lazily-freed stage, so RSS reflects what the server holds.
 // - narenas is left at jemalloc's default (4 per core): with 4 instead of 8 on
-//   2 cores the storm-then-idle figure did not change (1.92 vs 1.85 KiB per
+//   2 cores the storm-then-idle figure did not change (1.88 vs 1.80 KiB per
 //   connection, within run-to-run noise), so there was nothing to trade for it.
 extern "C" {
 // NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): jemalloc's interface.
