@@ -5,6 +5,8 @@
 
 #include <span>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "realtime/websocket/deflate.hpp"
 #include "realtime/websocket/frame_codec.hpp"
@@ -71,6 +73,22 @@ TEST(DeflateFrame, CompressedOnceAndSharedAboveTheThreshold) {
   std::string out;
   ASSERT_EQ(inflater.inflate(first.substr(parsed.header.size), out, 1 << 20), Inflater::Result::ok);
   EXPECT_EQ(out, text);
+}
+
+// IO threads reach a broadcast frame at the same time: each may compress, one result is
+// published, and every thread writes those bytes.
+TEST(DeflateFrame, ThreadsRacingForTheCompressedFormShareOne) {
+  for (int round = 0; round < 20; ++round) {
+    const realtime::FrameRef frame = realtime::make_text_frame(long_text(3000));
+    std::vector<const char*> seen(4);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < seen.size(); ++t) {
+      threads.emplace_back([&, t] { seen[t] = frame->wire_deflated(1024).data(); });
+    }
+    for (auto& t : threads) t.join();
+    for (const char* p : seen) EXPECT_EQ(p, frame->wire_deflated(1024).data());
+    EXPECT_NE(seen[0], frame->wire().data());
+  }
 }
 
 TEST(DeflateFrame, PlainBelowTheThresholdAndForRawFrames) {
