@@ -118,7 +118,7 @@ const targets = [
     known: traffic(P('fanout-latency')) != null,
   },
   {
-    name: 'Memory: ≤ 2 KiB server RSS per idle connection',
+    name: 'Memory: ≤ 2 KiB server RSS per idle connection, 15 s after 10,000 connected at once',
     value: kib(rssPerConn(P('idle'))),
     met: rssPerConn(P('idle')) <= 2048,
     known: rssPerConn(P('idle')) != null,
@@ -248,7 +248,10 @@ for (const q of ['p50_ms', 'p90_ms', 'p99_ms', 'max_ms']) {
   row('persist-latency', `ack latency ${q.replace('_ms', '')}`, (x) => ackLat(x, q), ms, false);
 }
 row('persist-latency', 'server CPU (cores)', (x) => get(x, 'server', 'cpu_cores'), cores, null);
-row('idle', 'RSS per connection', rssPerConn, kib, false);
+row('idle', 'RSS per connection (after the settle time)', rssPerConn, kib, false);
+row('idle', 'RSS peak during the storm', (x) => get(x, 'server', 'peak_rss_kib'), (v) => (v == null ? '–' : `${(v / 1024).toFixed(1)} MB`), false);
+row('idle', 'RSS right after the last CONNECT', (x) => get(x, 'server', 'rss_connected_kib'), (v) => (v == null ? '–' : `${(v / 1024).toFixed(1)} MB`), false);
+row('idle', 'RSS after the settle time', (x) => get(x, 'server', 'rss_after_kib'), (v) => (v == null ? '–' : `${(v / 1024).toFixed(1)} MB`), false);
 row('idle', 'connections up', connected, int);
 row('storm', 'handshakes/s', handshakes, int);
 row('storm', 'connections up (19,900 asked)', connected, int);
@@ -319,6 +322,42 @@ if (clusterRuns.length) {
     line('```');
     line();
   }
+}
+
+// Compression (bench/compression/compression.mjs): permessage-deflate on and off.
+const comp = (mode, target, on) => {
+  const text = read(`compression-${mode}-${target}-${on ? 'on' : 'off'}.json`);
+  return text ? JSON.parse(text) : null;
+};
+if (comp('traffic', 'parley', false) || comp('traffic', 'parley', true)) {
+  line('## Compression (WebSocket permessage-deflate)');
+  line();
+  const t = comp('traffic', 'parley', true) || comp('traffic', 'parley', false);
+  line(`The official socket.io-client (\`perMessageDeflate: {threshold: 1024}\`, socket.io's own default, or off) in one`);
+  line(`conversation of ${t.members}; one member sends ${t.rate} messages/s of ${int(t.body_bytes)} bytes of chat text (a new text each`);
+  line(`time) for ${t.duration_s} s. Per delivered message: the bytes the receiving sockets read, and the server's CPU time`);
+  line('from the first send to the last delivery. Parley runs with `--ws-compression` (no context takeover: one');
+  line('compressed frame per broadcast); the peer with socket.io\'s `perMessageDeflate: {threshold: 1024}` (ws\'s');
+  line('defaults: each socket compresses with its own context). Idle: sockets connected at once with compression');
+  line('negotiated, RSS growth per connection after the settle time (docs/operations.md, "Compression").');
+  line();
+  line('| figure | Parley off | Parley on | peer off | peer on |');
+  line('|---|---|---|---|---|');
+  const cell = (x, f) => (x == null ? '–' : f(x));
+  const four = (mode, key, fmt) => [['parley', false], ['parley', true], ['peer', false], ['peer', true]]
+    .map(([tg, on]) => cell(get(comp(mode, tg, on), key), fmt)).join(' | ');
+  line(`| bytes on the wire per delivered message | ${four('traffic', 'wire_bytes_per_delivery', (v) => `${int(v)} B`)} |`);
+  line(`| server CPU per delivered message | ${four('traffic', 'server_cpu_us_per_delivery', (v) => `${v.toFixed(1)} µs`)} |`);
+  line(`| deliveries (of those owed) | ${[['parley', false], ['parley', true], ['peer', false], ['peer', true]].map(([tg, on]) => { const x = comp('traffic', tg, on); return x ? `${int(x.delivered)} / ${int(x.messages * x.members)}` : '–'; }).join(' | ')} |`);
+  line(`| idle RSS per connection (${int(get(comp('idle', 'parley', true), 'connections'))} at once, ${get(comp('idle', 'parley', true), 'settle_s') ?? '?'} s settle) | ${four('idle', 'rss_per_connection_bytes', kib)} |`);
+  line();
+  line('```');
+  for (const tg of ['parley', 'peer']) for (const mode of ['traffic', 'idle']) for (const on of [false, true]) {
+    const x = comp(mode, tg, on);
+    if (x && x.command) line(`${x.command}   # against ${tg} ${on ? 'with' : 'without'} compression`);
+  }
+  line('```');
+  line();
 }
 
 const history = read('history.txt');
@@ -415,8 +454,10 @@ line('traffic with latency histograms summarized, server RSS and CPU, generator 
 line();
 line('### Scenarios');
 line();
-line('- **idle**: 10,000 sockets connect, authenticate (CONNECT with the JWT) and each join one room of');
-line('  100; after 2 s the server\'s RSS growth over its RSS before the first connection, per connection.');
+line('- **idle**: 10,000 sockets connect at once (a storm: every handshake started together, as after a');
+line('  restart or a network blip), authenticate (CONNECT with the JWT) and each join one room of 100;');
+line('  after 15 s of settle time, the server\'s RSS growth over its RSS before the first connection, per');
+line('  connection (docs/operations.md, "Memory").');
 line('- **storm**: 19,900 sockets connect and authenticate as fast as the server accepts them, 2 generator');
 line('  processes with 256 handshakes in flight each, from 4 loopback source addresses; handshakes/s from');
 line('  the first connect to the last CONNECT acknowledged.');

@@ -12,7 +12,8 @@
 # BENCH_TARGETS="parley peer", BENCH_DURATION=5 (seconds per measured window),
 # BENCH_PROFILE=1 (0: no perf run), BENCH_HISTORY=1 (0: skip bench/history.sh),
 # BENCH_UPLOADS=1 (0: skip bench/uploads.mjs), BENCH_BUILD=1 (0: use the binaries BENCH_PARLEY and BENCH_LOADGEN as they are),
-# BENCH_PREVIEWS=1 (0: skip the image thumbnails through the preview sandbox).
+# BENCH_PREVIEWS=1 (0: skip the image thumbnails through the preview sandbox),
+# BENCH_COMPRESSION=1 (0: skip the WebSocket compression runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -42,6 +43,7 @@ section "peer: Node socket.io $(node --version)"
 
 server_pid=""
 server_addr=""
+server_flags=()  # extra flags for the next start_server (the compression runs)
 server_log=""
 pg_dir=""  # the throwaway PostgreSQL server of persist-postgres (scripts/pg-server.sh)
 cleanup() {
@@ -65,10 +67,10 @@ start_server() {
         store_args=(--store "$(scripts/pg-server.sh start "$pg_dir")")
       fi
       "$parley" serve --listen 127.0.0.1:0 --data-dir "$data" "${store_args[@]}" --password-cost minimal \
-        --rate-limit off --log-level warn >"$server_log" 2>&1 &
+        --rate-limit off --log-level warn "${server_flags[@]}" >"$server_log" 2>&1 &
       ;;
     peer)
-      node bench/peers/socketio-node/server.js --port 0 >"$server_log" 2>&1 &
+      node bench/peers/socketio-node/server.js --port 0 "${server_flags[@]}" >"$server_log" 2>&1 &
       ;;
   esac
   server_pid=$!
@@ -165,6 +167,32 @@ for name in $scenarios; do
     run_scenario "$name" "$target"
   done
 done
+
+# WebSocket compression on and off with the official client (bench/compression): bytes on
+# the wire and server CPU per delivered message, and idle memory per connection with it on.
+# About 1.5 minutes (BENCH_COMPRESSION=0 skips it).
+if [ "${BENCH_COMPRESSION:-1}" = 1 ]; then
+  section "compression: permessage-deflate on and off (bench/compression)"
+  (cd bench/compression && npm ci --no-audit --no-fund --loglevel=error)
+  for target in $targets; do
+    for run in "traffic off" "traffic on" "idle on"; do
+      read -r mode on <<<"$run"
+      server_flags=()
+      if [ "$on" = on ]; then
+        if [ "$target" = parley ]; then server_flags=(--ws-compression); else server_flags=(--compression); fi
+      fi
+      start_server "$target"
+      out=$results/compression-$mode-$target-$on.json
+      if ! timeout 300 node bench/compression/compression.mjs "$mode" --target "$target" --server "$server_addr" \
+          --server-pid "$server_pid" --compression "$on" --out "$out"; then
+        echo "bench: compression $mode $on against $target failed (server log below)" >&2
+        tail -20 "$server_log" >&2
+      fi
+      stop_server
+      server_flags=()
+    done
+  done
+fi
 
 # Where Parley's CPU goes at fan-out saturation: a separate run under perf, so that the
 # sampling does not touch the measured figures above.

@@ -381,8 +381,13 @@ bool Coordinator::run(json::object& result) {
   result["connect"] = std::move(connect);
 
   if (options_.scenario == "idle" || options_.scenario == "storm") {
-    // Let the server finish whatever the handshakes left (timers, allocator caches).
-    if (options_.scenario == "idle") std::this_thread::sleep_for(std::chrono::duration<double>(options_.settle_s));
+    // Let the server finish whatever the handshakes left (timers, allocator caches):
+    // RSS right after the storm, then after the settle time, is what an operator sees.
+    if (options_.scenario == "idle") {
+      server["rss_connected_kib"] = rss_kib(pid);
+      std::this_thread::sleep_for(std::chrono::duration<double>(options_.settle_s));
+      server["settle_s"] = options_.settle_s;
+    }
     const std::uint64_t rss_after = rss_kib(pid);
     server["rss_after_kib"] = rss_after;
     if (pid > 0 && connected > 0 && rss_after >= rss_before) {

@@ -20,6 +20,10 @@ void apply_defaults(Options& o, const CLI::App& cli) {
     if (unset("--members")) o.members = 100;
     if (unset("--procs")) o.procs = 2;
     if (unset("--source-addrs")) o.source_addrs = 2;
+    // Connected the way a restart or a network blip connects them: all at once, then
+    // RSS read once the server has had the time an operator would give it to settle.
+    if (unset("--connect-window")) o.connect_window = o.connections;
+    if (unset("--settle")) o.settle_s = 15;
   } else if (o.scenario == "storm") {
     if (unset("--connections")) o.connections = 19900;
     if (unset("--procs")) o.procs = 2;

@@ -140,6 +140,15 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
       ->envname("PARLEY_PING_TIMEOUT")->capture_default_str();
   serve->add_option("--max-payload", config.max_payload_bytes, "Largest Engine.IO packet or polling body, in bytes")
       ->envname("PARLEY_MAX_PAYLOAD")->check(CLI::Range(1024, 64 << 20))->capture_default_str();
+  serve->add_flag("--ws-compression", config.ws_compression,
+                  "Offer WebSocket permessage-deflate (off by default, as in socket.io; docs/operations.md)")
+      ->envname("PARLEY_WS_COMPRESSION");
+  serve->add_option("--ws-compression-threshold", config.ws_compression_threshold,
+                    "With --ws-compression: frames with fewer payload bytes go uncompressed")
+      ->envname("PARLEY_WS_COMPRESSION_THRESHOLD")->check(CLI::Range(0, 64 << 20))->capture_default_str();
+  serve->add_option("--http-compression-threshold", config.http_compression_threshold,
+                    "JSON answers of at least this many bytes go out gzipped to clients that accept it (0: never)")
+      ->envname("PARLEY_HTTP_COMPRESSION_THRESHOLD")->check(CLI::Range(0, 64 << 20))->capture_default_str();
   serve->add_option("--send-queue", config.send_queue_bytes,
                     "Bytes a real-time connection may have waiting to be sent before it is cut off")
       ->envname("PARLEY_SEND_QUEUE")->check(CLI::Range(4096, 256 << 20))->capture_default_str();

@@ -47,6 +47,9 @@ struct ServeConfig {
   std::size_t max_payload_bytes = 1'000'000;
   std::size_t send_queue_bytes = 1 << 20;  // per connection; a client that lets more pile up is cut off
   int max_rooms_per_socket = 1000;
+  bool ws_compression = false;                // permessage-deflate, off as in socket.io
+  std::size_t ws_compression_threshold = 1024;  // smaller frames go uncompressed
+  std::size_t http_compression_threshold = 1024;  // JSON answers this large may be gzipped; 0: never
   std::chrono::milliseconds typing_timeout{5'000};
   std::chrono::milliseconds presence_grace{10'000};
   bool rate_limit = true;

@@ -152,6 +152,7 @@ int serve(const ServeConfig& config) {
   boost::asio::thread_pool worker_pool(static_cast<std::size_t>(workers));
   http::ServerOptions server_options;
   server_options.host = config.listen_host;
+  server_options.gzip_min_bytes = config.http_compression_threshold;
   server_options.port = config.listen_port;
   server_options.threads = config.threads;
   server_options.max_body_bytes = config.max_body_bytes;
@@ -334,6 +335,8 @@ int serve(const ServeConfig& config) {
   io_options.engine.ping_timeout = config.ping_timeout;
   io_options.engine.max_payload = config.max_payload_bytes;
   io_options.engine.send_queue_bytes = config.send_queue_bytes;
+  io_options.engine.ws_compression = config.ws_compression;
+  io_options.engine.ws_compression_threshold = config.ws_compression_threshold;
   io_options.engine.cors = engineio::CorsPolicy::parse(config.cors_origins);
   io_options.engine.route = config.route.empty() ? std::to_string(server.port()) : config.route;
   io_options.max_rooms_per_socket = static_cast<std::size_t>(config.max_rooms_per_socket);

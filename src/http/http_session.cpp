@@ -9,6 +9,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
+#include "http/compression.hpp"
 #include "http/http_metrics.hpp"
 #include "http/json_io.hpp"
 #include "http/realtime_endpoint.hpp"
@@ -104,7 +105,7 @@ void HttpSession::on_header(beast::error_code ec) {
     request.authorization = std::string(it->value());
   if (auto it = message.find(bhttp::field::origin); it != message.end()) request.origin = std::string(it->value());
   if (auto it = message.find(bhttp::field::accept_encoding); it != message.end())
-    request.accepts_gzip = it->value().find("gzip") != std::string_view::npos;
+    request.accepts_gzip = accepts_gzip(it->value());
   if (auto it = message.find(bhttp::field::range); it != message.end()) request.range = std::string(it->value());
   if (auto it = message.find(bhttp::field::if_none_match); it != message.end())
     request.if_none_match = std::string(it->value());
@@ -319,7 +320,10 @@ void HttpSession::dispatch(Request request) {
         // Not fatal: the worker handler below answers (or reports) properly.
         spdlog::warn("in-memory handler for {} {} failed: {}", request.method, request.path, e.what());
       }
-      if (answer) return on_handled(std::move(*answer));
+      if (answer) {
+        gzip_json_response(*answer, request.accepts_gzip, context_.options.gzip_min_bytes);
+        return on_handled(std::move(*answer));
+      }
     }
     // A tracked executor keeps the IO thread's run() alive while the handler
     // runs elsewhere, so a graceful shutdown waits for the answer.
@@ -331,7 +335,8 @@ void HttpSession::dispatch(Request request) {
     // `sessions` set while that thread inserts new ones (a data race ThreadSanitizer found).
     auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
     asio::post(*context_.services.workers,
-               [self = shared_from_this(), home, handler = match.handler, request = std::move(request)]() mutable {
+               [self = shared_from_this(), home, handler = match.handler, request = std::move(request),
+                gzip_min = context_.options.gzip_min_bytes]() mutable {
                  Response response;
                  try {
                    response = (*handler)(request);
@@ -339,6 +344,8 @@ void HttpSession::dispatch(Request request) {
                    spdlog::error("handler for {} {} failed: {}", request.method, request.path, e.what());
                    response = error_response(Error::internal("internal error"));
                  }
+                 // On the worker: large JSON answers are compressed off the IO thread.
+                 gzip_json_response(response, request.accepts_gzip, gzip_min);
                  asio::post(home, [self = std::move(self), response = std::move(response)]() mutable {
                    self->on_handled(std::move(response));
                  });

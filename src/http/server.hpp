@@ -42,6 +42,7 @@ struct ServerOptions {
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds shutdown_timeout{10'000};
+  std::size_t gzip_min_bytes = 1024;  // JSON answers this large or larger may be gzipped; 0: never
 };
 
 struct ServerServices {

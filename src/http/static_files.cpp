@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "http/compression.hpp"
+
 namespace parley::http {
 
 namespace fs = std::filesystem;
@@ -31,19 +33,6 @@ bool compressible(const std::string& type) {
          type.starts_with("application/manifest");
 }
 
-std::string gzip(const std::string& input) {
-  z_stream stream{};
-  if (deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  std::string out(deflateBound(&stream, input.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-  stream.avail_in = static_cast<uInt>(input.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return rc == Z_STREAM_END ? out : std::string();
-}
 
 }  // namespace
 
@@ -70,7 +59,7 @@ Result<std::unique_ptr<StaticFiles>> StaticFiles::load(const fs::path& root) {
     else if (file.extension() == ".html") entry.cache_control = "no-cache";
     else entry.cache_control = "public, max-age=3600";
     if (compressible(entry.content_type) && entry.body.size() >= 512) {
-      entry.gzipped = gzip(entry.body);
+      entry.gzipped = gzip(entry.body, Z_BEST_COMPRESSION);  // once per file: the best ratio
       if (entry.gzipped.size() >= entry.body.size()) entry.gzipped.clear();
     }
     entry.etag = "\"" + std::to_string(std::hash<std::string>{}(entry.body)) + "\"";

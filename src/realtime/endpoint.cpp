@@ -43,6 +43,12 @@ void Endpoint::handle_upgrade(boost::asio::ip::tcp::socket socket, http::Upgrade
   upgrade.key = header(request, boost::beast::http::field::sec_websocket_key);
   upgrade.version = header(request, boost::beast::http::field::sec_websocket_version);
   upgrade.origin = header(request, boost::beast::http::field::origin);
+  // Every Sec-WebSocket-Extensions line (a client may send several), joined as one list.
+  const auto [first, last] = request.base().equal_range(boost::beast::http::field::sec_websocket_extensions);
+  for (auto it = first; it != last; ++it) {
+    if (!upgrade.extensions.empty()) upgrade.extensions += ", ";
+    upgrade.extensions.append(it->value().data(), it->value().size());
+  }
   const auto data = buffered.data();
   upgrade.initial.assign(boost::asio::buffers_begin(data), boost::asio::buffers_end(data));
 

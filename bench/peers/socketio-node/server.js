@@ -5,7 +5,9 @@
 // database, no commit before the ack), any token is accepted (the token is the user id),
 // and membership is not checked. One process, default socket.io options.
 //
-// Usage: node server.js [--port N] [--host 127.0.0.1]
+// Usage: node server.js [--port N] [--host 127.0.0.1] [--compression]
+// --compression: perMessageDeflate as socket.io offers it ({threshold: 1024}: ws's other
+// defaults, so each socket keeps its own compression context).
 // Prints "peer listening on http://HOST:PORT" once it accepts connections.
 'use strict';
 
@@ -27,7 +29,10 @@ const httpServer = http.createServer((req, res) => {
   res.end();
 });
 
-const io = new Server(httpServer, { cors: { origin: '*' } });
+const io = new Server(httpServer, {
+  cors: { origin: '*' },
+  perMessageDeflate: process.argv.includes('--compression') ? { threshold: 1024 } : false,
+});
 
 // Per-conversation counters, as Parley's `seq` (in memory: nothing survives a restart).
 const seqs = new Map();

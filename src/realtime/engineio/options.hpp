@@ -20,6 +20,10 @@ struct ServerOptions {
   bool allow_polling = true;
   bool allow_websocket = true;
   bool allow_upgrades = true;
+  // permessage-deflate (websocket/deflate.hpp), off by default as in socket.io; frames
+  // with a payload smaller than the threshold go out uncompressed (socket.io: 1024).
+  bool ws_compression = false;
+  std::size_t ws_compression_threshold = 1024;
   CorsPolicy cors;
   // This node's route tag, the first part of every sid (sid.hpp); empty = none.
   // Requests naming another route are answered "Session ID unknown".

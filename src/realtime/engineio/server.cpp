@@ -8,6 +8,7 @@
 
 #include "realtime/engineio/sid.hpp"
 #include "realtime/websocket/connection.hpp"
+#include "realtime/websocket/deflate.hpp"
 #include "realtime/websocket/handshake.hpp"
 
 namespace parley::engineio {
@@ -217,12 +218,21 @@ void Server::handle_upgrade(tcp::socket socket, UpgradeRequest request, int thre
   });
 }
 
+std::string Server::negotiate_compression(websocket::Connection& connection, const UpgradeRequest& request) const {
+  if (!options_.ws_compression || request.extensions.empty()) return {};
+  const auto params = websocket::negotiate_deflate(request.extensions);
+  if (!params) return {};
+  connection.enable_deflate(*params, options_.ws_compression_threshold);
+  return websocket::deflate_response_header(*params);
+}
+
 void Server::open_websocket(tcp::socket socket, UpgradeRequest& request, int thread_index) {
   auto& thread = threads_.at(static_cast<std::size_t>(thread_index));
   auto connection = std::make_shared<websocket::Connection>(thread, std::move(socket), options_.max_payload);
+  const std::string extension = negotiate_compression(*connection, request);
   Session* session = create_session(thread_index);
   session->open_websocket(std::move(connection),
-                          realtime::make_raw_frame(websocket::switching_protocols_response(request.key)),
+                          realtime::make_raw_frame(websocket::switching_protocols_response(request.key, extension)),
                           std::move(request.initial));
 }
 
@@ -239,8 +249,9 @@ void Server::attach_probe(tcp::socket socket, UpgradeRequest request, int thread
     connection->close(websocket::close_code::normal);
     return;
   }
+  const std::string extension = negotiate_compression(*connection, request);
   session->attach_probe(std::move(connection),
-                        realtime::make_raw_frame(websocket::switching_protocols_response(request.key)),
+                        realtime::make_raw_frame(websocket::switching_protocols_response(request.key, extension)),
                         std::move(request.initial));
 }
 

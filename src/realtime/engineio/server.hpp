@@ -39,6 +39,7 @@ struct UpgradeRequest {
   std::string key;          // Sec-WebSocket-Key
   std::string version;      // Sec-WebSocket-Version
   std::string origin;       // Origin (may be empty)
+  std::string extensions;   // Sec-WebSocket-Extensions, every value joined by ", "
   std::string initial;      // bytes read past the request
 };
 
@@ -78,6 +79,9 @@ class Server {
   void serve_session_request(http::Request request, Respond respond, int thread_index, std::uint64_t key);
   void open_polling(http::Request& request, Respond respond, int thread_index);
   void open_websocket(boost::asio::ip::tcp::socket socket, UpgradeRequest& request, int thread_index);
+  // Enables permessage-deflate on the connection when configured and offered; returns
+  // the 101 answer's extension header line (empty: no compression).
+  std::string negotiate_compression(websocket::Connection& connection, const UpgradeRequest& request) const;
   void attach_probe(boost::asio::ip::tcp::socket socket, UpgradeRequest request, int thread_index, std::uint64_t key);
   Session* create_session(int thread_index);
   void reject_upgrade(boost::asio::ip::tcp::socket& socket, int status, std::string_view reason,

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "common/utf8.hpp"
+
 namespace parley::websocket {
 
 namespace asio = boost::asio;
@@ -23,7 +25,7 @@ constexpr std::size_t kKeepQueueSlots = 16;
 }  // namespace
 
 Connection::Connection(realtime::ThreadContext& thread, asio::ip::tcp::socket socket, std::size_t max_message_bytes)
-    : thread_(thread), socket_(std::move(socket)), reader_(max_message_bytes) {
+    : thread_(thread), socket_(std::move(socket)), reader_(max_message_bytes), max_message_(max_message_bytes) {
   // read_some() must return would_block rather than wait. The HTTP server sets
   // both this and TCP_NODELAY when it accepts (http/listener.hpp); the check
   // spares an ioctl per handshake.
@@ -34,6 +36,12 @@ Connection::Connection(realtime::ThreadContext& thread, asio::ip::tcp::socket so
 }
 
 Connection::~Connection() = default;
+
+void Connection::enable_deflate(const DeflateParams& params, std::size_t threshold) {
+  deflate_threshold_ = threshold;
+  reader_.allow_compressed();
+  inflater_ = std::make_unique<Inflater>(!params.client_no_context_takeover);
+}
 
 void Connection::start(std::string initial) {
   if (!initial.empty() && !process({initial.data(), initial.size()})) return;
@@ -81,8 +89,11 @@ bool Connection::process(std::span<char> input) {
       case ReadEvent::Kind::text:
       case ReadEvent::Kind::binary:
         ThreadCounters::add(thread_.counters().messages_received, 1);
-        if (state_ == State::open && listener_ != nullptr)
+        if (event.compressed) {
+          if (!deliver_compressed(event)) return state_ != State::closed;
+        } else if (state_ == State::open && listener_ != nullptr) {
           listener_->on_ws_message(*this, event.kind == ReadEvent::Kind::binary, event.payload);
+        }
         if (state_ == State::closed) return false;
         break;
       case ReadEvent::Kind::ping:
@@ -116,11 +127,28 @@ bool Connection::process(std::span<char> input) {
   }
 }
 
+bool Connection::deliver_compressed(const ReadEvent& event) {
+  // One buffer per thread: a message is handed out and done with before the next.
+  thread_local std::string inflated;
+  const Inflater::Result result =
+      inflater_ ? inflater_->inflate(event.payload, inflated, max_message_) : Inflater::Result::corrupt;
+  if (result != Inflater::Result::ok || (event.kind == ReadEvent::Kind::text && !is_valid_utf8(inflated))) {
+    if (state_ == State::open) {
+      fail(result == Inflater::Result::too_big ? close_code::message_too_big : close_code::invalid_payload);
+    }
+    return false;
+  }
+  if (state_ == State::open && listener_ != nullptr)
+    listener_->on_ws_message(*this, event.kind == ReadEvent::Kind::binary, inflated);
+  if (inflated.capacity() > (64u << 10)) std::string().swap(inflated);
+  return true;
+}
+
 // ---- writing ----
 
 bool Connection::send(realtime::FrameRef frame) {
   if (state_ != State::open) return false;
-  queued_bytes_ += frame->wire().size();
+  queued_bytes_ += frame->wire_deflated(deflate_threshold_).size();
   queue_.push_back(std::move(frame));
   schedule_flush();
   return true;
@@ -144,7 +172,7 @@ void Connection::do_write() {
     std::size_t count = 0;
     std::size_t requested = 0;
     for (std::size_t i = head_; i < queue_.size() && count < kMaxIov; ++i, ++count) {
-      std::string_view bytes = queue_[i]->wire();
+      std::string_view bytes = queue_[i]->wire_deflated(deflate_threshold_);
       if (i == head_) bytes.remove_prefix(head_offset_);
       iov[count].iov_base = const_cast<char*>(bytes.data());
       iov[count].iov_len = bytes.size();
@@ -167,7 +195,7 @@ void Connection::do_write() {
     std::size_t left = static_cast<std::size_t>(written);
     std::uint64_t frames = 0;
     while (left > 0) {
-      const std::size_t rest = queue_[head_]->wire().size() - head_offset_;
+      const std::size_t rest = queue_[head_]->wire_deflated(deflate_threshold_).size() - head_offset_;
       if (left < rest) {
         head_offset_ += left;
         break;

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "realtime/websocket/deflate.hpp"
 #include "realtime/websocket/out_frame.hpp"
 #include "realtime/io/thread_context.hpp"
 #include "realtime/websocket/message_reader.hpp"
@@ -67,6 +68,9 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   // Starts reading. `initial`: bytes that arrived with the HTTP request (may hold frames).
   void start(std::string initial);
   void set_listener(Listener* listener) noexcept { listener_ = listener; }
+  // permessage-deflate was negotiated (deflate.hpp): frames whose payload has at least
+  // `threshold` bytes go out compressed, and compressed messages are accepted. Before start().
+  void enable_deflate(const DeflateParams& params, std::size_t threshold);
 
   // Queues a frame. False when the connection no longer sends (closing or closed).
   bool send(realtime::FrameRef frame);
@@ -87,6 +91,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void do_wait_read();
   void on_readable(boost::system::error_code ec);
   bool process(std::span<char> input);  // false: stop reading
+  bool deliver_compressed(const ReadEvent& event);  // false: the message was refused
   void flush() override;
   void do_write();
   void do_wait_write();
@@ -106,6 +111,10 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   std::size_t head_ = 0;         // first frame not completely written
   std::size_t head_offset_ = 0;  // bytes of queue_[head_] already written
   std::size_t queued_bytes_ = 0;
+  std::size_t max_message_;
+  // SIZE_MAX: no compression (OutFrame::wire_deflated then returns the plain frame).
+  std::size_t deflate_threshold_ = SIZE_MAX;
+  std::unique_ptr<Inflater> inflater_;  // only when permessage-deflate was negotiated
   std::shared_ptr<Connection> flush_keepalive_;  // while a flush is scheduled
   State state_ = State::open;
   bool waiting_write_ = false;

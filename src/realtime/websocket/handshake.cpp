@@ -28,14 +28,16 @@ HandshakeCheck check_handshake(std::string_view version, std::string_view key) {
   return HandshakeCheck::ok;
 }
 
-std::string switching_protocols_response(std::string_view client_key) {
+std::string switching_protocols_response(std::string_view client_key, std::string_view extra_headers) {
   std::string out =
       "HTTP/1.1 101 Switching Protocols\r\n"
       "Upgrade: websocket\r\n"
       "Connection: Upgrade\r\n"
       "Sec-WebSocket-Accept: ";
   out += accept_key(client_key);
-  out += "\r\n\r\n";
+  out += "\r\n";
+  out += extra_headers;
+  out += "\r\n";
   return out;
 }
 

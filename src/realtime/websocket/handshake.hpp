@@ -1,7 +1,8 @@
 #pragma once
 // The server side of the RFC 6455 opening handshake: checks the upgrade request's
-// WebSocket headers and writes the 101 answer (no subprotocol, no extension: Engine.IO
-// needs neither, and without permessage-deflate every frame can be shared as is).
+// WebSocket headers and writes the 101 answer (no subprotocol: Engine.IO needs none; the
+// permessage-deflate extension, when enabled, is negotiated by deflate.hpp and its answer
+// passed in as an extra header).
 //
 // Thread-safety: pure functions.
 
@@ -19,8 +20,9 @@ enum class HandshakeCheck { ok, bad_version, bad_key };
 // The Upgrade/Connection headers are checked by the HTTP layer before it hands over.
 HandshakeCheck check_handshake(std::string_view version, std::string_view key);
 
-// "HTTP/1.1 101 Switching Protocols" with the accept key.
-std::string switching_protocols_response(std::string_view client_key);
+// "HTTP/1.1 101 Switching Protocols" with the accept key, then `extra_headers` (whole
+// "Name: value\r\n" lines).
+std::string switching_protocols_response(std::string_view client_key, std::string_view extra_headers = {});
 
 // A complete HTTP/1.1 error answer that closes the connection (for a refused upgrade).
 // A bad version answers 426 with "Sec-WebSocket-Version: 13" (RFC 6455 §4.4).

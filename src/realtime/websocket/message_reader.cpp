@@ -34,7 +34,11 @@ void MessageReader::release_delivered() {
 }
 
 ReadEvent MessageReader::begin_frame(const FrameHeader& header) {
-  if (header.rsv != 0 || !header.masked) return fail(close_code::protocol_error);
+  if (!header.masked) return fail(close_code::protocol_error);
+  // RSV1 marks a compressed message, on its first frame only (RFC 7692 §6).
+  const bool rsv1_ok = allow_rsv1_ && header.rsv == 0x4 && !is_control(header.opcode) &&
+                       header.opcode != Opcode::continuation;
+  if (header.rsv != 0 && !rsv1_ok) return fail(close_code::protocol_error);
   if (is_control(header.opcode)) {
     if (!header.fin || header.payload_size > kMaxControlPayload) return fail(close_code::protocol_error);
   } else if (header.opcode == Opcode::continuation) {
@@ -44,6 +48,7 @@ ReadEvent MessageReader::begin_frame(const FrameHeader& header) {
     if (message_opcode_ != Opcode::continuation) return fail(close_code::protocol_error);
     if (header.payload_size > max_message_) return fail(close_code::message_too_big);
     message_opcode_ = header.opcode;
+    message_compressed_ = header.rsv != 0;
   }
   in_frame_ = true;
   frame_fin_ = header.fin;
@@ -73,6 +78,10 @@ ReadEvent MessageReader::finish_control(std::string_view payload) {
 ReadEvent MessageReader::finish_message(Opcode opcode, std::string_view payload) {
   in_frame_ = false;
   message_opcode_ = Opcode::continuation;
+  if (message_compressed_) {
+    message_compressed_ = false;
+    return ReadEvent{opcode == Opcode::text ? ReadEvent::Kind::text : ReadEvent::Kind::binary, payload, 0, true};
+  }
   if (opcode == Opcode::text) {
     if (!is_valid_utf8(payload)) return fail(close_code::invalid_payload);
     return ReadEvent{ReadEvent::Kind::text, payload, 0};

@@ -2,8 +2,8 @@
 // Incremental RFC 6455 message reader for the server side: feed it the bytes read from a
 // client and pull complete events (messages, control frames, protocol errors) one by one.
 //
-// It enforces what a server must check of client frames: masking, no RSV bits (no
-// extension is negotiated), known opcodes, control frames of at most 125 bytes and never
+// It enforces what a server must check of client frames: masking, no RSV bits except
+// RSV1 on the first frame of a message once permessage-deflate is negotiated, known opcodes, control frames of at most 125 bytes and never
 // fragmented, continuation only inside a fragmented message, UTF-8 in text messages and
 // close reasons, close codes, and a limit on the size of a message (close 1009).
 //
@@ -33,6 +33,9 @@ struct ReadEvent {
   std::string_view payload;
   // close: the peer's code (1005 when the frame had none); error: the code to close with.
   std::uint16_t code = 0;
+  // text/binary: the payload is compressed (permessage-deflate); the caller inflates it
+  // and checks the UTF-8 of a text message itself.
+  bool compressed = false;
 };
 
 class MessageReader {
@@ -43,6 +46,9 @@ class MessageReader {
   // complete, and returns it; returns need_more once `input` is used up. After an error
   // every call returns the same error.
   ReadEvent next(std::span<char>& input);
+
+  // Accepts RSV1 (a compressed message) from now on: permessage-deflate was negotiated.
+  void allow_compressed() noexcept { allow_rsv1_ = true; }
 
   // True when no partial frame or message is held.
   bool idle() const noexcept {
@@ -69,6 +75,8 @@ class MessageReader {
   Opcode frame_opcode_ = Opcode::continuation;
   Opcode message_opcode_ = Opcode::continuation;  // continuation: no message in progress
   bool in_frame_ = false;
+  bool allow_rsv1_ = false;
+  bool message_compressed_ = false;
   bool frame_fin_ = true;
   bool message_delivered_ = false;
   bool control_delivered_ = false;

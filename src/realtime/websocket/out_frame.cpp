@@ -2,8 +2,10 @@
 
 #include <cassert>
 #include <cstring>
+#include <memory>
 
 #include "common/base64.hpp"
+#include "realtime/websocket/deflate.hpp"
 
 namespace parley::realtime {
 
@@ -36,6 +38,34 @@ FrameRef TextFrameBuilder::finish() {
   FrameRef ref(frame_);
   frame_ = nullptr;
   return ref;
+}
+
+std::string_view OutFrame::wire_deflated(std::size_t threshold) const {
+  if (kind_ == Kind::raw || payload().size() < threshold) return wire();
+  const std::string* built = deflated_.load(std::memory_order_acquire);
+  if (built == nullptr) {
+    auto fresh = std::make_unique<std::string>();
+    const std::string_view body = payload();
+    fresh->assign(websocket::kMaxServerHeader, '\0');
+    if (websocket::deflate_message(body, *fresh) && fresh->size() - websocket::kMaxServerHeader < body.size()) {
+      const std::size_t size = fresh->size() - websocket::kMaxServerHeader;
+      char header[websocket::kMaxServerHeader];
+      const auto opcode = kind_ == Kind::binary ? websocket::Opcode::binary : websocket::Opcode::text;
+      const std::size_t header_size = websocket::encode_header(header, opcode, true, size);
+      header[0] = static_cast<char>(header[0] | 0x40);  // RSV1: a compressed message (RFC 7692 §6)
+      fresh->erase(0, websocket::kMaxServerHeader - header_size);
+      std::memcpy(fresh->data(), header, header_size);
+    } else {
+      fresh->clear();
+    }
+    const std::string* expected = nullptr;
+    if (deflated_.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel)) {
+      built = fresh.release();
+    } else {
+      built = expected;
+    }
+  }
+  return built->empty() ? wire() : std::string_view(*built);
 }
 
 FrameRef make_text_frame(std::string_view packet_text) {

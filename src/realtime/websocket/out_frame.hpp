@@ -41,6 +41,12 @@ class OutFrame {
   std::string_view payload() const noexcept {
     return {storage_.data() + payload_begin_, storage_.size() - payload_begin_};
   }
+  // The bytes a connection that negotiated permessage-deflate writes: the frame
+  // compressed (RSV1 set) when its payload has at least `threshold` bytes and compression
+  // makes it smaller, else wire(). Compressed once, by the first connection that asks,
+  // whatever its thread; every other recipient shares those bytes (deflate.hpp: no
+  // context takeover). REQUIRES: the same threshold on every call for one frame.
+  std::string_view wire_deflated(std::size_t threshold) const;
   // The entry of a polling payload (without separator). REQUIRES: kind() != raw.
   std::string_view polling() const noexcept { return kind_ == Kind::binary ? std::string_view(polling_) : payload(); }
 
@@ -58,9 +64,15 @@ class OutFrame {
   }
 
   OutFrame() = default;
+  ~OutFrame() { delete deflated_.load(std::memory_order_relaxed); }
+  OutFrame(const OutFrame&) = delete;
+  OutFrame& operator=(const OutFrame&) = delete;
 
   std::string storage_;
   std::string polling_;  // binary frames only
+  // The compressed frame once built; an empty string when compression does not pay.
+  // Published with a compare-and-swap: two threads may both compress, one result stays.
+  mutable std::atomic<const std::string*> deflated_{nullptr};
   std::uint32_t wire_begin_ = 0;
   std::uint32_t payload_begin_ = 0;
   Kind kind_ = Kind::raw;

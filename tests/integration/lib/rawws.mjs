@@ -57,6 +57,7 @@ export class RawWebSocket {
           error.body = rest.toString();
           return reject(error);
         }
+        ws.head = head;  // the 101 answer's status line and headers
         ws.attach(buffer.subarray(end + 4));
         resolve(ws);
       };
@@ -91,6 +92,11 @@ export class RawWebSocket {
       const payload = this.buffer.subarray(off, off + len);
       this.buffer = this.buffer.subarray(off + len);
       const opcode = b0 & 0x0f;
+      // RSV1: a permessage-deflate message, handed out as it came (the test inflates it).
+      if ((b0 & 0x40) && (opcode === OP.text || opcode === OP.binary)) {
+        this.push({ type: opcode === OP.text ? 'text' : 'binary', compressed: true, raw: Buffer.from(payload) });
+        continue;
+      }
       if (opcode === OP.text) this.push({ type: 'text', data: payload.toString('utf8') });
       else if (opcode === OP.binary) this.push({ type: 'binary', data: Buffer.from(payload) });
       else if (opcode === OP.close) this.push({ type: 'close', code: payload.length >= 2 ? payload.readUInt16BE(0) : 1005 });
