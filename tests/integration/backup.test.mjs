@@ -95,13 +95,15 @@ test('backup under send load, restore, and the restored server serves', { skip }
     t.diagnostic(`during the backup: ${during.sends} sends, longest send→ack ${during.longestAck.toFixed(1)} ms, longest gap between acks ${during.longestGap.toFixed(1)} ms`);
     t.diagnostic(`the 300 ms before it: ${baseline.sends} sends, longest send→ack ${baseline.longestAck.toFixed(1)} ms, longest gap between acks ${baseline.longestGap.toFixed(1)} ms`);
 
-    // The backup's layout (app/backup.hpp).
-    assert.deepEqual(readdirSync(backupDir).sort(), ['jwt-secret', 'manifest.json', 'parley.db']);
+    // The backup's layout (app/backup.hpp); the server's media folder (local media store) always exists,
+    // its uploads in progress (media/tmp) are left out.
+    assert.deepEqual(readdirSync(backupDir).sort(), ['jwt-secret', 'manifest.json', 'media', 'parley.db']);
+    assert.ok(!readdirSync(join(backupDir, 'media')).includes('tmp'), 'media/tmp is not backed up');
     const manifest = JSON.parse(readFileSync(join(backupDir, 'manifest.json'), 'utf8'));
     assert.equal(manifest.format, 'parley-backup');
     assert.equal(manifest.formatVersion, 1);
     assert.equal(manifest.jwtSecret, true);
-    assert.equal(manifest.media, null);
+    assert.deepEqual(manifest.media, { files: 0, bytes: 0 });  // nothing uploaded in this test
     assert.ok(!existsSync(`${backupDir}.partial`));
 
     // A live data dir is never overwritten, --force or not.
