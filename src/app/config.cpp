@@ -180,9 +180,9 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
   auto* work = cli.add_subcommand("worker", "Run the media jobs (thumbnails, the sweep) only, without serving HTTP");
   work->add_option("--data-dir", worker.data_dir, "Folder of the SQLite store and the local media store")
       ->envname("PARLEY_DATA_DIR")->capture_default_str();
-  work->add_option("--store", worker.store, "The servers' --store")->envname("PARLEY_STORE");
+  work->add_option("--store", worker.store, "The cluster nodes' PostgreSQL --store (required)")->envname("PARLEY_STORE");
   work->add_option("--media-store", worker.media_store, "The servers' --media-store")->envname("PARLEY_MEDIA_STORE");
-  work->add_option("--bus", worker.bus, "local, or the servers' redis://HOST:PORT so that message_updated reaches their clients")
+  work->add_option("--bus", worker.bus, "The cluster nodes' redis://HOST:PORT (required: the nodes hear of finished previews through it)")
       ->envname("PARLEY_BUS")
       ->check([](const std::string& value) -> std::string {
         if (value == "local" || cluster::redis::parse_redis_url(value).ok()) return {};

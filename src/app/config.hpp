@@ -68,9 +68,9 @@ struct ServeConfig {
 // store and media store as the servers (docs/media.md, "Background work").
 struct WorkerConfig {
   std::string data_dir = "./data";
-  std::string store;          // as ServeConfig::store
+  std::string store;          // as ServeConfig::store; run_worker refuses all but PostgreSQL
   std::string media_store;    // as ServeConfig::media_store
-  std::string bus = "local";  // redis://HOST:PORT: message_updated reaches the cluster's clients
+  std::string bus = "local";  // run_worker refuses all but redis://HOST:PORT (the nodes' bus)
   int node_id = -1;           // as ServeConfig::node_id
   int preview_workers = 1;
   std::string log_level = "info";

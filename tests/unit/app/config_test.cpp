@@ -158,14 +158,16 @@ TEST(Config, MediaFlags) {
 }
 
 TEST(Config, Worker) {
-  auto parsed = parse({"worker", "--data-dir", "/tmp/w", "--store", "sqlite:/tmp/w/x.db", "--preview-workers", "2",
-                       "--shutdown-timeout", "5"});
+  // Parsing takes any store and bus; run_worker refuses (exit 2) all but
+  // PostgreSQL and Redis (tests/integration/worker.test.mjs).
+  auto parsed = parse({"worker", "--data-dir", "/tmp/w", "--store", "postgres://u@db/parley", "--bus",
+                       "redis://10.0.0.5:6379", "--preview-workers", "2", "--shutdown-timeout", "5"});
   ASSERT_TRUE(std::holds_alternative<Command>(parsed)) << std::get<ParseError>(parsed).message;
   const auto& w = std::get<WorkerConfig>(std::get<Command>(parsed));
   EXPECT_EQ(w.data_dir, "/tmp/w");
-  EXPECT_EQ(w.store, "sqlite:/tmp/w/x.db");
+  EXPECT_EQ(w.store, "postgres://u@db/parley");
   EXPECT_EQ(w.media_store, "");
-  EXPECT_EQ(w.bus, "local");
+  EXPECT_EQ(w.bus, "redis://10.0.0.5:6379");
   EXPECT_EQ(w.preview_workers, 2);
   EXPECT_EQ(w.shutdown_timeout, std::chrono::seconds(5));
 }
