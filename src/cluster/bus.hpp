@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/ids.hpp"
+#include "common/trace_context.hpp"
 
 namespace parley::cluster {
 
@@ -51,6 +52,9 @@ struct Delivery {
   // The connection the event came from, which does not get it (typing): an
   // opaque id chosen by the real-time layer; empty for none.
   std::string except_connection;
+  // The trace of the send that caused it (new_message), for the fan-out's
+  // debug log line; all zero for none. Not serialized on the Redis bus.
+  trace::TraceId trace_id = {};
 };
 
 struct Invalidation {
