@@ -53,7 +53,8 @@ struct Delivery {
   // opaque id chosen by the real-time layer; empty for none.
   std::string except_connection;
   // The trace of the send that caused it (new_message), for the fan-out's
-  // debug log line; all zero for none. Not serialized on the Redis bus.
+  // debug log line on every node (the Redis bus carries it as an optional
+  // field); all zero for none.
   trace::TraceId trace_id = {};
 };
 

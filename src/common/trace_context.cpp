@@ -106,6 +106,12 @@ std::optional<TraceParent> parse_traceparent(std::string_view text) {
   return parsed;
 }
 
+std::optional<TraceId> parse_trace_id(std::string_view text) {
+  TraceId id;
+  if (!parse_hex(text, id.bytes.data(), 16) || !id.valid()) return std::nullopt;
+  return id;
+}
+
 TraceId new_trace_id() {
   TraceId id;
   fill_random(id.bytes);

@@ -54,6 +54,9 @@ struct TraceParent {
 // ids must not be all zero. nullopt when invalid.
 std::optional<TraceParent> parse_traceparent(std::string_view text);
 
+// A bare trace id: 32 lowercase hex digits, not all zero (as in a traceparent).
+std::optional<TraceId> parse_trace_id(std::string_view text);
+
 // This server's part of a trace: the trace id (continued or new), the span id
 // of this hop (new), and the flags passed on (the sampled bit only).
 struct TraceContext {

@@ -120,6 +120,16 @@ TEST(TraceContext, NewIdsAreDistinctAcrossThreads) {
   for (const auto& id : a) EXPECT_FALSE(b.contains(id));
 }
 
+TEST(TraceId, ParsesABareId) {
+  auto id = parse_trace_id("4bf92f3577b34da6a3ce929d0e0e4736");
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_FALSE(parse_trace_id("4BF92F3577B34DA6A3CE929D0E0E4736"));
+  EXPECT_FALSE(parse_trace_id(std::string(32, '0')));
+  EXPECT_FALSE(parse_trace_id("4bf92f3577b34da6a3ce929d0e0e473"));
+  EXPECT_FALSE(parse_trace_id(""));
+}
+
 TEST(TraceScope, SetsAndRestoresTheThreadsTrace) {
   EXPECT_EQ(current_trace(), nullptr);
   const auto outer = new_trace_id();
