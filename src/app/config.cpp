@@ -101,6 +101,9 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--log-format", config.log_format, "text or json")
       ->envname("PARLEY_LOG_FORMAT")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  serve->add_option("--slow-ms", config.slow_ms,
+                    "Log a request, socket event or store operation slower than this, once, at warn, with its stages (0 = off)")
+      ->envname("PARLEY_SLOW_MS")->check(CLI::Range(std::int64_t{0}, std::int64_t{86'400'000}))->capture_default_str();
   serve->add_option("--web-dir", config.web_dir, "Folder of the built web client (empty: API only)")
       ->envname("PARLEY_WEB_DIR");
   serve->add_option("--max-body", config.max_body_bytes, "Largest request body in bytes")

@@ -24,6 +24,9 @@ struct ServeConfig {
   std::chrono::seconds token_ttl{std::chrono::hours(24 * 7)};
   std::string log_level = "info";
   std::string log_format = "text";  // text | json
+  // A request, socket event or store operation slower than this is logged
+  // once at warn with its stages (common/trace_context.hpp); 0: off.
+  std::int64_t slow_ms = 200;
   std::string web_dir;          // static client files; empty = API only
   std::size_t max_body_bytes = 1 << 20;
   std::chrono::milliseconds header_timeout{10'000};

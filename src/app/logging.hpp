@@ -1,6 +1,8 @@
 #pragma once
 // Process-wide logging set-up: the default logger and the "access" logger, in
-// text or JSON lines, on stderr.
+// text or JSON lines, on stderr. A line written while the thread works for a
+// traced request or message (common/trace_context.hpp) carries its trace id:
+// " trace_id=<32 hex>" at the end in text, a "trace_id" field in JSON.
 //
 // Thread-safety: call once at start-up, before any other thread logs.
 

@@ -29,6 +29,7 @@
 #include "chat/delivery_order.hpp"
 #include "cluster/local_bus.hpp"
 #include "cluster/redis/redis_bus.hpp"
+#include "common/trace_context.hpp"
 #include "realtime/chat_gateway.hpp"
 #include "realtime/endpoint.hpp"
 #include "realtime/io/rlimit.hpp"
@@ -137,6 +138,7 @@ Result<std::unique_ptr<store::postgres::NodeLease>> lease_node_id(const ServeCon
 int serve(const ServeConfig& config) {
   const std::string allocator = configure_allocator();  // before any thread starts
   auto access_log = setup_logging(config.log_level, config.log_format);
+  trace::set_slow_threshold_ms(config.slow_ms);
   const auto files = realtime::raise_open_files_limit();
   if (files.after < 4096) spdlog::warn("open files limited to {}: few connections fit", files.after);
 

@@ -6,6 +6,7 @@
 
 #include "chat/validation.hpp"
 #include "chat/views.hpp"
+#include <spdlog/spdlog.h>
 
 namespace parley::chat {
 
@@ -23,6 +24,27 @@ Error conversation_not_found() { return Error::not_found("conversation not found
 Error attachment_unavailable() {
   return Error::conflict("attachment_unavailable",
                          "an attachment is not an unattached upload of yours in this conversation");
+}
+
+// Gives a send a trace and a start time if its caller did not.
+void ensure_traced(SendInput& input) {
+  if (!input.trace.valid()) {
+    if (const auto* current = trace::current_trace()) {
+      input.trace.trace_id = *current;
+      input.trace.span_id = trace::new_span_id();
+    } else {
+      input.trace = trace::continue_or_start(std::nullopt);
+    }
+  }
+  if (!input.timer.started()) input.timer = trace::StageTimer::start();
+}
+
+// The end of a send: one warn line when it was slow, with its stages.
+void finish_send(const trace::StageTimer& timer, const trace::TraceId& trace_id, Id conversation, store::Seq seq,
+                 const char* outcome) {
+  if (!timer.slow()) return;
+  trace::TraceScope scope(trace_id);
+  spdlog::warn("slow send: conversation={} seq={} {}: {}", conversation, seq, outcome, timer.describe());
 }
 
 }  // namespace
@@ -45,7 +67,14 @@ Messages::Messages(MessagesDeps deps)
       store_(*deps_.store),
       members_(*deps_.members),
       pages_(*deps_.pages),
-      sequencer_([bus = deps_.bus](cluster::Delivery delivery) { bus->publish(std::move(delivery)); }) {}
+      sequencer_([bus = deps_.bus](cluster::Delivery delivery) {
+        if (delivery.trace_id.valid() && spdlog::should_log(spdlog::level::debug)) {
+          trace::TraceScope scope(delivery.trace_id);
+          spdlog::debug("released {} conversation={} seq={} to the bus", delivery.event, delivery.conversation_id,
+                        delivery.seq);
+        }
+        bus->publish(std::move(delivery));
+      }) {}
 
 // ---- sending
 
@@ -73,6 +102,7 @@ Result<Messages::Checked> Messages::check(const SendInput& input) {
 }
 
 void Messages::send_async(Id sender, SendInput input, SendDone done) {
+  ensure_traced(input);
   auto checked = check(input);
   if (!checked) return done(checked.error());
   const Id conversation = checked->conversation;
@@ -83,8 +113,10 @@ void Messages::send_async(Id sender, SendInput input, SendDone done) {
   deps_.send_limits->acquire(
       sender, [this, sender, checked = std::move(*checked), place, input = std::move(input),
                done = std::move(done)](cluster::RateDecision decision) mutable {
+        input.timer.mark("rate_limit");
         if (!decision.allowed) {
           lanes_.pass(checked.conversation, place, {});
+          finish_send(input.timer, input.trace.trace_id, checked.conversation, 0, "rate limited");
           return done(rate_limited("too many messages; slow down", decision.retry_after_ms));
         }
         send_allowed(sender, std::move(checked), place, std::move(input), std::move(done));
@@ -99,13 +131,16 @@ void Messages::send_allowed(Id sender, Checked checked, SendLanes::Place place, 
   // have been added on another node whose invalidation is late.
   auto go = [this, sender, conversation, place](Checked& checked, SendInput& input, SendDone& done,
                                                 Result<MemberList> members) {
+    input.timer.mark("members");
     if (!members) {
       lanes_.pass(conversation, place, {});
+      finish_send(input.timer, input.trace.trace_id, conversation, 0, "failed (member list)");
       return done(members.error());
     }
     lanes_.pass(conversation, place,
                 [this, sender, checked = std::move(checked), members = std::move(*members), input = std::move(input),
                  done = std::move(done)]() mutable {
+                  input.timer.mark("lane");
                   append(sender, checked, std::move(input), members, std::move(done));
                 });
   };
@@ -129,9 +164,13 @@ void Messages::append(Id sender, const Checked& checked, SendInput input, const 
   draft.created_at = deps_.clock->now_ms();
   sequencer_.begin(conversation);
   store_.append_message_async(
-      std::move(draft), [this, conversation, members, done = std::move(done)](Result<store::AppendResult> appended) {
+      std::move(draft), [this, conversation, members, done = std::move(done), trace_id = input.trace.trace_id,
+                         timer = input.timer](Result<store::AppendResult> appended) mutable {
+        // The store's queue wait and its commit.
+        timer.mark("commit");
         if (!appended) {
           sequencer_.complete(conversation, std::nullopt);
+          finish_send(timer, trace_id, conversation, 0, "failed (store)");
           if (appended.error().kind == ErrorKind::not_found) return done(conversation_not_found());
           return done(appended.error());
         }
@@ -139,8 +178,14 @@ void Messages::append(Id sender, const Checked& checked, SendInput input, const 
         auto sent = std::make_shared<Sent>(
             Sent{std::move(appended->message), appended->created, nullptr});
         sent->json = std::make_shared<const std::string>(message_json(sent->message));
+        if (spdlog::should_log(spdlog::level::debug)) {
+          trace::TraceScope scope(trace_id);
+          spdlog::debug("committed message {} conversation={} seq={}{}", sent->message.id, conversation,
+                        sent->message.seq, sent->created ? "" : " (a repeat: stored before)");
+        }
         if (!sent->created) {
           sequencer_.complete(conversation, std::nullopt);
+          finish_send(timer, trace_id, conversation, sent->message.seq, "repeat");
           return done(std::move(*sent));
         }
         // Before the ack, so that the sender's next history read sees the message.
@@ -154,7 +199,14 @@ void Messages::append(Id sender, const Checked& checked, SendInput input, const 
         completion.delivery.user_ids = members.ids;
         completion.delivery.members_digest = members.digest;
         completion.delivery.committed_at = std::chrono::steady_clock::now();
-        completion.after = [sent, done = std::move(done)]() mutable { done(std::move(*sent)); };
+        completion.delivery.trace_id = trace_id;
+        completion.after = [sent, done = std::move(done), trace_id, timer, conversation]() mutable {
+          // Waited for the earlier seqs of the conversation and published.
+          timer.mark("release");
+          const auto seq = sent->message.seq;
+          done(std::move(*sent));
+          finish_send(timer, trace_id, conversation, seq, "sent");
+        };
         sequencer_.complete(conversation, std::move(completion));
       });
 }
@@ -162,16 +214,26 @@ void Messages::append(Id sender, const Checked& checked, SendInput input, const 
 Result<Sent> Messages::send(Id sender, const SendInput& input) {
   auto checked = check(input);
   if (!checked) return checked.error();
+  SendInput traced = input;
+  ensure_traced(traced);
   const auto decision = acquire_blocking(*deps_.send_limits, sender);
-  if (!decision.allowed) return rate_limited("too many messages; slow down", decision.retry_after_ms);
+  traced.timer.mark("rate_limit");
+  if (!decision.allowed) {
+    finish_send(traced.timer, traced.trace.trace_id, checked->conversation, 0, "rate limited");
+    return rate_limited("too many messages; slow down", decision.retry_after_ms);
+  }
   // On a worker already: the member list is loaded here, not offloaded. No
   // lane: waiting on a worker for sends whose member lists are queued for the
   // workers could wait forever, and concurrent requests have no order anyway.
   auto members = members_.get_with(checked->conversation, sender);
-  if (!members) return members.error();
+  traced.timer.mark("members");
+  if (!members) {
+    finish_send(traced.timer, traced.trace.trace_id, checked->conversation, 0, "failed (member list)");
+    return members.error();
+  }
   std::promise<Result<Sent>> promise;
   auto future = promise.get_future();
-  append(sender, *checked, input, *members,
+  append(sender, *checked, std::move(traced), *members,
          [&promise](Result<Sent> result) { promise.set_value(std::move(result)); });
   return future.get();
 }

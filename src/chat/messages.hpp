@@ -30,6 +30,7 @@
 #include "cluster/bus.hpp"
 #include "cluster/rate_limiter.hpp"
 #include "common/result.hpp"
+#include "common/trace_context.hpp"
 #include "store/store.hpp"
 
 namespace parley::chat {
@@ -43,6 +44,12 @@ struct SendInput {
   // id counts once. One that is not available: conflict "attachment_unavailable",
   // and nothing is stored.
   std::vector<std::string> attachment_ids = {};
+  // The send's trace (a socket event's traceparent field, an HTTP request's
+  // header); when invalid, the send takes the calling thread's current trace,
+  // else starts one. Its id is in the debug lines of the commit and the
+  // fan-out, and in the slow-send line, with the stages' timings.
+  trace::TraceContext trace = {};
+  trace::StageTimer timer = {};  // started by Messages when not started by the caller
 };
 
 struct MessagePage {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/ids.hpp"
+#include "common/trace_context.hpp"
 
 namespace parley::cluster {
 
@@ -56,6 +57,10 @@ struct Delivery {
   // commit-to-delivery latency on /metrics. Local only: never encoded on a
   // networked bus, so a delivery from another node has none (epoch value).
   std::chrono::steady_clock::time_point committed_at{};
+  // The trace of the send that caused it (new_message), for the fan-out's
+  // debug log line on every node (the Redis bus carries it as an optional
+  // field); all zero for none.
+  trace::TraceId trace_id = {};
 };
 
 struct Invalidation {

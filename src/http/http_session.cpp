@@ -56,6 +56,8 @@ bool is_disconnect(beast::error_code ec) {
 
 void HttpSession::do_read() {
   state_ = State::reading;
+  trace_ = {};
+  timer_ = {};
   header_parser_.emplace();
   // The body's limit depends on the route: checked once the head is known.
   header_parser_->body_limit(boost::none);
@@ -84,6 +86,13 @@ void HttpSession::on_header(beast::error_code ec) {
 
   auto& message = header_parser_->get();
   started_ = std::chrono::steady_clock::now();
+  timer_ = trace::StageTimer::start_at(started_);
+  {
+    std::optional<std::string_view> parent;
+    if (auto it = message.find("traceparent"); it != message.end()) parent = it->value();
+    trace_ = trace::continue_or_start(parent);
+  }
+  trace::TraceScope scope(trace_.trace_id);
   keep_alive_ = message.keep_alive() && !context_.stopping;
   head_request_ = message.method() == bhttp::verb::head;
   request_version_ = message.version();
@@ -92,6 +101,7 @@ void HttpSession::on_header(beast::error_code ec) {
 
   Request request;
   request.method = log_method_;
+  request.trace = trace_;
   std::string_view target = message.target();
   const auto question = target.find('?');
   auto path = decode_path(target.substr(0, question));
@@ -139,6 +149,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   if (state_ == State::closed) return;
   if (read_failed(ec)) return;
 
+  trace::TraceScope scope(trace_.trace_id);
   auto& message = parser_->get();
   Request request = std::move(pending_);
   pending_ = {};
@@ -188,6 +199,7 @@ void HttpSession::start_upload(Request request, const StreamingHandler* handler,
   asio::post(*context_.services.workers, [self = shared_from_this(), home, handler, request = std::move(request),
                                           expect_continue]() mutable {
     std::variant<Response, std::unique_ptr<BodySink>> answer;
+    trace::TraceScope scope(request.trace.trace_id);
     try {
       answer = (*handler)(request);
     } catch (const std::exception& e) {
@@ -308,6 +320,7 @@ void HttpSession::abandon_upload() {
 
 void HttpSession::dispatch(Request request) {
   state_ = State::handling;
+  timer_.mark("read");
   stream_.expires_never();
   const auto match = context_.services.router->match(request.method, request.path);
   if (match.outcome == Router::Outcome::found) {
@@ -337,16 +350,23 @@ void HttpSession::dispatch(Request request) {
     asio::post(*context_.services.workers,
                [self = shared_from_this(), home, handler = match.handler, request = std::move(request),
                 gzip_min = context_.options.gzip_min_bytes]() mutable {
+                 const auto picked = std::chrono::steady_clock::now();
                  Response response;
-                 try {
-                   response = (*handler)(request);
-                 } catch (const std::exception& e) {
-                   spdlog::error("handler for {} {} failed: {}", request.method, request.path, e.what());
-                   response = error_response(Error::internal("internal error"));
+                 {
+                   trace::TraceScope scope(request.trace.trace_id);
+                   try {
+                     response = (*handler)(request);
+                   } catch (const std::exception& e) {
+                     spdlog::error("handler for {} {} failed: {}", request.method, request.path, e.what());
+                     response = error_response(Error::internal("internal error"));
+                   }
                  }
                  // On the worker: large JSON answers are compressed off the IO thread.
                  gzip_json_response(response, request.accepts_gzip, gzip_min);
-                 asio::post(home, [self = std::move(self), response = std::move(response)]() mutable {
+                 const auto handled = std::chrono::steady_clock::now();
+                 asio::post(home, [self = std::move(self), response = std::move(response), picked, handled]() mutable {
+                   self->timer_.mark_at("queue", picked);
+                   self->timer_.mark_at("handler", handled);
                    self->on_handled(std::move(response));
                  });
                });
@@ -394,6 +414,11 @@ void HttpSession::on_handled(Response response) {
     head_ += name;
     head_ += ": ";
     head_ += value;
+    head_ += "\r\n";
+  }
+  if (trace_.valid()) {
+    head_ += "traceparent: ";
+    head_ += trace::format_traceparent(trace_);
     head_ += "\r\n";
   }
   if (!keep_alive_) head_ += "Connection: close\r\n";
@@ -470,6 +495,10 @@ void HttpSession::reject_and_close(int status, const char* code, const char* mes
   if (log_method_.empty()) log_method_ = "-";
   if (log_target_.empty()) log_target_ = "-";
   started_ = std::chrono::steady_clock::now();
+  if (!trace_.valid()) {
+    trace_ = trace::continue_or_start(std::nullopt);
+    timer_ = trace::StageTimer::start_at(started_);
+  }
   Response response = error_response(Error{ErrorKind::bad_request, code, message});
   response.status = status;
   on_handled(std::move(response));
@@ -499,13 +528,18 @@ void HttpSession::do_discard() {
                           });
 }
 
-void HttpSession::log_access(int status, std::size_t bytes) const {
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_).count();
+void HttpSession::log_access(int status, std::size_t bytes) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - started_).count();
   if (context_.services.metrics) context_.services.metrics->record(status, micros / 1e6);
+  trace::TraceScope scope(trace_.trace_id);
   auto* access = context_.services.access_log;
   if (access && access->should_log(spdlog::level::info))
     access->info("{} {} {} {} {} {:.3f}ms", remote(), log_method_, log_target_, status, bytes, micros / 1000.0);
+  // Once per request: the timer is spent here.
+  timer_.mark_at("answer", now);
+  if (timer_.slow()) spdlog::warn("slow request: {} {} {} {}", log_method_, log_target_, status, timer_.describe());
+  timer_ = {};
 }
 
 // Asked of the kernel only when an access line is written: a getpeername per

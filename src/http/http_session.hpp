@@ -2,6 +2,11 @@
 // One HTTP/1.1 connection: reads requests (keep-alive), routes them, answers
 // from a route's in-memory handler when it can, else runs the route's handler
 // on the worker pool, writes responses, logs one access line each.
+// Tracing: a request's `traceparent` is continued (else a trace starts), the
+// response carries this server's, and the thread that works for the request
+// (IO thread, worker) has its trace set (trace::TraceScope) so that every log
+// line carries the trace id; a request slower than --slow-ms is logged once at
+// warn with its stages.
 // Bounds: header bytes, body bytes (413), and a deadline for every request read
 // (a client that dribbles bytes is cut off).
 //
@@ -72,7 +77,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void reject_and_close(int status, const char* code, const char* message);
   void do_close();
   void do_discard();
-  void log_access(int status, std::size_t bytes) const;
+  void log_access(int status, std::size_t bytes);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -99,6 +104,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::string log_method_;
   std::string log_target_;
   std::chrono::steady_clock::time_point started_;
+  // The request's trace (request.hpp) and its stages, for the slow-request log.
+  // Cleared when the next request's head is awaited.
+  trace::TraceContext trace_;
+  trace::StageTimer timer_;
 };
 
 }  // namespace parley::http

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/trace_context.hpp"
+
 namespace parley::media {
 class BlobReader;
 }
@@ -34,6 +36,9 @@ struct Request {
   std::optional<std::int64_t> content_length;  // as sent; absent for a chunked body
   std::string range;           // the Range header, may be empty
   std::string if_none_match;   // the If-None-Match header, may be empty
+  // This request's trace: the `traceparent` header's trace continued, or a new
+  // one; span_id is this server's (sent back in the response's traceparent).
+  trace::TraceContext trace;
 
   // The first query parameter with this name.
   std::optional<std::string_view> query_param(std::string_view name) const;

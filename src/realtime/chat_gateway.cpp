@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <charconv>
+#include <spdlog/spdlog.h>
 
 #include "realtime/socketio/outgoing.hpp"
 #include "realtime/socketio/socket.hpp"
@@ -223,8 +224,21 @@ void ChatGateway::on_new_message(socketio::Socket& socket, socketio::Event& even
           "invalid_payload", "expected {conversationId, body, clientMsgId, attachmentIds?: [string]}")));
     return;
   }
-  live_.send(socket.data().user_id,
-             {std::move(*conversation), std::move(*body), std::move(*client_msg_id), std::move(*attachment_ids)},
+  // Events carry no headers: a client may pass its trace context as an optional
+  // `traceparent` field (docs/realtime.md); absent or invalid, a trace starts here.
+  chat::SendInput input{std::move(*conversation), std::move(*body), std::move(*client_msg_id),
+                        std::move(*attachment_ids)};
+  auto traceparent = string_field(payload, "traceparent");
+  input.trace = trace::continue_or_start(traceparent ? std::optional<std::string_view>(*traceparent) : std::nullopt);
+  input.timer = trace::StageTimer::start();
+  if (spdlog::should_log(spdlog::level::debug)) {
+    trace::TraceScope scope(input.trace.trace_id);
+    spdlog::debug("new_message event: conversation={} traceparent {}", input.conversation_id,
+                  !traceparent ? "absent (started)"
+                  : trace::parse_traceparent(*traceparent) ? "continued"
+                                                           : "invalid (started)");
+  }
+  live_.send(socket.data().user_id, std::move(input),
              [this, ack = event.ack(), start = std::chrono::steady_clock::now()](Result<chat::Sent> sent) {
                if (!sent) {
                  ack.send(failed(sent.error()));
@@ -280,6 +294,11 @@ ChatGateway::RoomList ChatGateway::member_rooms(const cluster::Delivery& deliver
 }
 
 void ChatGateway::on_delivery(const cluster::Delivery& delivery) {
+  if (delivery.trace_id.valid() && spdlog::should_log(spdlog::level::debug)) {
+    trace::TraceScope scope(delivery.trace_id);
+    spdlog::debug("fan-out {} conversation={} seq={} to {} users on this node", delivery.event,
+                  delivery.conversation_id, delivery.seq, delivery.user_ids ? delivery.user_ids->size() : 0);
+  }
   if (!nsp_ || !open_.load(std::memory_order_acquire)) return;
   const auto except = parse_connection_id(delivery.except_connection);
   socketio::BroadcastTag tag;

@@ -101,6 +101,10 @@ Result<Delivery> decode_delivery(const json::object& object) {
   auto removed_ids = ids_field(*removed);
   if (!removed_ids) return malformed("bad removed_user_ids");
   d.removed_user_ids = std::move(*removed_ids);
+  // Optional and diagnostic only (the fan-out's log line): absent or malformed,
+  // the delivery goes on without it.
+  if (const json::string* trace_id = string_field(object, "t"))
+    if (auto parsed = trace::parse_trace_id(std::string_view(trace_id->data(), trace_id->size()))) d.trace_id = *parsed;
   return d;
 }
 
@@ -136,6 +140,9 @@ std::string encode_delivery(std::uint64_t node, const Delivery& delivery) {
   o["g"] = delivery.members_digest;
   o["r"] = ids_value(delivery.removed_user_ids);
   o["x"] = delivery.except_connection;
+  // The send's trace, so that the receiving node's fan-out logs under it; an
+  // older node ignores the field.
+  if (delivery.trace_id.valid()) o["t"] = delivery.trace_id.hex();
   return json::serialize(o);
 }
 

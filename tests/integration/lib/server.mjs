@@ -59,7 +59,11 @@ export async function stopParley(owner, { signal = 'SIGTERM', timeoutMs = 15_000
 }
 
 export class ParleyServer {
-  constructor({ dataDir, port = 0, args = [], env = {} } = {}) {
+  // `logLevel` and `passwordCost` replace the harness's defaults (warn, or
+  // PARLEY_TEST_LOG_LEVEL; minimal): the server takes each flag once.
+  constructor({ dataDir, port = 0, args = [], env = {}, logLevel, passwordCost = 'minimal' } = {}) {
+    this.logLevel = logLevel;
+    this.passwordCost = passwordCost;
     this.ownsDataDir = !dataDir;
     this.dataDir = dataDir ?? tempDir();
     this.port = port;
@@ -77,7 +81,7 @@ export class ParleyServer {
   async start() {
     await this.database?.create();
     const args = ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir,
-      '--password-cost', 'minimal', '--log-level', process.env.PARLEY_TEST_LOG_LEVEL ?? 'warn', ...storeArgs(this.database), ...this.args];
+      '--password-cost', this.passwordCost, '--log-level', this.logLevel ?? process.env.PARLEY_TEST_LOG_LEVEL ?? 'warn', ...storeArgs(this.database), ...this.args];
     this.port = await spawnParley(this, args, this.env);
     return this;
   }

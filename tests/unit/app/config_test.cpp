@@ -78,6 +78,18 @@ TEST(Config, EnvironmentAndFlagPrecedence) {
   unsetenv("PARLEY_RATE_LIMIT");
 }
 
+TEST(Config, SlowMsFlagAndEnvironment) {
+  EXPECT_EQ(serve_config({"serve"}).slow_ms, 200);
+  EXPECT_EQ(serve_config({"serve", "--slow-ms", "0"}).slow_ms, 0);
+  EXPECT_EQ(serve_config({"serve", "--slow-ms", "1500"}).slow_ms, 1500);
+  setenv("PARLEY_SLOW_MS", "50", 1);
+  EXPECT_EQ(serve_config({"serve"}).slow_ms, 50);
+  EXPECT_EQ(serve_config({"serve", "--slow-ms", "7"}).slow_ms, 7);
+  unsetenv("PARLEY_SLOW_MS");
+  for (const char* bad : {"-1", "soon", "1.5"})
+    EXPECT_TRUE(std::holds_alternative<ParseError>(parse({"serve", "--slow-ms", bad}))) << bad;
+}
+
 TEST(Config, BadInputIsAParseError) {
   for (std::vector<std::string> args : {std::vector<std::string>{"serve", "--listen", "nope"},
                                         {"serve", "--listen", "127.0.0.1:99999"},

@@ -17,6 +17,7 @@ Delivery full_delivery() {
   d.members_digest = 0xFFFF'FFFF'FFFF'FFF0ULL;
   d.removed_user_ids = {5, 6};
   d.except_connection = "conn-3";
+  d.trace_id = trace::new_trace_id();
   return d;
 }
 
@@ -38,6 +39,27 @@ TEST(RedisBusMessage, DeliveryRoundTripsEveryField) {
   EXPECT_EQ(out->members_digest, in.members_digest);
   EXPECT_EQ(out->removed_user_ids, in.removed_user_ids);
   EXPECT_EQ(out->except_connection, in.except_connection);
+  EXPECT_EQ(out->trace_id, in.trace_id);
+}
+
+TEST(RedisBusMessage, TheTraceIdIsOptionalAndNeverRefusesADelivery) {
+  Delivery in = full_delivery();
+  in.trace_id = {};
+  const std::string untraced = encode_delivery(3, in);
+  EXPECT_EQ(untraced.find("\"t\""), std::string::npos);
+  auto decoded = decode_bus_message(untraced);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_FALSE(std::get<Delivery>(decoded->body).trace_id.valid());
+  // A malformed one (uppercase, short, all zero) is dropped, not an error.
+  in.trace_id = trace::new_trace_id();
+  const std::string hex = in.trace_id.hex();
+  for (const std::string& bad : {std::string(32, 'A'), std::string("abc"), std::string(32, '0')}) {
+    std::string text = encode_delivery(3, in);
+    text.replace(text.find(hex), hex.size(), bad);
+    auto again = decode_bus_message(text);
+    ASSERT_TRUE(again.ok()) << bad;
+    EXPECT_FALSE(std::get<Delivery>(again->body).trace_id.valid()) << bad;
+  }
 }
 
 TEST(RedisBusMessage, NullMemberListStaysNull) {
