@@ -2,6 +2,10 @@
 
 #include <chrono>
 
+#include <spdlog/spdlog.h>
+
+#include "common/trace_context.hpp"
+
 namespace parley::app {
 
 namespace {
@@ -30,11 +34,23 @@ TimedStore::TimedStore(std::unique_ptr<store::Store> inner, metrics::Registry& r
                                           metrics::latency_buckets(), metrics::label("operation", kNames[op]));
 }
 
+// The histogram, and the slow-operation log (--slow-ms): a store call slower
+// than the threshold is logged once, with the trace of the request or event it
+// serves when the calling thread has one (the log pattern adds it).
+static void observe(metrics::Histogram& histogram, const char* operation, SteadyClock::time_point start) {
+  const double seconds = seconds_since(start);
+  histogram.observe(seconds);
+  const auto threshold = trace::slow_threshold_ms();
+  if (threshold > 0 && seconds * 1000 >= double(threshold))
+    spdlog::warn("slow store operation: {} took {:.1f} ms (store={:.1f}ms)", operation, seconds * 1000,
+                 seconds * 1000);
+}
+
 template <class F>
 auto TimedStore::timed(Op op, F&& call) {
   const auto start = SteadyClock::now();
   auto result = call();
-  latency_[op]->observe(seconds_since(start));
+  observe(*latency_[op], kNames[op], start);
   return result;
 }
 
@@ -94,7 +110,7 @@ void TimedStore::append_message_async(store::MessageRow draft,
   inner_->append_message_async(
       std::move(draft), [done = std::move(done), histogram = latency_[append_message_],
                          start = SteadyClock::now()](Result<store::AppendResult> result) {
-        histogram->observe(seconds_since(start));
+        observe(*histogram, kNames[append_message_], start);
         done(std::move(result));
       });
 }

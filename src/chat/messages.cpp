@@ -204,8 +204,9 @@ void Messages::append(Id sender, const Checked& checked, SendInput input, const 
           // Waited for the earlier seqs of the conversation and published.
           timer.mark("release");
           const auto seq = sent->message.seq;
-          done(std::move(*sent));
+          // Logged before the ack goes out, so the line is there when the sender hears back.
           finish_send(timer, trace_id, conversation, seq, "sent");
+          done(std::move(*sent));
         };
         sequencer_.complete(conversation, std::move(completion));
       });

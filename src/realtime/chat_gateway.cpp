@@ -119,7 +119,9 @@ void ChatGateway::install() {
   nsp_->on("leave_conversation", [this](socketio::Socket& s, socketio::Event& e) { on_leave(s, e); });
   nsp_->on("typing", [this](socketio::Socket& s, socketio::Event& e) { on_typing(s, e, true); });
   nsp_->on("stop_typing", [this](socketio::Socket& s, socketio::Event& e) { on_typing(s, e, false); });
-  nsp_->on("new_message", [this](socketio::Socket& s, socketio::Event& e) { on_new_message(s, e); });
+  // A slow send is logged by the chat layer with its stages (rate limit, members, commit, release).
+  nsp_->on("new_message", [this](socketio::Socket& s, socketio::Event& e) { on_new_message(s, e); },
+           socketio::Namespace::SlowLog::by_handler);
   nsp_->on("message_read", [this](socketio::Socket& s, socketio::Event& e) { on_message_read(s, e); });
   nsp_->on_any([this](socketio::Socket&, socketio::Event& e) {
     if (e.ack()) e.ack().send(failed(Error::bad_request("unknown_event", "no such event")));

@@ -1,5 +1,8 @@
 #include "realtime/socketio/ack.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "common/trace_context.hpp"
 #include "realtime/socketio/namespace.hpp"
 #include "realtime/socketio/outgoing.hpp"
 #include "realtime/socketio/server.hpp"
@@ -21,12 +24,28 @@ std::string_view to_string(DisconnectReason reason) noexcept {
   return "transport close";
 }
 
-Ack::Ack(Server& server, const Namespace& nsp, SocketRef socket, std::uint64_t id)
+Ack::Ack(Server& server, const Namespace& nsp, SocketRef socket, std::uint64_t id, std::string_view event,
+         bool log_slow)
     : state_(std::make_shared<State>()) {
   state_->server = &server;
   state_->nsp = &nsp;
   state_->socket = socket;
   state_->id = id;
+  state_->log_slow = log_slow && trace::slow_threshold_ms() > 0;
+  if (state_->log_slow) {
+    state_->event = event;
+    state_->received = std::chrono::steady_clock::now();
+  }
+}
+
+void Ack::log_if_slow() const {
+  if (!state_->log_slow) return;
+  const auto threshold = trace::slow_threshold_ms();
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                            state_->received);
+  if (threshold > 0 && waited.count() >= threshold)
+    spdlog::warn("slow socket event: '{}' acknowledged {} ms after it arrived (total={}ms)", state_->event,
+                 waited.count(), waited.count());
 }
 
 bool Ack::send(const boost::json::array& args, std::vector<std::string> attachments) const {
@@ -34,6 +53,7 @@ bool Ack::send(const boost::json::array& args, std::vector<std::string> attachme
   // Encode on the calling thread; only the queueing happens on the socket's thread.
   SharedPacket packet = share(encode_ack(state_->nsp->name(), state_->id, args, attachments));
   state_->server->send_to(state_->socket, std::move(packet));
+  log_if_slow();
   return true;
 }
 
@@ -41,6 +61,7 @@ bool Ack::send_raw(std::string_view json_arg) const {
   if (!state_ || state_->used.exchange(true, std::memory_order_acq_rel)) return false;
   SharedPacket packet = share(encode_ack_raw(state_->nsp->name(), state_->id, json_arg));
   state_->server->send_to(state_->socket, std::move(packet));
+  log_if_slow();
   return true;
 }
 

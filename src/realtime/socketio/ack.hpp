@@ -9,6 +9,7 @@
 // Thread-safety: send() from any thread. Ownership: copies share one small state.
 
 #include <atomic>
+#include <chrono>
 #include <boost/json/array.hpp>
 #include <cstdint>
 #include <memory>
@@ -26,7 +27,12 @@ class Namespace;
 class Ack {
  public:
   Ack() = default;
-  Ack(Server& server, const Namespace& nsp, SocketRef socket, std::uint64_t id);
+  // `event` and `log_slow`: when the slow-operation log is on (--slow-ms), an
+  // acknowledgement sent later than the threshold after the event arrived is
+  // logged once at warn, unless the event's handler logs its own slow line
+  // (Namespace::on with SlowLog::by_handler).
+  Ack(Server& server, const Namespace& nsp, SocketRef socket, std::uint64_t id, std::string_view event = {},
+      bool log_slow = false);
 
   // True when the client asked for an acknowledgement that has not been sent yet.
   explicit operator bool() const noexcept { return state_ && !state_->used.load(std::memory_order_acquire); }
@@ -46,7 +52,11 @@ class Ack {
     SocketRef socket;
     std::uint64_t id;
     std::atomic<bool> used{false};
+    bool log_slow = false;
+    std::string event;
+    std::chrono::steady_clock::time_point received;
   };
+  void log_if_slow() const;
   std::shared_ptr<State> state_;
 };
 

@@ -98,7 +98,7 @@ void Namespace::dispatch_event(Socket& socket, const Packet& packet) {
   const auto it = event_handlers_.find(name);
   const EventHandler* handler = it != event_handlers_.end() ? &it->second : any_handler_ ? &any_handler_ : nullptr;
   if (handler == nullptr) return;
-  Ack ack = packet.id ? Ack(server_, *this, socket.ref(), *packet.id) : Ack();
+  Ack ack = packet.id ? Ack(server_, *this, socket.ref(), *packet.id, name, !own_slow_log_.contains(name)) : Ack();
   Event event(packet, std::move(ack));
   try {
     (*handler)(socket, event);

@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "realtime/socketio/connect_request.hpp"
@@ -76,7 +77,14 @@ class Namespace {
   // ---- setup ----
   void on_connect(ConnectHandler handler) { connect_handler_ = std::move(handler); }
   void on_connection(ConnectionHandler handler) { connection_handler_ = std::move(handler); }
-  void on(std::string event, EventHandler handler) { event_handlers_[std::move(event)] = std::move(handler); }
+  // Who logs an event that is slower than --slow-ms (common/trace_context.hpp):
+  // its acknowledgement (by_ack: the time from arrival to the ack), or its
+  // handler, which then logs its own line with its stages (by_handler).
+  enum class SlowLog { by_ack, by_handler };
+  void on(std::string event, EventHandler handler, SlowLog slow_log = SlowLog::by_ack) {
+    if (slow_log == SlowLog::by_handler) own_slow_log_.insert(event);
+    event_handlers_[std::move(event)] = std::move(handler);
+  }
   void on_any(EventHandler handler) { any_handler_ = std::move(handler); }
   void on_disconnect(DisconnectHandler handler) { disconnect_handler_ = std::move(handler); }
   // Optional; must outlive the IO threads.
@@ -129,6 +137,7 @@ class Namespace {
   ConnectHandler connect_handler_;
   ConnectionHandler connection_handler_;
   std::unordered_map<std::string, EventHandler, Hash, std::equal_to<>> event_handlers_;
+  std::unordered_set<std::string, Hash, std::equal_to<>> own_slow_log_;  // events whose handler logs slowness
   EventHandler any_handler_;
   DisconnectHandler disconnect_handler_;
   BroadcastObserver* observer_ = nullptr;

@@ -4,6 +4,11 @@
 // from other threads, rooms, set broadcasts from other threads, the send queue bound, the
 // heartbeat, and disconnect reasons.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+#include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -14,10 +19,13 @@
 #include <thread>
 
 #include "realtime/engineio/packet.hpp"
+#include "common/trace_context.hpp"
 #include "realtime/socketio/server.hpp"
 
 namespace parley::socketio {
 namespace {
+
+std::ostringstream slow_log_;  // the slow-operation test's log
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
@@ -161,6 +169,43 @@ TEST(SocketioServer, AcksFromAnotherThreadAndServerSideAcks) {
   h.post(sid, R"(430["yes",2])");
   h.run_for(10ms);
   EXPECT_EQ(acked, R"(["yes",2])");
+}
+
+// The slow-operation log (--slow-ms): an event acknowledged later than the
+// threshold after it arrived is logged once at warn, unless its handler logs
+// its own line (SlowLog::by_handler); nothing when the log is off.
+TEST(SocketioServer, SlowAcknowledgementsAreLoggedOnceUnlessTheHandlerLogsThem) {
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(slow_log_);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("slow", sink));
+  trace::set_slow_threshold_ms(5);
+  {
+    Harness h;
+    auto& nsp = h.server().of("/");
+    const auto slow = [](Socket&, Event& event) {
+      std::this_thread::sleep_for(20ms);  // makes the event slow; nothing here asserts on time
+      event.ack().send(json::array{"done"});
+    };
+    nsp.on("slow", slow);
+    nsp.on("slow_own", slow, Namespace::SlowLog::by_handler);
+    const std::string sid = h.open();
+    h.post(sid, "40");
+    h.get(sid);
+    h.post(sid, R"(421["slow"])");
+    EXPECT_EQ(h.get(sid), R"(431["done"])");
+    h.post(sid, R"(422["slow_own"])");
+    EXPECT_EQ(h.get(sid), R"(432["done"])");
+    trace::set_slow_threshold_ms(0);
+    h.post(sid, R"(423["slow"])");
+    EXPECT_EQ(h.get(sid), R"(433["done"])");
+  }
+  spdlog::set_default_logger(previous);
+  trace::set_slow_threshold_ms(200);
+  const std::string log = slow_log_.str();
+  EXPECT_NE(log.find("slow socket event: 'slow' acknowledged"), std::string::npos) << log;
+  EXPECT_EQ(log.find("slow socket event: 'slow' acknowledged"), log.rfind("slow socket event: 'slow' acknowledged"))
+      << "logged once, and not with the log off: " << log;
+  EXPECT_EQ(log.find("'slow_own'"), std::string::npos) << log;
 }
 
 TEST(SocketioServer, RoomsAndSetBroadcastsFromAnotherThread) {
