@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make cluster`: a three-node Parley cluster on loopback to try cluster mode:
-# a throwaway PostgreSQL (the store), Redis (the bus), three `parley serve`
-# nodes with identical flags (each leases its own node id) and nginx in front,
-# serving the web client. Data lives in a temp folder, removed on exit.
+# a throwaway PostgreSQL (the store), Redis (the bus), an S3-compatible server
+# (the media store every node must share: scripts/s3-server.sh), three `parley
+# serve` nodes with identical flags (each leases its own node id) and nginx in
+# front, serving the web client. Data lives in a temp folder, removed on exit.
 # Ctrl-C (or SIGTERM) stops everything. docs/deploy-cluster.md explains the parts.
 #
 #   scripts/cluster.sh            # after `make build`
@@ -32,6 +33,7 @@ cleanup() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   "$root/scripts/nginx-server.sh" stop "$work/nginx" 2>/dev/null || true
   "$root/scripts/redis-server.sh" stop "$work/redis" 2>/dev/null || true
+  "$root/scripts/s3-server.sh" stop "$work/s3" >/dev/null 2>&1 || true
   "$root/scripts/pg-server.sh" stop "$work/pg" >/dev/null 2>&1 || true
   rm -rf "$work"
   echo "stopped; $work removed"
@@ -44,14 +46,20 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-echo "starting PostgreSQL and Redis in $work ..."
+echo "starting PostgreSQL, Redis and an S3-compatible media store in $work ..."
 pg_url=$("$root/scripts/pg-server.sh" start "$work/pg")
 redis_url=$("$root/scripts/redis-server.sh" start "$work/redis")
+# The test S3 server (s3rver) comes from tests/integration's npm packages.
+[ -d "$root/tests/integration/node_modules/s3rver" ] ||
+  (cd "$root/tests/integration" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+s3_url=$("$root/scripts/s3-server.sh" start "$work/s3")
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+media_store="s3://parley-test?endpoint=$s3_url&region=us-east-1"
 
 addresses=()
 for i in $(seq 1 "$nodes"); do
   address=127.0.0.1:$(free_port)
-  "$bin" serve --store "$pg_url" --bus "$redis_url" --listen "$address" --data-dir "$work/node$i" \
+  "$bin" serve --store "$pg_url" --bus "$redis_url" --media-store "$media_store" --listen "$address" --data-dir "$work/node$i" \
     "${web_args[@]}" >"$work/node$i.log" 2>&1 &
   pids+=($!)
   addresses+=("$address")
