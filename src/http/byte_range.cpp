@@ -2,15 +2,11 @@
 
 #include <charconv>
 
+#include "common/header_tokens.hpp"
+
 namespace parley::http {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Digits only (no sign, no spaces); false on overflow.
 bool parse_position(std::string_view text, std::int64_t& out) {
@@ -25,17 +21,17 @@ bool parse_position(std::string_view text, std::int64_t& out) {
 
 RangeAnswer parse_range(std::string_view header, std::int64_t size) {
   RangeAnswer whole;
-  header = trim(header);
+  header = trim_ows(header);
   constexpr std::string_view unit = "bytes=";
   if (header.size() < unit.size()) return whole;
   for (std::size_t i = 0; i < unit.size(); ++i)
     if ((header[i] | 0x20) != unit[i] && header[i] != unit[i]) return whole;
-  const std::string_view spec = trim(header.substr(unit.size()));
+  const std::string_view spec = trim_ows(header.substr(unit.size()));
   if (spec.find(',') != std::string_view::npos) return whole;  // multi-range: served whole
   const auto dash = spec.find('-');
   if (dash == std::string_view::npos) return whole;
-  const std::string_view first_text = trim(spec.substr(0, dash));
-  const std::string_view last_text = trim(spec.substr(dash + 1));
+  const std::string_view first_text = trim_ows(spec.substr(0, dash));
+  const std::string_view last_text = trim_ows(spec.substr(dash + 1));
   RangeAnswer answer;
   if (first_text.empty()) {
     // A suffix: the last N bytes.
@@ -67,7 +63,7 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
   std::string_view rest = if_none_match;
   while (!rest.empty()) {
     const auto comma = rest.find(',');
-    std::string_view tag = trim(rest.substr(0, comma));
+    std::string_view tag = trim_ows(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     if (tag == "*") return true;
     if (tag.starts_with("W/")) tag.remove_prefix(2);

@@ -2,32 +2,19 @@
 
 #include <zlib.h>
 
+#include "common/header_tokens.hpp"
+
 namespace parley::http {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 // "q=0", "q=0.0", "q=0.000": the coding is refused (RFC 9110 §12.4.2).
 bool refused(std::string_view params) {
   while (!params.empty()) {
     const std::size_t semi = params.find(';');
-    const std::string_view p = trim(params.substr(0, semi));
+    const std::string_view p = trim_ows(params.substr(0, semi));
     params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
     if (p.size() < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=') continue;
-    std::string_view q = trim(p.substr(2));
+    std::string_view q = trim_ows(p.substr(2));
     if (q.empty() || q[0] != '0') return false;
     q.remove_prefix(1);
     if (!q.empty() && q[0] == '.') q.remove_prefix(1);
@@ -38,7 +25,7 @@ bool refused(std::string_view params) {
 
 bool has_header(const Response& response, std::string_view name) {
   for (const auto& [key, value] : response.headers) {
-    if (iequals(key, name)) return true;
+    if (iequals_ascii(key, name)) return true;
   }
   return false;
 }
@@ -49,12 +36,12 @@ bool accepts_gzip(std::string_view accept_encoding) {
   bool any = false, gzip_listed = false, gzip_ok = false;
   while (!accept_encoding.empty()) {
     const std::size_t comma = accept_encoding.find(',');
-    const std::string_view item = trim(accept_encoding.substr(0, comma));
+    const std::string_view item = trim_ows(accept_encoding.substr(0, comma));
     accept_encoding = comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
     const std::size_t semi = item.find(';');
-    const std::string_view coding = trim(item.substr(0, semi));
+    const std::string_view coding = trim_ows(item.substr(0, semi));
     const std::string_view params = semi == std::string_view::npos ? std::string_view{} : item.substr(semi + 1);
-    if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) {
+    if (iequals_ascii(coding, "gzip") || iequals_ascii(coding, "x-gzip")) {
       gzip_listed = true;
       gzip_ok = !refused(params);
     } else if (coding == "*") {

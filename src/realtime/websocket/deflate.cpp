@@ -6,26 +6,13 @@
 #include <cstring>
 #include <vector>
 
+#include "common/header_tokens.hpp"
+
 namespace parley::websocket {
 namespace {
 
 constexpr int kWindowBits = 15;
 constexpr std::array<unsigned char, 4> kTail{0x00, 0x00, 0xFF, 0xFF};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 // A window-bits value: 8..15, no leading zero, optionally quoted (RFC 7692 §7.1.2).
 bool valid_bits(std::string_view v) {
@@ -46,25 +33,25 @@ std::optional<DeflateParams> accept_offer(std::string_view offer) {
   bool first = true;
   while (start <= offer.size()) {
     const std::size_t semi = offer.find(';', start);
-    const std::string_view part = trim(offer.substr(start, semi == std::string_view::npos ? std::string_view::npos : semi - start));
+    const std::string_view part = trim_ows(offer.substr(start, semi == std::string_view::npos ? std::string_view::npos : semi - start));
     start = semi == std::string_view::npos ? offer.size() + 1 : semi + 1;
     if (first) {
-      if (!iequals(part, "permessage-deflate")) return std::nullopt;
+      if (!iequals_ascii(part, "permessage-deflate")) return std::nullopt;
       first = false;
       continue;
     }
     const std::size_t eq = part.find('=');
-    const std::string_view name = trim(part.substr(0, eq));
-    const std::string_view value = eq == std::string_view::npos ? std::string_view{} : trim(part.substr(eq + 1));
-    if (iequals(name, "server_no_context_takeover") && eq == std::string_view::npos && !seen_server_nct) {
+    const std::string_view name = trim_ows(part.substr(0, eq));
+    const std::string_view value = eq == std::string_view::npos ? std::string_view{} : trim_ows(part.substr(eq + 1));
+    if (iequals_ascii(name, "server_no_context_takeover") && eq == std::string_view::npos && !seen_server_nct) {
       seen_server_nct = true;
-    } else if (iequals(name, "client_no_context_takeover") && eq == std::string_view::npos && !seen_client_nct) {
+    } else if (iequals_ascii(name, "client_no_context_takeover") && eq == std::string_view::npos && !seen_client_nct) {
       seen_client_nct = true;
-    } else if (iequals(name, "client_max_window_bits") && !seen_client_bits &&
+    } else if (iequals_ascii(name, "client_max_window_bits") && !seen_client_bits &&
                (eq == std::string_view::npos || valid_bits(value))) {
       // The client may use up to 15 bits; answering without the parameter keeps that.
       seen_client_bits = true;
-    } else if (iequals(name, "server_max_window_bits") && eq != std::string_view::npos && valid_bits(value) &&
+    } else if (iequals_ascii(name, "server_max_window_bits") && eq != std::string_view::npos && valid_bits(value) &&
                (value == "15" || value == "\"15\"")) {
       // Only the full window is accepted: every frame is compressed once, with 15 bits.
     } else {
@@ -126,7 +113,7 @@ std::optional<DeflateParams> negotiate_deflate(std::string_view offers) {
   while (start <= offers.size()) {
     const std::size_t comma = offers.find(',', start);
     const std::string_view offer =
-        trim(offers.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+        trim_ows(offers.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (auto params = accept_offer(offer)) return params;
     if (comma == std::string_view::npos) break;
     start = comma + 1;

@@ -23,15 +23,20 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
-
-TEST(TimedStore, CountsEachCallUnderItsOperationAndPassesAnswersThrough) {
-  store::testing::TempDir dir;
+// A real SQLite store in `dir`, quick to open (no fsync, no integrity check).
+Result<std::unique_ptr<store::Store>> open_test_store(store::testing::TempDir& dir) {
   store::SqliteOptions options;
   options.path = dir.file("parley.db");
   options.synchronous_full = false;
   options.quick_check = false;
-  auto opened = store::open_sqlite_store(options);
+  return store::open_sqlite_store(options);
+}
+
+bool has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
+
+TEST(TimedStore, CountsEachCallUnderItsOperationAndPassesAnswersThrough) {
+  store::testing::TempDir dir;
+  auto opened = open_test_store(dir);
   ASSERT_TRUE(opened) << opened.error().message;
   metrics::Registry registry;
   TimedStore timed(std::move(*opened), registry);
@@ -67,11 +72,7 @@ TEST(TimedStore, CountsEachCallUnderItsOperationAndPassesAnswersThrough) {
 // logged once at warn with its operation; an async append when it completes.
 TEST(TimedStore, LogsAStoreCallSlowerThanTheThresholdOnce) {
   store::testing::TempDir dir;
-  store::SqliteOptions options;
-  options.path = dir.file("parley.db");
-  options.synchronous_full = false;
-  options.quick_check = false;
-  auto opened = store::open_sqlite_store(options);
+  auto opened = open_test_store(dir);
   ASSERT_TRUE(opened) << opened.error().message;
   auto faulty = std::make_unique<store::testing::FaultyStore>(std::move(*opened));
   auto* held = faulty.get();
