@@ -109,8 +109,14 @@ EOF
     # -R writes standby.signal and primary_conninfo (password included) into
     # the copy; -X stream copies the WAL written meanwhile. The copy keeps the
     # primary's postgresql.conf; the port comes from the command line.
+    # -C -S: a physical replication slot on the primary, so that it keeps the
+    # WAL the replica has not received yet. Without one, a primary restart
+    # (the outage suite restarts it) recycles segments the replica still needs
+    # and the replica can never catch up ("requested WAL segment ... has
+    # already been removed").
     as_owner env PGPASSWORD=parley "$bindir/pg_basebackup" -h 127.0.0.1 -p "$(cat "$dir/port")" -U parley \
-      -D "$rdir/data" -R -X stream -c fast >"$rdir/basebackup.log" 2>&1 || { cat "$rdir/basebackup.log" >&2; exit 1; }
+      -D "$rdir/data" -R -X stream -C -S "replica_$(cat "$rdir/port")" -c fast >"$rdir/basebackup.log" 2>&1 ||
+      { cat "$rdir/basebackup.log" >&2; exit 1; }
     dir=$rdir
     start_server
     url
