@@ -18,7 +18,8 @@ std::unique_ptr<cluster::RateLimiter> local_limiter(const ServeConfig& config, c
 
 }  // namespace
 
-LiveServices::LiveServices(const ServeConfig& config, const Clock& clock, const cluster::redis::RedisEndpoint* redis) {
+LiveServices::LiveServices(const ServeConfig& config, const Clock& clock, const cluster::redis::RedisEndpoint* redis,
+                           std::function<bool()> bus_connected) {
   if (redis == nullptr) {
     presence_ = std::make_unique<cluster::LocalPresence>(clock);
     typing_ = std::make_unique<cluster::LocalTyping>(clock, config.typing_timeout);
@@ -29,6 +30,7 @@ LiveServices::LiveServices(const ServeConfig& config, const Clock& clock, const 
   cluster::redis::RedisPresenceOptions presence_options;
   presence_options.endpoint = *redis;
   presence_options.grace = config.presence_grace;
+  presence_options.can_announce = bus_connected;
   auto presence = std::make_unique<cluster::redis::RedisPresence>(std::move(presence_options), clock);
   redis_presence_ = presence.get();
   presence_ = std::move(presence);
@@ -36,6 +38,7 @@ LiveServices::LiveServices(const ServeConfig& config, const Clock& clock, const 
   cluster::redis::RedisTypingOptions typing_options;
   typing_options.endpoint = *redis;
   typing_options.timeout = config.typing_timeout;
+  typing_options.can_announce = std::move(bus_connected);
   auto typing = std::make_unique<cluster::redis::RedisTyping>(std::move(typing_options), clock);
   redis_typing_ = typing.get();
   typing_ = std::move(typing);

@@ -10,6 +10,7 @@
 // must come before the store and the worker pool go (a limiter's fallback
 // answers run the waiting sends).
 
+#include <functional>
 #include <memory>
 
 #include "app/config.hpp"
@@ -30,8 +31,11 @@ namespace parley::app {
 
 class LiveServices {
  public:
-  // `redis`: the bus's endpoint in cluster mode, nullptr for one process.
-  LiveServices(const ServeConfig& config, const Clock& clock, const cluster::redis::RedisEndpoint* redis);
+  // `redis`: the bus's endpoint in cluster mode, nullptr for one process;
+  // `bus_connected`: whether the bus can carry an announcement now (cluster
+  // mode: presence and typing leave expiries to a node whose bus is up).
+  LiveServices(const ServeConfig& config, const Clock& clock, const cluster::redis::RedisEndpoint* redis,
+               std::function<bool()> bus_connected = {});
   ~LiveServices();
   LiveServices(const LiveServices&) = delete;
   LiveServices& operator=(const LiveServices&) = delete;

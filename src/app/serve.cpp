@@ -241,7 +241,9 @@ int serve(const ServeConfig& config) {
   }
   cluster::Bus& bus = *bus_owner;
   // Presence, typing and rate limits: per process, or shared through Redis in cluster mode.
-  LiveServices live_services(config, clock, redis_endpoint ? &*redis_endpoint : nullptr);
+  std::function<bool()> bus_connected;
+  if (redis_bus != nullptr) bus_connected = [redis_bus] { return redis_bus->connected(); };
+  LiveServices live_services(config, clock, redis_endpoint ? &*redis_endpoint : nullptr, std::move(bus_connected));
   cluster::PresenceService& presence = live_services.presence();
   const chat::Offload offload = [&worker_pool](std::function<void()> job) {
     boost::asio::post(worker_pool, [job = std::move(job)] {

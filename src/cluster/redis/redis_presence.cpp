@@ -305,7 +305,8 @@ void RedisPresence::run() {
         continue;
       }
     }
-    const bool ok = sync_dirty(connection) && expire(connection);
+    const bool can_announce = !options_.can_announce || options_.can_announce();
+    const bool ok = sync_dirty(connection) && (!can_announce || expire(connection));
     if (!ok) {
       if (!lost()) break;
       continue;

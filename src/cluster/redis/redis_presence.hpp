@@ -55,6 +55,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -80,6 +81,11 @@ struct RedisPresenceOptions {
   std::chrono::milliseconds command_timeout{500};
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{2000};
+  // Whether this node can announce a transition now (the bus's publisher and
+  // subscriber are up). While it cannot, it leaves the expired users in
+  // presence:dropping for a node that can: an offline popped here would
+  // otherwise reach no other node. Empty: always.
+  std::function<bool()> can_announce;
 };
 
 struct RedisPresenceStats {

@@ -140,7 +140,7 @@ void RedisTyping::run() {
     }
     bool ok = send_commands(connection);
     if (ok && std::chrono::steady_clock::now() >= next_expire) {
-      ok = expire_in_redis(connection);
+      if (!options_.can_announce || options_.can_announce()) ok = expire_in_redis(connection);
       next_expire = std::chrono::steady_clock::now() + options_.tick;
     }
     if (!ok) {

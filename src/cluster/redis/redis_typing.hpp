@@ -32,6 +32,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -56,6 +57,9 @@ struct RedisTypingOptions {
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{2000};
   std::size_t max_queue = 16'384;
+  // Whether this node can announce a stop_typing now (the bus is up); while it
+  // cannot, it leaves the expired signals in Redis for a node that can. Empty: always.
+  std::function<bool()> can_announce;
 };
 
 struct RedisTypingStats {

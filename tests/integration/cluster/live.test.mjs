@@ -174,11 +174,16 @@ describe('presence, typing and rate limits across three nodes', { skip }, () => 
     assert.match(metrics, /parley_rate_limit_fallbacks_total [1-9]/);
 
     await cluster.startRedis();  // same port, empty
+    // Every node: presence registered again, and its bus back, since B hears the
+    // offline through the bus of whichever node decides it (a node whose bus is
+    // still reconnecting leaves the decision to the others).
     const registeredAgain = async (node) => {
       const text = (await new Api(node.url).get('/metrics')).text;
-      return /parley_presence_redis_connected 1\b/.test(text) && !/parley_presence_registrations_total 1\b/.test(text);
+      return /parley_presence_redis_connected 1\b/.test(text) && !/parley_presence_registrations_total 1\b/.test(text)
+        && /parley_bus_redis_connected 1\b/.test(text);
     };
-    await waitFor(async () => (await registeredAgain(a)) && (await registeredAgain(b)), { what: 'registered again', timeoutMs: 10_000 });
+    await waitFor(async () => (await registeredAgain(a)) && (await registeredAgain(b)) && (await registeredAgain(c)),
+      { what: 'registered again', timeoutMs: 10_000 });
     await waitFor(async () => (await on(b, alice).get(`/api/users/${gina.user.id}/status`)).json.online, { what: 'online again', timeoutMs: 3000 });
 
     const offlineBefore = seen.filter((p) => !p.online).length;
