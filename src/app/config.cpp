@@ -165,7 +165,7 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
                     "Per-user send limit: BURST,PER_SECOND (default 20,2), or off")
       ->envname("PARLEY_RATE_LIMIT")->capture_default_str();
 
-  std::string max_upload = "25M", upload_quota = "1G", jobs = "on";
+  std::string max_upload = "25M", upload_quota = "1G", jobs = "on", search_index = "on";
   serve->add_option("--media-store", config.media_store,
                     "Where attachments are kept: empty for DATA_DIR/media, or s3://BUCKET?endpoint=URL&region=R (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)")
       ->envname("PARLEY_MEDIA_STORE");
@@ -177,6 +177,17 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
       ->envname("PARLEY_JOBS")->check(CLI::IsMember({"on", "off"}))->capture_default_str();
   serve->add_option("--preview-workers", config.preview_workers, "Threads running media jobs")
       ->envname("PARLEY_PREVIEW_WORKERS")->check(CLI::Range(1, 64))->capture_default_str();
+  serve->add_option("--search-index", search_index,
+                    "Keep the full-text index of messages (off: no indexing cost per send, search answers 503; on again: rebuilt at start)")
+      ->envname("PARLEY_SEARCH_INDEX")->check(CLI::IsMember({"on", "off"}))->capture_default_str();
+  serve->add_option("--notify-webhook", config.notify_webhook,
+                    "POST a signed notification here for members with no connection online (docs/features.md)")
+      ->envname("PARLEY_NOTIFY_WEBHOOK");
+  serve->add_option("--notify-secret", config.notify_secret,
+                    "The HMAC-SHA256 key of the webhook's X-Parley-Signature (required with --notify-webhook)")
+      ->envname("PARLEY_NOTIFY_SECRET");
+  serve->add_option("--notify-queue", config.notify_queue, "Notifications waiting for the webhook; more are dropped and counted")
+      ->envname("PARLEY_NOTIFY_QUEUE")->check(CLI::Range(1, 1'000'000))->capture_default_str();
 
   WorkerConfig worker;
   std::string worker_shutdown = "30";
@@ -336,6 +347,13 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
   if (!quota) return ParseError{"--upload-quota: expected a size like 1G"};
   config.upload_quota_bytes = *quota;
   config.jobs = jobs == "on";
+  config.search_index = search_index == "on";
+  if (!config.notify_webhook.empty()) {
+    if (!config.notify_webhook.starts_with("http://") && !config.notify_webhook.starts_with("https://"))
+      return ParseError{"--notify-webhook: expected an http:// or https:// URL"};
+    if (config.notify_secret.size() < 16)
+      return ParseError{"--notify-webhook needs --notify-secret (at least 16 characters) to sign its requests"};
+  }
   if (config.threads == 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (config.data_dir.empty()) return ParseError{"--data-dir must not be empty"};
   return Command{std::move(config)};

@@ -65,6 +65,12 @@ struct ServeConfig {
   std::int64_t upload_quota_bytes = 1LL << 30;  // per user per 24 h
   bool jobs = true;                          // run the media jobs (previews, sweep) in this process
   int preview_workers = 1;                   // job runner threads
+
+  // Conversation features (docs/features.md).
+  bool search_index = true;                  // keep the full-text index (off: search answers 503)
+  std::string notify_webhook;                // empty: none; else an http(s) URL that gets notifications
+  std::string notify_secret;                 // HMAC-SHA256 key of the webhook's signature
+  int notify_queue = 10'000;                 // notifications waiting for the webhook; beyond: dropped, counted
 };
 
 // `parley worker`: the media job runner alone (no HTTP), against the same

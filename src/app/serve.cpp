@@ -173,6 +173,7 @@ int serve(const ServeConfig& config) {
   store_config.url = config.store;
   store_config.data_dir = config.data_dir;
   store_config.replica_url = config.store_replica;
+  store_config.search.enabled = config.search_index;
   if (config.bus != "local") {
     auto target = store::parse_store_url(store_config);
     if (target && target->backend != store::StoreBackend::postgres)

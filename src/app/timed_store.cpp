@@ -18,7 +18,8 @@ constexpr const char* kNames[] = {
     "conversation_summary", "update_conversation", "append_message", "message_by_id", "messages",
     "soft_delete_message", "advance_read", "unread_count", "insert_attachment", "attachment_by_id",
     "uploaded_bytes_since", "finish_preview", "reclaimable_attachments", "purge_attachments", "enqueue_job",
-    "claim_job", "complete_job", "retry_job", "reschedule_job"};
+    "claim_job", "complete_job", "retry_job", "reschedule_job", "edit_message", "set_reaction", "changed_messages",
+    "set_muted", "search_messages"};
 
 double seconds_since(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
@@ -129,6 +130,25 @@ Result<store::ReadState> TimedStore::advance_read(Id conversation, Id user, stor
 }
 Result<std::int64_t> TimedStore::unread_count(Id conversation, Id user) {
   return timed(unread_count_, [&] { return inner_->unread_count(conversation, user); });
+}
+
+Result<store::MessageRow> TimedStore::edit_message(Id message, std::string_view body, const std::vector<Id>& mentions,
+                                                  TimeMs at) {
+  return timed(edit_message_, [&] { return inner_->edit_message(message, body, mentions, at); });
+}
+Result<store::ReactionChange> TimedStore::set_reaction(Id message, Id user, std::string_view emoji, bool on, TimeMs at,
+                                                       int max_distinct) {
+  return timed(set_reaction_, [&] { return inner_->set_reaction(message, user, emoji, on, at, max_distinct); });
+}
+Result<std::vector<store::MessageRow>> TimedStore::changed_messages(Id conversation, store::Seq after_change,
+                                                                    int limit) {
+  return timed(changed_messages_, [&] { return inner_->changed_messages(conversation, after_change, limit); });
+}
+Status TimedStore::set_muted(Id conversation, Id user, bool muted) {
+  return timed(set_muted_, [&] { return inner_->set_muted(conversation, user, muted); });
+}
+Result<std::vector<store::SearchHit>> TimedStore::search_messages(const store::SearchQuery& query) {
+  return timed(search_messages_, [&] { return inner_->search_messages(query); });
 }
 
 Status TimedStore::insert_attachment(const store::AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,

@@ -51,6 +51,13 @@ class TimedStore final : public store::Store {
   Result<store::MessageRow> soft_delete_message(Id message, TimeMs at) override;
   Result<store::ReadState> advance_read(Id conversation, Id user, store::Seq seq) override;
   Result<std::int64_t> unread_count(Id conversation, Id user) override;
+  Result<store::MessageRow> edit_message(Id message, std::string_view body, const std::vector<Id>& mentions,
+                                         TimeMs at) override;
+  Result<store::ReactionChange> set_reaction(Id message, Id user, std::string_view emoji, bool on, TimeMs at,
+                                             int max_distinct) override;
+  Result<std::vector<store::MessageRow>> changed_messages(Id conversation, store::Seq after_change, int limit) override;
+  Status set_muted(Id conversation, Id user, bool muted) override;
+  Result<std::vector<store::SearchHit>> search_messages(const store::SearchQuery& query) override;
 
   Status insert_attachment(const store::AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,
                            std::optional<store::JobRow> preview_job) override;
@@ -74,7 +81,7 @@ class TimedStore final : public store::Store {
     update_conversation_, append_message_, message_by_id_, messages_, soft_delete_message_, advance_read_,
     unread_count_, insert_attachment_, attachment_by_id_, uploaded_bytes_since_, finish_preview_,
     reclaimable_attachments_, purge_attachments_, enqueue_job_, claim_job_, complete_job_, retry_job_,
-    reschedule_job_, op_count_
+    reschedule_job_, edit_message_, set_reaction_, changed_messages_, set_muted_, search_messages_, op_count_
   };
   template <class F>
   auto timed(Op op, F&& call);

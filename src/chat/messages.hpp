@@ -24,6 +24,7 @@
 #include "chat/conversations.hpp"
 #include "chat/delivery_sequencer.hpp"
 #include "chat/member_cache.hpp"
+#include "chat/notifications.hpp"
 #include "chat/offload.hpp"
 #include "chat/page_cache.hpp"
 #include "chat/send_lanes.hpp"
@@ -44,6 +45,10 @@ struct SendInput {
   // id counts once. One that is not available: conflict "attachment_unavailable",
   // and nothing is stored.
   std::vector<std::string> attachment_ids = {};
+  // The message this one replies to (docs/features.md): a message id of the
+  // same conversation, deleted or not; empty: none. Unknown or of another
+  // conversation: conflict "reply_unavailable", nothing stored.
+  std::string reply_to_id = {};
   // The send's trace (a socket event's traceparent field, an HTTP request's
   // header); when invalid, the send takes the calling thread's current trace,
   // else starts one. Its id is in the debug lines of the commit and the
@@ -55,6 +60,13 @@ struct SendInput {
 struct MessagePage {
   std::vector<store::MessageRow> messages;  // ascending seq
   std::optional<store::Seq> next_cursor;    // pass as before= (backward) or after= (forward)
+};
+
+// A page of the conversation's change sequence (docs/features.md): the
+// messages changed (sent, edited, reacted to, deleted) after a change_seq.
+struct ChangePage {
+  std::vector<store::MessageRow> messages;  // ascending change_seq
+  std::optional<store::Seq> next_cursor;    // pass as changedAfter= for the rest; none: caught up
 };
 
 struct PageQuery {
@@ -81,6 +93,9 @@ struct MessagesDeps {
   cluster::Bus* bus = nullptr;
   cluster::RateLimiter* send_limits = nullptr;  // one token per send attempt
   cluster::RateLimiter* read_limits = nullptr;  // one token per read receipt
+  // Told of every new message once its new_message was released (optional;
+  // chat/notifications.hpp). Must not block.
+  SendObserver* send_observer = nullptr;
   Offload offload;                              // where a member-list miss is loaded
   // 0: one process; the bus voids the caches synchronously and they are
   // trusted until voided. > 0: cluster mode; invalidations may come late or
@@ -130,6 +145,21 @@ class Messages {
   // Same, addressed by conversation and message (the socket event's shape).
   Result<store::ReadState> mark_read_in(Id caller, std::string_view conversation_id, std::string_view message_id);
   Result<store::MessageRow> remove(Id caller, std::string_view message_id);
+
+  // ---- conversation features (docs/features.md); worker threads only.
+  // The sender edits their own live message: the body is checked as a send's,
+  // mentions resolved again; forbidden for anyone else, conflict
+  // "message_deleted" for a deleted one. Publishes message_updated (members)
+  // and voids the history pages. Editing to the same body changes nothing
+  // and publishes nothing (the stored message is returned).
+  Result<store::MessageRow> edit(Id caller, std::string_view message_id, std::string_view body);
+  // A member adds (on) or removes an emoji reaction (validation.hpp:
+  // check_emoji; at most kMaxDistinctReactions distinct emoji per message).
+  // Publishes reaction_updated when something changed.
+  Result<store::ReactionChange> react(Id caller, std::string_view message_id, std::string_view emoji, bool on);
+  // GET /api/messages/:conversationId?changedAfter=C[&limit=N]: members only.
+  Result<ChangePage> changes(Id caller, std::string_view conversation_id, std::string_view changed_after,
+                             std::optional<std::string_view> limit);
 
  private:
   struct Checked {

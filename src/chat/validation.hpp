@@ -6,6 +6,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "common/ids.hpp"
 
 #include "common/result.hpp"
 
@@ -18,6 +21,9 @@ constexpr std::size_t kMaxTitleChars = 100;
 constexpr std::size_t kMaxDisplayNameChars = 64;
 constexpr std::size_t kMinPasswordChars = 8;
 constexpr std::size_t kMaxPasswordBytes = 1024;
+constexpr int kMaxDistinctReactions = 20;        // distinct emoji per message (docs/features.md)
+constexpr std::size_t kMaxEmojiBytes = 32;
+constexpr std::size_t kMaxSearchQueryChars = 200;
 
 // 3–32 of [a-z0-9_.]; uppercase letters are folded to lowercase first, so that
 // usernames are unique ignoring case.
@@ -34,5 +40,19 @@ Result<std::string> normalize_title(std::string_view title);
 Status check_message_body(std::string_view body);
 // 1–64 characters of printable ASCII.
 Status check_client_msg_id(std::string_view id);
+// A reaction: 1–32 bytes of valid UTF-8 without any ASCII byte (so no
+// letters, digits, spaces, punctuation or control characters: an emoji,
+// possibly with modifiers, joiners and variation selectors) and without C1
+// controls. bad_request "invalid_emoji".
+Status check_emoji(std::string_view emoji);
+// The user ids a body mentions: every "@name" (name per normalize_username,
+// preceded by start or a non-word character) that is the username of one of
+// `members` (ignoring case), distinct, ascending. Bodies mentioning someone
+// else stay as typed; they just mention nobody.
+struct MentionCandidate {
+  Id id = 0;
+  std::string username;
+};
+std::vector<Id> resolve_mentions(std::string_view body, const std::vector<MentionCandidate>& members);
 
 }  // namespace parley::chat

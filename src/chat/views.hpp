@@ -21,9 +21,12 @@ namespace parley::chat {
 boost::json::object user_view(const store::UserRow& user);
 // user_view + email: only for the caller's own profile.
 boost::json::object self_view(const store::UserRow& user);
-// {id, conversationId, seq, senderId, body, clientMsgId, createdAt, deletedAt,
-// attachments}, written straight to text; appends to `out`. A deleted message
-// has body "" and no attachments.
+// {id, conversationId, seq, changeSeq, senderId, body, clientMsgId, createdAt,
+// deletedAt, editedAt, replyToId, replyTo, mentions, reactions, attachments},
+// written straight to text; appends to `out`. A deleted message has body "",
+// no attachments, mentions or reactions. replyTo: {id, seq, senderId, body
+// (at most 200 characters, "…" when shortened; "" when deleted), deleted} or
+// null; reactions: [{emoji, count, userIds}] (docs/features.md).
 void append_message_json(std::string& out, const store::MessageRow& message);
 std::string message_json(const store::MessageRow& message);
 // The Attachment of docs/media.md: {id, name, size, contentType, [width,
@@ -36,9 +39,19 @@ const char* preview_name(store::PreviewState state);
 void append_messages_json(std::string& out, const std::vector<store::MessageRow>& messages);
 // {"messages":[...],"nextCursor":N|null}
 std::string message_page_json(const std::vector<store::MessageRow>& messages, std::optional<store::Seq> next_cursor);
+// {conversationId, messageId, changeSeq, reactions} (the reaction_updated event
+// and the reaction routes' answer).
+std::string reactions_json(const store::MessageRow& message);
+// {"results":[{message, snippet}], "nextCursor": "..."|null}; snippet: the
+// store's marked text as HTML: escaped, the matches in <mark>…</mark> (marks
+// kept balanced whatever the body holds).
+std::string search_page_json(const std::vector<store::SearchHit>& hits, const std::optional<std::string>& next_cursor);
+// {"messages":[...], "nextCursor": N|null} for changedAfter pages (N: a changeSeq).
+std::string change_page_json(const std::vector<store::MessageRow>& messages, std::optional<store::Seq> next_cursor);
 // user_view + {role, lastReadSeq}
 boost::json::object member_view(const store::MemberView& member);
-// {id, type, title, members, createdAt, lastMessage, lastSeq, lastReadSeq, unreadCount}
+// {id, type, title, members, createdAt, lastMessage, lastSeq, lastChangeSeq,
+// lastReadSeq, unreadCount, mentionCount, muted}
 boost::json::object conversation_view(const store::ConversationSummary& summary,
                                       const std::vector<store::MemberView>& members);
 

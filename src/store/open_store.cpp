@@ -51,12 +51,14 @@ Result<std::unique_ptr<Store>> open_store(const StoreConfig& config) {
   if (target->backend == StoreBackend::sqlite) {
     SqliteOptions options;
     options.path = target->location;
+    options.search = config.search;
     return open_sqlite_store(options);
   }
   PostgresOptions options;
   options.url = target->location;
   options.pool_size = config.postgres_pool_size;
   options.appenders = config.postgres_appenders;
+  options.search = config.search;
   auto primary = open_postgres_store(options);
   if (!primary || config.replica_url.empty()) return primary;
   ReplicaRoutingOptions replica;

@@ -29,6 +29,7 @@ struct StoreConfig {
   int postgres_pool_size = 8;
   int postgres_appenders = 2;
   std::string replica_url = "";  // the --store-replica value; empty: none
+  SearchIndexOptions search = {};  // --search-index on|off (docs/features.md)
 };
 
 enum class StoreBackend { sqlite, postgres };

@@ -35,6 +35,9 @@ struct ConversationRow {
   TimeMs created_at = 0;
   Seq last_seq = 0;            // seq of the newest message, 0 if none
   TimeMs last_activity_at = 0; // newest message's time, else created_at; sorts the list
+  // The conversation's change sequence (docs/features.md): the change_seq of
+  // its latest change (a message sent, edited, reacted to or deleted); 0 if none.
+  Seq last_change_seq = 0;
 };
 
 struct MemberRow {
@@ -43,6 +46,7 @@ struct MemberRow {
   MemberRole role = MemberRole::member;
   Seq last_read_seq = 0;
   TimeMs joined_at = 0;
+  bool muted = false;  // no notification, no badge beyond a dot (docs/features.md)
 };
 
 // A file uploaded into a conversation (docs/media.md). An upload is unattached
@@ -75,6 +79,22 @@ struct AttachmentRow {
   std::optional<TimeMs> deleted_at;  // its message was deleted: no access, bytes reclaimed later
 };
 
+// The message a reply quotes, as it is now (read with the reply, never stored
+// in it): a deleted parent has deleted = true and an empty body.
+struct ReplyQuote {
+  Id id = 0;
+  Seq seq = 0;
+  Id sender_id = 0;
+  std::string body;  // the parent's whole body; the view shortens it
+  bool deleted = false;
+};
+
+// One emoji on a message and who put it there (each user at most once per emoji).
+struct ReactionRow {
+  std::string emoji;          // as validated by the chat layer (chat/validation.hpp)
+  std::vector<Id> user_ids;   // in the order they reacted; count = size()
+};
+
 struct MessageRow {
   Id id = 0;
   Id conversation_id = 0;
@@ -87,7 +107,31 @@ struct MessageRow {
   // In ascending id order (upload order). In a draft for append_message only
   // the ids are set; every read fills whole rows. Empty once deleted.
   std::vector<AttachmentRow> attachments;
+  // ---- conversation features (docs/features.md), schema v4
+  // The conversation's change sequence at this message's latest change (its
+  // send, edit, reaction change or deletion). Assigned by the store.
+  Seq change_seq = 0;
+  std::optional<TimeMs> edited_at;   // last edit; cleared never (a deleted message keeps it)
+  std::optional<Id> reply_to_id;     // the message it replies to, same conversation
+  std::optional<ReplyQuote> reply_to;  // filled by every read when reply_to_id is set and the parent exists
+  // The users mentioned (resolved by the chat layer from @username, members
+  // only), ascending, distinct. Empty once deleted.
+  std::vector<Id> mentions;
+  // In the order each emoji was first used on the message. Empty once deleted.
+  std::vector<ReactionRow> reactions;
 };
+
+// One search result: the message and its body with the matched terms marked
+// (kSnippetOpen / kSnippetClose around each match, at most ~32 tokens around
+// the best match, "…" where shortened).
+struct SearchHit {
+  MessageRow message;
+  std::string snippet;
+};
+// A body may contain these characters itself; the view (chat/views.hpp) keeps
+// its marks balanced, so such a snippet is at worst marked oddly, never unsafe.
+inline constexpr char kSnippetOpen = '\x02';
+inline constexpr char kSnippetClose = '\x03';
 
 // Durable background work (docs/media.md): thumbnail jobs and the media sweep.
 // Any node may run any job; a claim is a lease, so a job whose node died is
@@ -115,6 +159,8 @@ struct ConversationSummary {
   MemberRow self;                          // the caller's membership (lastReadSeq)
   std::optional<MessageRow> last_message;  // tombstone if the newest was deleted
   std::int64_t unread_count = 0;
+  // Messages after self.last_read_seq, not deleted, that mention the caller.
+  std::int64_t mention_count = 0;
 };
 
 // Keyset cursor for the conversation list: strictly older than (activity, id).

@@ -43,6 +43,37 @@ struct ReadState {
   Id conversation_id = 0;
   Seq last_read_seq = 0;
   std::int64_t unread_count = 0;
+  std::int64_t mention_count = 0;  // unread messages that mention the member
+};
+
+// The outcome of set_reaction: the message as it is now (reactions included)
+// and whether anything changed (false: the reaction was already so; no
+// change_seq was used).
+struct ReactionChange {
+  MessageRow message;
+  bool changed = false;
+};
+
+// A full-text search (docs/features.md). `text` is the user's query as typed:
+// the backend splits it into words (its own tokenizer) and matches messages
+// that contain every word, the last one as a prefix. Only messages of
+// conversations `user` is a member of, not deleted; optionally of one
+// conversation, and only messages with id < `before`. Ranked by relevance
+// (bm25 / ts_rank), ties newest first; `offset` skips that many hits.
+struct SearchQuery {
+  Id user = 0;
+  std::string text;
+  std::optional<Id> conversation;
+  std::optional<Id> before;
+  int limit = 20;
+  int offset = 0;
+};
+
+// Switches the backends read at open (StoreConfig::search_index).
+struct SearchIndexOptions {
+  // Off: no index is kept (no cost per send or edit); search_messages answers
+  // unavailable "search_disabled". Turning it on again rebuilds the index at open.
+  bool enabled = true;
 };
 
 // Counters since the store opened, for /metrics. A backend fills what it has
@@ -123,6 +154,9 @@ class Store {
   // attached and not deleted, else nothing is stored and the answer is conflict
   // "attachment_unavailable"; in the same transaction they get the message's id.
   // An id given twice counts once. A repeat claims nothing (its draft's ids are ignored).
+  // reply_to_id must name a message of the same conversation (deleted or not),
+  // else conflict "reply_unavailable" and nothing is stored. The message takes
+  // the next change_seq and enters the search index in the same transaction.
   virtual Result<AppendResult> append_message(const MessageRow& draft) = 0;
   // Same, without blocking. `done` runs exactly once: after the commit (or the
   // failure) on a thread of the store's, or at once on the caller's thread when
@@ -143,9 +177,37 @@ class Store {
   virtual Result<std::vector<MessageRow>> messages(Id conversation, std::optional<Seq> before,
                                                    std::optional<Seq> after, int limit) = 0;
   // Erases the body and sets deleted_at (kept if already set); its attachments
-  // get deleted_at too (no access from then on; the sweep reclaims them).
+  // get deleted_at too (no access from then on; the sweep reclaims them); its
+  // reactions and mentions go, and it leaves the search index. The first
+  // deletion takes a change_seq; a repeat changes nothing.
   // Returns the tombstone.
   virtual Result<MessageRow> soft_delete_message(Id message, TimeMs at) = 0;
+  // ---- conversation features (docs/features.md). Every change of a message
+  // (append, edit, set_reaction that changed something, soft delete) takes
+  // the next value of its conversation's change sequence in the transaction
+  // that makes it: message.change_seq = ++conversation.last_change_seq.
+  //
+  // Replaces the body and the mentions of a live message, sets edited_at = at.
+  // not_found: no such message; conflict "message_deleted": it is deleted
+  // (nothing changes). The search index follows in the same transaction.
+  // Returns the whole row as every read fills it.
+  virtual Result<MessageRow> edit_message(Id message, std::string_view body, const std::vector<Id>& mentions,
+                                          TimeMs at) = 0;
+  // Adds (on) or removes (!on) `user`'s `emoji` on a live message. Adding a
+  // new emoji to a message that has `max_distinct` distinct ones already:
+  // conflict "too_many_reactions". not_found: no such message; conflict
+  // "message_deleted". Repeats change nothing (changed = false).
+  virtual Result<ReactionChange> set_reaction(Id message, Id user, std::string_view emoji, bool on, TimeMs at,
+                                              int max_distinct) = 0;
+  // The messages of a conversation whose change_seq > after_change, ascending
+  // change_seq, at most `limit`, tombstones included: how a client that was
+  // away learns of edits, reactions and deletions (and new messages).
+  virtual Result<std::vector<MessageRow>> changed_messages(Id conversation, Seq after_change, int limit) = 0;
+  // not_found if not a member.
+  virtual Status set_muted(Id conversation, Id user, bool muted) = 0;
+  // See SearchQuery. unavailable "search_disabled" when the index is off.
+  virtual Result<std::vector<SearchHit>> search_messages(const SearchQuery& query) = 0;
+
   // Moves the member's watermark to max(current, seq). not_found if not a member.
   virtual Result<ReadState> advance_read(Id conversation, Id user, Seq seq) = 0;
   // Messages after the member's watermark, not sent by them, not deleted.

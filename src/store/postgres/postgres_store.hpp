@@ -25,6 +25,7 @@ struct PostgresOptions {
   int max_queue = 65536;          // appends waiting, per appender; beyond: unavailable at once
   int acquire_timeout_ms = 2000;  // longest wait for a free pool connection
   int connect_timeout_s = 3;      // per connection attempt (libpq connect_timeout; at least 2)
+  SearchIndexOptions search = {};  // the full-text GIN index (docs/features.md)
 };
 
 // Connects, applies the migrations (serialized across nodes by an advisory

@@ -123,6 +123,24 @@ class ReplicaRoutingStore final : public Store {
   Result<std::int64_t> unread_count(Id conversation, Id user) override {
     return primary_->unread_count(conversation, user);
   }
+  // The features' writes and reads go to the primary: a client catching up
+  // with changedAfter must not miss a change the replica has not replayed, and
+  // search is rare enough not to need the replica.
+  Result<MessageRow> edit_message(Id message, std::string_view body, const std::vector<Id>& mentions,
+                                  TimeMs at) override {
+    return primary_->edit_message(message, body, mentions, at);
+  }
+  Result<ReactionChange> set_reaction(Id message, Id user, std::string_view emoji, bool on, TimeMs at,
+                                      int max_distinct) override {
+    return primary_->set_reaction(message, user, emoji, on, at, max_distinct);
+  }
+  Result<std::vector<MessageRow>> changed_messages(Id conversation, Seq after_change, int limit) override {
+    return primary_->changed_messages(conversation, after_change, limit);
+  }
+  Status set_muted(Id conversation, Id user, bool muted) override { return primary_->set_muted(conversation, user, muted); }
+  Result<std::vector<SearchHit>> search_messages(const SearchQuery& query) override {
+    return primary_->search_messages(query);
+  }
   // Attachments decide access (deleted, whose conversation) and jobs are
   // writes and claims: all on the primary.
   Status insert_attachment(const AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,

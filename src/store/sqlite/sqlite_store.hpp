@@ -41,6 +41,7 @@ struct SqliteOptions {
   int checkpoint_pages = 1000;
   int checkpoint_wrap_pages = 16384;
   int checkpoint_restart_pages = 65536;
+  SearchIndexOptions search = {};   // the FTS5 index (docs/features.md)
 };
 
 // Opens (creating if needed) and migrates the database. Refuses, leaving the file

@@ -62,6 +62,13 @@ class SqliteStore final : public Store {
   Result<MessageRow> soft_delete_message(Id message, TimeMs at) override;
   Result<ReadState> advance_read(Id conversation, Id user, Seq seq) override;
   Result<std::int64_t> unread_count(Id conversation, Id user) override;
+  Result<MessageRow> edit_message(Id message, std::string_view body, const std::vector<Id>& mentions,
+                                  TimeMs at) override;
+  Result<ReactionChange> set_reaction(Id message, Id user, std::string_view emoji, bool on, TimeMs at,
+                                      int max_distinct) override;
+  Result<std::vector<MessageRow>> changed_messages(Id conversation, Seq after_change, int limit) override;
+  Status set_muted(Id conversation, Id user, bool muted) override;
+  Result<std::vector<SearchHit>> search_messages(const SearchQuery& query) override;
 
   Status insert_attachment(const AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,
                            std::optional<JobRow> preview_job) override;

@@ -84,8 +84,13 @@ enum class StoreCall {
   complete_job,
   retry_job,
   reschedule_job,
+  edit_message,
+  set_reaction,
+  changed_messages,
+  set_muted,
+  search_messages,
 };
-inline constexpr std::size_t store_call_count = static_cast<std::size_t>(StoreCall::reschedule_job) + 1;
+inline constexpr std::size_t store_call_count = static_cast<std::size_t>(StoreCall::search_messages) + 1;
 
 inline const char* store_call_name(StoreCall call) {
   switch (call) {  // no default: -Wswitch names a method added to StoreCall but not here
@@ -122,6 +127,11 @@ inline const char* store_call_name(StoreCall call) {
     case StoreCall::complete_job: return "complete_job";
     case StoreCall::retry_job: return "retry_job";
     case StoreCall::reschedule_job: return "reschedule_job";
+    case StoreCall::edit_message: return "edit_message";
+    case StoreCall::set_reaction: return "set_reaction";
+    case StoreCall::changed_messages: return "changed_messages";
+    case StoreCall::set_muted: return "set_muted";
+    case StoreCall::search_messages: return "search_messages";
   }
   return "?";
 }
@@ -156,7 +166,7 @@ class FaultyStore final : public Store {
             StoreCall::membership,       StoreCall::members_of,         StoreCall::conversations_of,
             StoreCall::conversation_summary, StoreCall::message_by_id,  StoreCall::messages,
             StoreCall::unread_count,     StoreCall::attachment_by_id,   StoreCall::uploaded_bytes_since,
-            StoreCall::reclaimable_attachments};
+            StoreCall::reclaimable_attachments, StoreCall::changed_messages, StoreCall::search_messages};
   }
   static std::vector<StoreCall> writes() {
     return {StoreCall::insert_user,         StoreCall::set_last_seen,  StoreCall::create_conversation,
@@ -164,7 +174,8 @@ class FaultyStore final : public Store {
             StoreCall::soft_delete_message, StoreCall::advance_read,   StoreCall::insert_attachment,
             StoreCall::finish_preview,      StoreCall::purge_attachments, StoreCall::enqueue_job,
             StoreCall::claim_job,           StoreCall::complete_job,   StoreCall::retry_job,
-            StoreCall::reschedule_job};
+            StoreCall::reschedule_job,      StoreCall::edit_message,   StoreCall::set_reaction,
+            StoreCall::set_muted};
   }
   static std::vector<StoreCall> everything() {
     std::vector<StoreCall> all;
@@ -333,6 +344,27 @@ class FaultyStore final : public Store {
   }
   Result<std::int64_t> unread_count(Id conversation, Id user) override {
     return fault(StoreCall::unread_count).value_or_call([&] { return backend_->unread_count(conversation, user); });
+  }
+  Result<MessageRow> edit_message(Id message, std::string_view body, const std::vector<Id>& mentions,
+                                  TimeMs at) override {
+    return fault(StoreCall::edit_message).value_or_call([&] { return backend_->edit_message(message, body, mentions, at); });
+  }
+  Result<ReactionChange> set_reaction(Id message, Id user, std::string_view emoji, bool on, TimeMs at,
+                                      int max_distinct) override {
+    return fault(StoreCall::set_reaction).value_or_call([&] {
+      return backend_->set_reaction(message, user, emoji, on, at, max_distinct);
+    });
+  }
+  Result<std::vector<MessageRow>> changed_messages(Id conversation, Seq after_change, int limit) override {
+    return fault(StoreCall::changed_messages).value_or_call([&] {
+      return backend_->changed_messages(conversation, after_change, limit);
+    });
+  }
+  Status set_muted(Id conversation, Id user, bool muted) override {
+    return fault(StoreCall::set_muted).value_or_call([&] { return backend_->set_muted(conversation, user, muted); });
+  }
+  Result<std::vector<SearchHit>> search_messages(const SearchQuery& query) override {
+    return fault(StoreCall::search_messages).value_or_call([&] { return backend_->search_messages(query); });
   }
 
   Status insert_attachment(const AttachmentRow& row, TimeMs quota_since, std::int64_t quota_bytes,
