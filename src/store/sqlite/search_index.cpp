@@ -72,7 +72,8 @@ Result<std::vector<SearchHit>> search_messages(Connection& db, const SearchQuery
   const std::string match = fts_query(query.text);
   if (match.empty() || query.limit <= 0) return out;
   // hits: the page, ranked; membership is a join of the query itself. Then
-  // the page's rows and snippets (MATCH again, restricted to each rowid).
+  // the page's rows and snippets (MATCH again, restricted to each rowid):
+  // snippet() reads and tokenizes the body again, so only for the page.
   Stmt st = db.prepare(
       "WITH hits AS ("
       " SELECT s.rowid AS id, s.rank AS rank FROM message_search s"
@@ -82,8 +83,11 @@ Result<std::vector<SearchHit>> search_messages(Connection& db, const SearchQuery
       "  AND (?3 IS NULL OR m.conversation_id = ?3) AND (?4 IS NULL OR m.id < ?4)"
       " ORDER BY s.rank, s.rowid DESC LIMIT ?5 OFFSET ?6)"
       " SELECT " PARLEY_MESSAGE_COLUMNS("m") ", snippet(message_search, 0, char(2), char(3), '…', 32)"
-      " FROM hits h JOIN message_search ON message_search.rowid = h.id JOIN messages m ON m.id = h.id"
-      " WHERE message_search MATCH ?1 ORDER BY h.rank, h.id DESC");
+      // CROSS JOIN fixes the loop order: for each hit, the FTS5 lookup by
+      // rowid (MATCH and rowid = ?), not a second full MATCH scan.
+      " FROM hits h CROSS JOIN message_search CROSS JOIN messages m"
+      " WHERE message_search MATCH ?1 AND message_search.rowid = h.id AND m.id = h.id"
+      " ORDER BY h.rank, h.id DESC");
   st.bind(1, match).bind(2, query.user).bind_opt(3, query.conversation).bind_opt(4, query.before);
   st.bind(5, std::int64_t{query.limit}).bind(6, std::int64_t{std::max(0, query.offset)});
   while (st.step() == SQLITE_ROW) {
