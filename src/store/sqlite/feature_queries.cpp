@@ -23,7 +23,9 @@ Error deleted_error() { return Error::conflict("message_deleted", "the message w
 
 Result<MessageRow> edit_message(Connection& db, ConversationSeqs& seqs, SearchPending* search, Id message,
                                 std::string_view body,
-                                const std::vector<Id>& mentions, TimeMs at) {
+                                const std::vector<Id>& given_mentions, TimeMs at) {
+  std::vector<Id> mentions = given_mentions;
+  normalize_mentions(mentions);
   auto live = live_message(db, message, "edit_message");
   if (!live) return live.error();
   if (live->deleted) return deleted_error();

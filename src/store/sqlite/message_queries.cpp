@@ -138,6 +138,7 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Sear
   row.reply_to = std::move(quote);
   row.reactions.clear();
   row.attachments.clear();
+  normalize_mentions(row.mentions);
   const std::optional<std::string> mentions = mentions_text(row.mentions);
   {
     // The insert itself detects a repeat of (conversation, sender, clientMsgId) through the

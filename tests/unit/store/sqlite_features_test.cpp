@@ -80,6 +80,20 @@ TEST_F(SqliteFeaturesTest, SearchWithoutAnyWordFindsNothing) {
   EXPECT_TRUE(search_ids(me_.id, "\"*()").empty());
 }
 
+TEST_F(SqliteFeaturesTest, MentionsAreStoredAscendingAndDistinct) {
+  UserRow third = add_user("third");
+  ASSERT_TRUE(store_->update_conversation(g_, {std::nullopt, {{g_, third.id, MemberRole::member, 0, tick()}}, {}}).ok());
+  const Id lo = std::min(you_.id, third.id), hi = std::max(you_.id, third.id);
+  MessageRow d = draft(g_, me_.id, "@you @third @you");
+  d.mentions = {hi, lo, hi};
+  auto sent = must(store_->append_message(d));
+  EXPECT_EQ(sent.message.mentions, (std::vector<Id>{lo, hi}));
+  EXPECT_EQ(must_find(store_->message_by_id(d.id)).mentions, (std::vector<Id>{lo, hi}));
+  auto edited = must(store_->edit_message(d.id, "@third @you", {hi, lo, lo}, tick()));
+  EXPECT_EQ(edited.mentions, (std::vector<Id>{lo, hi}));
+  EXPECT_EQ(must_find(store_->conversation_summary(g_, you_.id)).mention_count, 1);
+}
+
 TEST_F(SqliteFeaturesTest, AVersion3FileMigratesAndOldMessagesCatchUp) {
   store_.reset();
   std::filesystem::remove(path());
