@@ -25,7 +25,7 @@ store::MessageRow message(std::string body) {
 // The message shape, field by field, as the API documents it.
 void expect_shape(const json::value& value, const store::MessageRow& m) {
   const auto& o = value.as_object();
-  EXPECT_EQ(o.size(), 9u);
+  EXPECT_EQ(o.size(), 15u);
   EXPECT_EQ(o.at("attachments").as_array().size(), m.deleted_at ? 0u : m.attachments.size());
   EXPECT_EQ(o.at("id").as_string(), id_to_string(m.id));
   EXPECT_EQ(o.at("conversationId").as_string(), id_to_string(m.conversation_id));
@@ -36,6 +36,17 @@ void expect_shape(const json::value& value, const store::MessageRow& m) {
   EXPECT_EQ(o.at("createdAt").as_string(), format_iso8601(m.created_at));
   if (m.deleted_at) EXPECT_EQ(o.at("deletedAt").as_string(), format_iso8601(*m.deleted_at));
   else EXPECT_TRUE(o.at("deletedAt").is_null());
+  EXPECT_EQ(o.at("changeSeq").as_int64(), m.change_seq);
+  if (m.edited_at) EXPECT_EQ(o.at("editedAt").as_string(), format_iso8601(*m.edited_at));
+  else EXPECT_TRUE(o.at("editedAt").is_null());
+  if (m.reply_to_id) EXPECT_EQ(o.at("replyToId").as_string(), id_to_string(*m.reply_to_id));
+  else EXPECT_TRUE(o.at("replyToId").is_null());
+  if (!m.reply_to_id || !m.reply_to) EXPECT_TRUE(o.at("replyTo").is_null());
+  else EXPECT_EQ(o.at("replyTo").as_object().size(), 5u);
+  const auto& mentions = o.at("mentions").as_array();
+  ASSERT_EQ(mentions.size(), m.deleted_at ? 0u : m.mentions.size());
+  for (std::size_t i = 0; i < mentions.size(); ++i) EXPECT_EQ(mentions[i].as_string(), id_to_string(m.mentions[i]));
+  EXPECT_EQ(o.at("reactions").as_array().size(), m.deleted_at ? 0u : m.reactions.size());
 }
 
 TEST(Views, TheMessageTextIsValidJsonOfTheDocumentedShapeForTrickyBodies) {
