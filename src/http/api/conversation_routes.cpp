@@ -102,8 +102,8 @@ Response mute(const ApiContext& context, Request& request, Id caller) {
   auto body = parse_json_object(request);
   if (!body) return error_response(body.error());
   const auto* muted = body->if_contains("muted");
-  if (!muted || !muted->is_bool())
-    return error_response(Error::bad_request("invalid_field", "muted must be true or false"));
+  if (!muted) return error_response(Error::bad_request("missing_field", "muted is required"));
+  if (!muted->is_bool()) return error_response(Error::bad_request("invalid_field", "muted must be true or false"));
   auto detail = context.conversations->set_muted(caller, request.param("id"), muted->as_bool());
   if (!detail) return error_response(detail.error());
   return json_response(200, json::object{{"conversation", render(*detail)}});
