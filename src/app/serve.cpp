@@ -25,7 +25,6 @@
 #include "auth/tokens.hpp"
 #include "chat/attachments.hpp"
 #include "chat/chat_services.hpp"
-#include "chat/search.hpp"
 #include "chat/media_jobs.hpp"
 #include "chat/delivery_order.hpp"
 #include "cluster/local_bus.hpp"
@@ -310,10 +309,8 @@ int serve(const ServeConfig& config) {
     media_jobs = std::make_unique<chat::MediaJobs>(std::move(jobs_deps), jobs_options);
   }
 
-  // GET /api/search (docs/features.md); answers search_disabled itself under --search-index off.
-  chat::Search search(*store);
   http::api::ApiContext api;
-  api.search = &search;
+  api.search = &chat.search;  // answers search_disabled itself under --search-index off
   api.accounts = &chat.accounts;
   api.conversations = &chat.conversations;
   api.messages = &chat.messages;
