@@ -66,6 +66,8 @@ export default function MessageList({
     return map;
   }, [conv.members, users]);
   const usernames = useMemo(() => conv.members.map((m) => m.username), [conv.members]);
+  // A reply's parent as we hold it now (edited or deleted since the reply was read).
+  const bySeq = useMemo(() => new Map(cm.items.map((m) => [m.seq, m])), [cm.items]);
 
   const rows = useMemo(() => {
     const out: Row[] = [];
@@ -289,6 +291,7 @@ export default function MessageList({
                 people={memberById}
                 usernames={usernames}
                 flash={flash === r.m.seq}
+                parent={r.m.replyTo ? bySeq.get(Number(r.m.replyTo.seq)) : undefined}
                 onDelete={r.own ? onDelete : undefined}
                 onEdit={r.own ? onEdit : undefined}
                 onReply={onReply}
@@ -404,6 +407,7 @@ const MessageRow = memo(function MessageRow({
   people,
   usernames,
   flash,
+  parent,
   onDelete,
   onEdit,
   onReply,
@@ -424,6 +428,7 @@ const MessageRow = memo(function MessageRow({
   people: Record<string, Member | User>;
   usernames: string[];
   flash?: boolean;
+  parent?: Message;
   onDelete?: (m: Message) => void;
   onEdit?: (m: Message) => void;
   onReply?: (m: Message) => void;
@@ -446,7 +451,11 @@ const MessageRow = memo(function MessageRow({
   const canDelete = live && own && !!onDelete;
   const canEdit = live && own && !!onEdit;
   const mentioned = live && !own && !!m!.mentions?.includes(meId);
-  const replyTo = m ? m.replyTo : pending?.replyTo;
+  const quoted = m ? m.replyTo : pending?.replyTo;
+  const replyTo: ReplyRef | null | undefined =
+    quoted && parent && parent.id === quoted.id && (parent.changeSeq ?? 0) >= 0
+      ? { ...quoted, body: parent.deletedAt ? '' : parent.body.length > 200 ? `${parent.body.slice(0, 200)}…` : parent.body, deleted: !!parent.deletedAt || quoted.deleted }
+      : quoted;
   const reactions = (live && m!.reactions) || [];
 
   // The picker closes on a click anywhere else or Escape.
