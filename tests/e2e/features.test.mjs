@@ -262,7 +262,14 @@ describe('conversation features in the web client', { concurrency: false }, () =
     const { alice, bob } = pages;
     await register(alice, 'alice_f', 'Alice Liddell');
     await register(bob, 'bob_f', 'Bob Builder');
-    await startConversation(alice, ['bob_f'], 'Launch plans');
+    // A third member (no browser) makes it a group.
+    const r = await fetch(`${base}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'carol_f', displayName: 'Carol Danvers', email: 'carol_f@example.test', password: PASSWORD }),
+    });
+    assert.ok(r.ok, `register carol_f: ${r.status}`);
+    await startConversation(alice, ['bob_f', 'carol_f'], 'Launch plans');
     groupId = await alice.locator(tid('conversation-view')).getAttribute('data-conversation-id');
     await send(alice, 'The launch is on Tuesday');
     await startConversation(alice, ['bob_f']);

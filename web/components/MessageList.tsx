@@ -191,6 +191,9 @@ export default function MessageList({
     const el = ref.current?.querySelector<HTMLElement>(`[data-testid="message"][data-seq="${highlight.seq}"]`);
     if (!el) return;
     el.scrollIntoView({ block: 'center' });
+    // Not following the bottom any more (the scroll event would say so, but a render may come first).
+    const list = ref.current!;
+    atBottom.current = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
     setFlash(highlight.seq);
     const t = setTimeout(() => setFlash(null), 2200);
     return () => clearTimeout(t);
