@@ -89,7 +89,7 @@ export default function Sidebar({ onNew, onLogout }: { onNew: () => void; onLogo
           <input
             value={filter}
             onChange={(e) => setFilter(e.target.value)}
-            placeholder="Search conversations and messages"
+            placeholder="Search"
             aria-label="Search conversations and messages"
             data-testid="conversation-filter"
             className="h-9 w-full rounded-lg border border-transparent bg-surface-2 pl-8 pr-8 text-sm text-fg placeholder:text-subtle focus:border-accent focus:bg-bg focus:outline-none"
