@@ -1151,12 +1151,20 @@ export class ChatClient {
     const undo = () => {
       if (this.readRequested[id] === last.seq) delete this.readRequested[id];
     };
+    // The answer's mentionCount is the server's own count (mentions among what stays unread).
+    const took = (r: { lastReadSeq?: number; mentionCount?: number } | undefined) => {
+      if (!r || typeof r.mentionCount !== 'number' || Number(r.lastReadSeq) !== last.seq) return;
+      this.store.set((st) => {
+        const c = st.conversations[id];
+        return c ? { conversations: { ...st.conversations, [id]: { ...c, mentionCount: r.mentionCount } } } : {};
+      });
+    };
     if (this.socket?.connected) {
-      this.emitAck('message_read', { conversationId: id, messageId: last.id }).catch((e) => {
-        if (!(e instanceof ApiError)) this.api.markRead(last.id).catch(undo);
+      this.emitAck<{ lastReadSeq?: number; mentionCount?: number }>('message_read', { conversationId: id, messageId: last.id }).then(took, (e) => {
+        if (!(e instanceof ApiError)) this.api.markRead(last.id).then(took, undo);
         else undo();
       });
-    } else this.api.markRead(last.id).catch(undo);
+    } else this.api.markRead(last.id).then(took, undo);
   }
 
   private applyRead(conversationId: string, userId: string, seq: number) {
