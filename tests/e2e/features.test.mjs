@@ -181,13 +181,15 @@ async function token(page) {
   return page.evaluate(() => localStorage.getItem('parley.token'));
 }
 
+let fillers = 0;
+
 /** Send straight through the REST API (history filler), as the page's user. */
 async function apiSend(page, conversationId, body) {
   const t = await token(page);
   const r = await fetch(`${base}/api/messages`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${t}` },
-    body: JSON.stringify({ conversationId, body, clientMsgId: `filler-${conversationId}-${body}` }),
+    body: JSON.stringify({ conversationId, body, clientMsgId: `filler-${++fillers}` }),
   });
   assert.ok(r.ok, `send ${body}: ${r.status} ${await r.text()}`);
 }
