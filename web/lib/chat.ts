@@ -110,6 +110,8 @@ export class ChatClient {
   private gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private changesRunning = new Set<string>();
   private changesAgain = new Set<string>();
+  /** conversationId → the highest changeSeq of an event that came while its messages were loading. */
+  private changeWhileLoading: Record<string, number> = {};
   private jumping = 0;
 
   constructor(
@@ -534,7 +536,10 @@ export class ChatClient {
       this.upsert([r.conversation]);
       this.fetchPresenceFor([r.conversation], true);
       const msgs = r.messages ?? [];
-      this.seeChange(id, Math.max(Number(r.conversation?.lastChangeSeq ?? 0), ...msgs.map((m) => Number(m.changeSeq ?? 0))));
+      const pageChange = Math.max(Number(r.conversation?.lastChangeSeq ?? 0), ...msgs.map((m) => Number(m.changeSeq ?? 0)));
+      const during = this.changeWhileLoading[id] ?? 0;
+      delete this.changeWhileLoading[id];
+      this.seeChange(id, pageChange);
       const cm = this.store.get().messages[id] ?? EMPTY_CM;
       const items = mergeMessages(cm.items, msgs);
       this.setMessages(id, {
@@ -542,6 +547,8 @@ export class ChatClient {
         loaded: true,
         hasOlder: hasMore(r.nextCursor, msgs.length, (items[0]?.seq ?? 1) > 1),
       });
+      // A change announced while the page was on its way, newer than the page: fetch it.
+      if (during > pageChange) void this.catchUpChanges(id, pageChange);
       this.markRead(id);
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 403)) {
@@ -623,7 +630,11 @@ export class ChatClient {
     if (cs === undefined || cs === null || !Number.isFinite(Number(cs))) return;
     const c = Number(cs);
     const seen = this.changeSeen[id];
-    if (seen === undefined || !this.store.get().messages[id]?.loaded) return;
+    if (seen === undefined || !this.store.get().messages[id]?.loaded) {
+      // Its first page may have been read before this change: checked when the page arrives.
+      this.changeWhileLoading[id] = Math.max(this.changeWhileLoading[id] ?? 0, c);
+      return;
+    }
     if (c > seen + 1) {
       this.gapFrom[id] = Math.min(this.gapFrom[id] ?? seen, seen);
       if (!this.gapTimers.has(id))
