@@ -220,6 +220,9 @@ describe('conversation features in the web client', { concurrency: false }, () =
   let groupId = '';
   let blockBob = false;
   const bobSockets = new Set();
+  // A filter of the frames the server sends bob: those it matches are dropped (a lost event).
+  let dropForBob = null;
+  const droppedForBob = [];
 
   before(async () => {
     assert.ok(BIN, 'set PARLEY_BIN to the parley server binary (e.g. build/parley)');
@@ -249,7 +252,11 @@ describe('conversation features in the web client', { concurrency: false }, () =
     await pages.bob.route('**/socket.io/**', (route) => (blockBob ? route.abort() : route.continue()));
     await pages.bob.routeWebSocket('**/socket.io/**', (ws) => {
       if (blockBob) return ws.close();
-      ws.connectToServer();
+      const server = ws.connectToServer();
+      server.onMessage((m) => {
+        if (dropForBob && typeof m === 'string' && dropForBob(m)) droppedForBob.push(m);
+        else ws.send(m);
+      });
       bobSockets.add(ws);
     });
   });
@@ -517,5 +524,26 @@ describe('conversation features in the web client', { concurrency: false }, () =
     await visible(chip);
     assert.equal(await chip.getAttribute('data-count'), '1');
     await shot(bob, 'features-10-bob-caught-up');
+  });
+
+  it('a lost event is noticed by the changeSeq it skips and fetched (changedAfter)', async () => {
+    const { alice, bob } = pages;
+    await until('bob on a WebSocket again', async () => bobSockets.size > 0);
+    await visible(message(bob, 'Filler message 4 of 60'));
+    dropForBob = (m) => m.includes('"reaction_updated"');
+    await hoverAction(alice, message(alice, 'Filler message 4 of 60'), 'react-button');
+    await alice.locator(`${tid('reaction-option')}[data-emoji="❤️"]`).click();
+    await until('the event dropped', async () => droppedForBob.length === 1);
+    dropForBob = null;
+    const chip = message(bob, 'Filler message 4 of 60').locator(tid('reaction-chip'));
+    assert.equal(await chip.count(), 0);
+    // The next change's changeSeq is two above the last bob applied: he fetches what he missed.
+    await hoverAction(alice, message(alice, 'Filler message 5 of 60'), 'edit-button');
+    const box = alice.locator(tid('composer'));
+    await box.fill('Filler message 5, edited after a lost event');
+    await box.press('Enter');
+    await visible(message(bob, 'edited after a lost event'));
+    await visible(chip);
+    assert.equal(await chip.getAttribute('data-emoji'), '❤️');
   });
 });
