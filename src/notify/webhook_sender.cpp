@@ -37,6 +37,17 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 }  // namespace
 
+std::string redacted_url(std::string_view url) {
+  auto scheme_end = url.find("://");
+  std::size_t authority = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  auto rest = url.substr(authority);
+  rest = rest.substr(0, rest.find_first_of("?#"));
+  auto path_start = rest.find('/');
+  auto at = rest.rfind('@', path_start);  // the userinfo ends at the authority's last '@'
+  if (at != std::string_view::npos) rest = rest.substr(at + 1);
+  return std::string(url.substr(0, authority)) + std::string(rest);
+}
+
 WebhookSender::WebhookSender(WebhookOptions options, metrics::Registry* registry, const Clock& clock)
     : options_(std::move(options)), clock_(clock), queue_(options_.queue_limit == 0 ? 1 : options_.queue_limit) {
   global_init_once();

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "common/clock.hpp"
@@ -49,6 +50,9 @@ struct WebhookOptions {
   std::chrono::milliseconds request_timeout{5000};
   RetryPolicy retry;
 };
+
+// "scheme://host[:port]/path" of `url`: user information and query dropped.
+std::string redacted_url(std::string_view url);
 
 class WebhookSender {
  public:
@@ -74,7 +78,9 @@ class WebhookSender {
   void enqueue(std::string delivery_id, std::string body);
 
   Stats stats() const;
-  const std::string& url() const { return options_.url; }
+  // The URL for the log: without user information or query string, which may
+  // carry credentials.
+  std::string describe() const { return redacted_url(options_.url); }
 
  private:
   enum class Outcome { delivered, failed, aborted };
