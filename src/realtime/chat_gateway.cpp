@@ -272,7 +272,8 @@ void ChatGateway::on_message_read(socketio::Socket& socket, socketio::Event& eve
                     }
                     ack.send(ok(json::object{{"conversationId", id_to_string(state->conversation_id)},
                                              {"lastReadSeq", state->last_read_seq},
-                                             {"unreadCount", state->unread_count}}));
+                                             {"unreadCount", state->unread_count},
+                                             {"mentionCount", state->mention_count}}));
                   });
 }
 

@@ -76,7 +76,8 @@ Response read(const ApiContext& context, Request& request, Id caller) {
   if (!state) return error_response(state.error());
   return json_response(200, json::object{{"conversationId", id_to_string(state->conversation_id)},
                                          {"lastReadSeq", state->last_read_seq},
-                                         {"unreadCount", state->unread_count}});
+                                         {"unreadCount", state->unread_count},
+                                         {"mentionCount", state->mention_count}});
 }
 
 Response remove(const ApiContext& context, Request& request, Id caller) {
