@@ -110,6 +110,23 @@ TEST_F(OfflineNotifierTest, AMemberWhoLeftSinceTheSendIsNotNotified) {
   EXPECT_EQ(json.at("recipients").as_array()[0].at("userId").as_string(), id_to_string(bob));
 }
 
+TEST_F(OfflineNotifierTest, AMemberWhoMutedTheConversationIsNotNotified) {
+  Id alice = world_.user("alice"), bob = world_.user("bob"), carol = world_.user("carol");
+  Id group = world_.group(alice, {bob, carol});
+  ASSERT_TRUE(world_.conversations.set_muted(bob, id_to_string(group), true).ok());
+  notifier_.message_sent(message(alice, group, {bob}), {alice, bob, carol});
+  auto got = captured();
+  ASSERT_EQ(got.size(), 1u);
+  auto json = boost::json::parse(got[0].body).as_object();
+  ASSERT_EQ(json.at("recipients").as_array().size(), 1u);
+  EXPECT_EQ(json.at("recipients").as_array()[0].at("userId").as_string(), id_to_string(carol));
+
+  // Everyone offline muted: nothing at all.
+  ASSERT_TRUE(world_.conversations.set_muted(carol, id_to_string(group), true).ok());
+  notifier_.message_sent(message(alice, group), {alice, bob, carol});
+  EXPECT_EQ(captured().size(), 1u);
+}
+
 TEST_F(OfflineNotifierTest, AFailedStoreReadDropsTheNotification) {
   Id alice = world_.user("alice"), bob = world_.user("bob");
   Id group = world_.group(alice, {bob});
