@@ -172,12 +172,31 @@ void WebhookSender::finish_attempt(Delivery delivery, Outcome outcome) {
   auto delay = options_.retry.delay_after(delivery.attempts);
   if (!delay) {
     ++dropped_gave_up_;
-    spdlog::warn("notify: webhook delivery {} dropped after {} failed attempts", delivery.id, delivery.attempts);
+    log_gave_up(delivery);
     return;
   }
   delivery.due = std::chrono::steady_clock::now() + *delay;
   dropped_queue_full_ += queue_.requeue(std::move(delivery));
   queue_depth_ = static_cast<std::int64_t>(queue_.size());
+}
+
+void WebhookSender::log_gave_up(const Delivery& delivery) {
+  // A receiver that is down makes every notification give up: one line per
+  // kLogInterval at most, with the count of those not named.
+  constexpr auto kLogInterval = std::chrono::seconds(10);
+  const auto now = std::chrono::steady_clock::now();
+  if (last_gave_up_log_ != std::chrono::steady_clock::time_point{} && now - last_gave_up_log_ < kLogInterval) {
+    ++gave_up_unlogged_;
+    return;
+  }
+  if (gave_up_unlogged_ > 0) {
+    spdlog::warn("notify: webhook delivery {} dropped after {} failed attempts ({} more dropped since the last line)",
+                 delivery.id, delivery.attempts, gave_up_unlogged_);
+  } else {
+    spdlog::warn("notify: webhook delivery {} dropped after {} failed attempts", delivery.id, delivery.attempts);
+  }
+  last_gave_up_log_ = now;
+  gave_up_unlogged_ = 0;
 }
 
 WebhookSender::Outcome WebhookSender::post(const Delivery& delivery, void* handle) {

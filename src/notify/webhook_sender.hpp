@@ -89,6 +89,7 @@ class WebhookSender {
   Outcome post(const Delivery& delivery, void* curl);
   void finish_attempt(Delivery delivery, Outcome outcome);  // REQUIRES: mutex_ held
   void register_metrics(metrics::Registry& registry);
+  void log_gave_up(const Delivery& delivery);  // REQUIRES: mutex_ held
 
   const WebhookOptions options_;
   const Clock& clock_;
@@ -97,6 +98,8 @@ class WebhookSender {
   std::condition_variable wake_;
   DeliveryQueue queue_;      // guarded by mutex_
   bool stopping_ = false;    // guarded by mutex_
+  std::chrono::steady_clock::time_point last_gave_up_log_{};  // guarded by mutex_
+  std::uint64_t gave_up_unlogged_ = 0;                        // guarded by mutex_
   std::atomic<bool> abort_{false};  // read by libcurl's progress callback
   std::thread thread_;
 

@@ -235,6 +235,18 @@ TEST(WebhookSender, GivesUpAfterTheLastAttempt) {
   EXPECT_EQ(sender.stats().sent, 0u);
 }
 
+TEST(WebhookSender, ManyGivingUpAreAllCounted) {
+  Receiver receiver(std::vector<int>(20, 500));
+  auto options = options_for(receiver);
+  options.retry.max_attempts = 2;
+  WebhookSender sender(options, nullptr);
+  sender.start();
+  for (int i = 0; i < 10; ++i) sender.enqueue("g-" + std::to_string(i), "{}");
+  ASSERT_TRUE(eventually([&] { return sender.stats().dropped_gave_up == 10; }));
+  EXPECT_EQ(receiver.count(), 20u);
+  EXPECT_EQ(sender.stats().failed, 20u);
+}
+
 TEST(WebhookSender, AFullQueueDropsTheOldestAndStopDropsTheRest) {
   Receiver receiver;
   auto options = options_for(receiver);
