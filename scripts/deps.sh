@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(g++ cmake ninja-build ccache pkg-config make
   libboost1.81-dev libssl-dev libsodium-dev libjwt-dev libsqlite3-dev libpq-dev libhiredis-dev
   libspdlog-dev libfmt-dev libcli11-dev zlib1g-dev libjemalloc-dev libcurl4-openssl-dev libvips-dev libwebp-dev nodejs)
-test_pkgs=(libgtest-dev libgmock-dev curl clang libclang-rt-14-dev sqlite3 redis-server postgresql nginx-light chromium prometheus)
+test_pkgs=(libgtest-dev libgmock-dev curl clang libclang-rt-14-dev sqlite3 redis-server postgresql nginx-light chromium fonts-noto-color-emoji prometheus)
 bench_pkgs=(libbenchmark-dev wrk linux-perf valgrind)
 package_pkgs=(dpkg-dev lintian curl systemd)  # make package: dpkg-shlibdeps; its test: lintian, curl, systemd-analyze
 

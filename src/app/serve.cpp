@@ -26,6 +26,7 @@
 #include "chat/attachments.hpp"
 #include "chat/chat_services.hpp"
 #include "chat/media_jobs.hpp"
+#include "chat/offline_notifier.hpp"
 #include "chat/delivery_order.hpp"
 #include "cluster/local_bus.hpp"
 #include "cluster/redis/redis_bus.hpp"
@@ -42,6 +43,7 @@
 #include "metrics/chat_metrics.hpp"
 #include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
+#include "notify/webhook_sender.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
@@ -272,6 +274,29 @@ int serve(const ServeConfig& config) {
   // Cluster mode: another node's invalidations may come late or be lost, so
   // caches check against the store and age out (docs/replicas.md).
   if (config.bus != "local") chat_deps.cache_max_age = std::chrono::seconds(5);
+  // Notifications for users with no connection online (docs/features.md):
+  // the webhook and the observer of sends that feeds it; none without
+  // --notify-webhook. The observer's jobs run on the pool, joined before the
+  // sender stops and before the store goes.
+  std::unique_ptr<notify::WebhookSender> webhook;
+  std::unique_ptr<chat::OfflineNotifier> offline_notifier;
+  if (!config.notify_webhook.empty()) {
+    notify::WebhookOptions webhook_options;
+    webhook_options.url = config.notify_webhook;
+    webhook_options.secret = config.notify_secret;
+    webhook_options.queue_limit = static_cast<std::size_t>(config.notify_queue);
+    webhook = std::make_unique<notify::WebhookSender>(std::move(webhook_options), &registry);
+    chat::OfflineNotifierDeps notifier_deps;
+    notifier_deps.store = store.get();
+    notifier_deps.presence = &presence;
+    notifier_deps.offload = offload;
+    notifier_deps.clock = &clock;
+    notifier_deps.sink = [sender = webhook.get()](std::string delivery_id, std::string body) {
+      sender->enqueue(std::move(delivery_id), std::move(body));
+    };
+    offline_notifier = std::make_unique<chat::OfflineNotifier>(std::move(notifier_deps));
+    chat_deps.send_observer = offline_notifier.get();
+  }
   chat::ChatServices chat(chat_deps);
   chat::Live& live = chat.live;
 
@@ -401,6 +426,10 @@ int serve(const ServeConfig& config) {
   }
   live.start();
   if (media_jobs) media_jobs->start();
+  if (webhook) {
+    webhook->start();
+    spdlog::info("notifications: webhook {} (queue {})", webhook->describe(), config.notify_queue);
+  }
   spdlog::info("media in {}; jobs {}", blobs->describe(), media_jobs ? "run here" : "off (--jobs off)");
   spdlog::info("parley {} listening on http://{}:{} ({} IO threads, {} workers, data in {}, {})", PARLEY_VERSION,
                config.listen_host, server.port(), config.threads, workers, config.data_dir, allocator);
@@ -425,6 +454,9 @@ int serve(const ServeConfig& config) {
     delivery_order->stop();  // waits for its repair jobs, on the still running pool
   }
   worker_pool.join();
+  // Abandons the notifications still waiting (counted; docs/features.md) and
+  // ends a request in flight; the last observer jobs ran on the joined pool.
+  if (webhook) webhook->stop();
   gateway.close();  // the store's last completions deliver to nobody
   media_jobs.reset();  // joins a job that outlived the deadline, before the store goes
   store.reset();  // finishes queued writes, checkpoints, closes

@@ -58,9 +58,24 @@ function convView(c, uid) {
     lastMessage: msgs.length ? msgView(msgs[msgs.length - 1]) : null,
     lastSeq: msgs.length,
     lastReadSeq,
-    unreadCount: msgs.filter((m) => m.seq > lastReadSeq && m.senderId !== uid).length,
+    unreadCount: msgs.filter((m) => m.seq > lastReadSeq && m.senderId !== uid && !m.deletedAt).length,
+    lastChangeSeq: c.changeSeq ?? 0,
+    mentionCount: msgs.filter((m) => m.seq > lastReadSeq && m.senderId !== uid && !m.deletedAt && mentionsOf(c, m.body).includes(uid)).length,
+    muted: !!me?.muted,
   };
 }
+// Conversation features (docs/features.md), kept simple: mentions resolved when read, a per-conversation change counter.
+function mentionsOf(c, body) {
+  const out = new Set();
+  for (const mm of String(body ?? '').matchAll(/(^|[^\p{L}\p{N}_.])@([\p{L}\p{N}_.-]+)/gu))
+    for (const mem of c.members) {
+      const u = db.users[mem.id].username.toLowerCase();
+      const w = mm[2].toLowerCase();
+      if (w === u || (w.startsWith(u) && !/[\p{L}\p{N}_]/u.test(w[u.length]))) out.add(mem.id);
+    }
+  return [...out].sort();
+}
+const nextChange = (c) => (c.changeSeq = (c.changeSeq ?? 0) + 1);
 const activity = (c) => {
   const msgs = db.messages[c.id] ?? [];
   return msgs.length ? msgs[msgs.length - 1].createdAt : c.createdAt;
@@ -75,8 +90,13 @@ class HttpError extends Error {
   }
 }
 
-function page(msgs, { before, after, limit }) {
+function page(msgs, { before, after, limit, changedAfter }) {
   limit = Math.max(1, Math.min(100, Number(limit) || 50));
+  if (changedAfter !== undefined && changedAfter !== '') {
+    const rest = msgs.filter((m) => (m.changeSeq ?? 0) > Number(changedAfter)).sort((a, b) => a.changeSeq - b.changeSeq);
+    const out = rest.slice(0, limit);
+    return { messages: out.map(msgView), nextCursor: rest.length > limit ? out[out.length - 1].changeSeq : null };
+  }
   if (after !== undefined && after !== null && after !== '') {
     const rest = msgs.filter((m) => m.seq > Number(after));
     const out = rest.slice(0, limit);
@@ -116,11 +136,23 @@ function attachmentView(a) {
 }
 /** Messages as sent to clients: `attachments` resolved (empty once deleted). */
 function msgView(m) {
-  const { attachmentIds, ...rest } = m;
-  return { ...rest, attachments: m.deletedAt ? [] : (attachmentIds ?? []).map((id) => attachmentView(db.attachments[id])) };
+  const { attachmentIds, reactions, ...rest } = m;
+  const c = db.convs[m.conversationId];
+  const parent = m.replyToId ? (db.messages[m.conversationId] ?? []).find((x) => x.id === m.replyToId) : null;
+  return {
+    ...rest,
+    editedAt: m.editedAt ?? null,
+    replyToId: m.replyToId ?? null,
+    replyTo: parent
+      ? { id: parent.id, seq: parent.seq, senderId: parent.senderId, body: parent.deletedAt ? '' : parent.body.length > 200 ? `${parent.body.slice(0, 200)}…` : parent.body, deleted: !!parent.deletedAt }
+      : null,
+    mentions: m.deletedAt || !c ? [] : mentionsOf(c, m.body),
+    reactions: m.deletedAt ? [] : (reactions ?? []).map((r) => ({ emoji: r.emoji, count: r.userIds.length, userIds: r.userIds })),
+    attachments: m.deletedAt ? [] : (attachmentIds ?? []).map((id) => attachmentView(db.attachments[id])),
+  };
 }
 
-function storeMessage(uid, { conversationId, body, clientMsgId, attachmentIds }) {
+function storeMessage(uid, { conversationId, body, clientMsgId, attachmentIds, replyToId }) {
   const c = db.convs[conversationId];
   if (!memberOf(c, uid)) throw new HttpError(404, 'not_found', 'conversation not found');
   const ids = attachmentIds ?? [];
@@ -137,7 +169,8 @@ function storeMessage(uid, { conversationId, body, clientMsgId, attachmentIds })
     const a = db.attachments[id];
     if (!a || a.ownerId !== uid || a.conversationId !== c.id || a.messageId) throw new HttpError(409, 'attachment_unavailable', 'attachment not available');
   }
-  const m = { id: newId(), conversationId: c.id, seq: msgs.length + 1, senderId: uid, body, clientMsgId, createdAt: now(), deletedAt: null, attachmentIds: ids };
+  if (replyToId && !msgs.some((x) => x.id === replyToId)) throw new HttpError(409, 'reply_unavailable', 'the message replied to is not in this conversation');
+  const m = { id: newId(), conversationId: c.id, seq: msgs.length + 1, changeSeq: nextChange(c), senderId: uid, body, clientMsgId, createdAt: now(), deletedAt: null, attachmentIds: ids, replyToId: replyToId ?? null, reactions: [] };
   for (const id of ids) db.attachments[id].messageId = m.id;
   msgs.push(m);
   save();
@@ -308,6 +341,80 @@ async function api(req, url, body) {
     return [200, page(db.messages[c.id] ?? [], q)];
   }
   if (M === 'PUT' && (m = path.match(/^\/messages\/([^/]+)\/read$/))) return [200, markRead(uid, m[1])];
+  if (M === 'GET' && path === '/search') {
+    const words = String(q.q ?? '').toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+    if (!words.length || String(q.q).length > 200) throw new HttpError(400, 'invalid_query', 'q must be 1-200 characters');
+    const hits = [];
+    for (const c of Object.values(db.convs)) {
+      if (!memberOf(c, uid) || (q.conversationId && c.id !== q.conversationId)) continue;
+      for (const msg of db.messages[c.id] ?? []) {
+        if (msg.deletedAt) continue;
+        const toks = msg.body.toLowerCase().split(/[^\p{L}\p{N}]+/u);
+        if (!words.every((w, i) => toks.some((t) => (i === words.length - 1 ? t.startsWith(w) : t === w)))) continue;
+        const esc = msg.body.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+        const snippet = esc.replace(/[\p{L}\p{N}]+/gu, (t) => (words.some((w) => t.toLowerCase().startsWith(w)) ? `<mark>${t}</mark>` : t));
+        hits.push({ message: msgView(msg), snippet });
+      }
+    }
+    hits.sort((a, b) => (b.message.createdAt > a.message.createdAt ? 1 : -1));
+    return [200, { results: hits.slice(0, Number(q.limit) || 20), nextCursor: null }];
+  }
+  if (M === 'PUT' && (m = path.match(/^\/conversations\/([^/]+)\/mute$/))) {
+    const c = db.convs[m[1]];
+    if (!memberOf(c, uid)) throw new HttpError(404, 'not_found', 'conversation not found');
+    c.members.find((x) => x.id === uid).muted = !!body?.muted;
+    save();
+    return [200, { conversation: convView(c, uid) }];
+  }
+  if ((M === 'PATCH' || M === 'PUT' || M === 'DELETE') && (m = path.match(/^\/messages\/([^/]+)(?:\/reactions\/([^/]+))?$/))) {
+    let msg, c;
+    for (const [cid, list] of Object.entries(db.messages))
+      if ((msg = list.find((x) => x.id === m[1]))) {
+        c = db.convs[cid];
+        break;
+      }
+    if (!msg || !memberOf(c, uid)) throw new HttpError(404, 'not_found', 'message not found');
+    if (m[2]) {
+      if (msg.deletedAt) throw new HttpError(409, 'message_deleted', 'the message was deleted');
+      const emoji = decodeURIComponent(m[2]);
+      if (!emoji || Buffer.byteLength(emoji) > 32 || /[\x00-\x7f]/.test(emoji)) throw new HttpError(400, 'invalid_emoji', 'not an emoji');
+      msg.reactions ??= [];
+      let r = msg.reactions.find((x) => x.emoji === emoji);
+      let changed = false;
+      if (M === 'PUT' && !r?.userIds.includes(uid)) {
+        if (!r) {
+          if (msg.reactions.length >= 20) throw new HttpError(409, 'too_many_reactions', 'at most 20 emoji per message');
+          msg.reactions.push((r = { emoji, userIds: [] }));
+        }
+        r.userIds.push(uid);
+        changed = true;
+      } else if (M === 'DELETE' && r?.userIds.includes(uid)) {
+        r.userIds = r.userIds.filter((x) => x !== uid);
+        if (!r.userIds.length) msg.reactions = msg.reactions.filter((x) => x !== r);
+        changed = true;
+      }
+      if (changed) msg.changeSeq = nextChange(c);
+      save();
+      const v = msgView(msg);
+      const ev = { conversationId: c.id, messageId: msg.id, changeSeq: msg.changeSeq, reactions: v.reactions };
+      if (changed) toMembers(c, 'reaction_updated', ev);
+      return [200, ev];
+    }
+    if (M === 'PATCH') {
+      if (msg.senderId !== uid) throw new HttpError(403, 'forbidden', 'only the sender may edit');
+      if (msg.deletedAt) throw new HttpError(409, 'message_deleted', 'the message was deleted');
+      const nb = body?.body;
+      if (typeof nb !== 'string' || nb.length < 1 || nb.length > 4000) throw new HttpError(400, 'invalid_body', 'body must be 1-4000 characters');
+      if (nb !== msg.body) {
+        msg.body = nb;
+        msg.editedAt = now();
+        msg.changeSeq = nextChange(c);
+        save();
+        toMembers(c, 'message_updated', msgView(msg));
+      }
+      return [200, { message: msgView(msg) }];
+    }
+  }
   if (M === 'DELETE' && (m = path.match(/^\/messages\/([^/]+)$/))) {
     for (const [cid, list] of Object.entries(db.messages)) {
       const msg = list.find((x) => x.id === m[1]);
@@ -318,6 +425,8 @@ async function api(req, url, body) {
       if (!msg.deletedAt) {
         msg.body = '';
         msg.deletedAt = now();
+        msg.reactions = [];
+        msg.changeSeq = nextChange(c);
         save();
         toMembers(c, 'message_deleted', msgView(msg));
       }

@@ -7,7 +7,7 @@ import { conversationTitle, displayName, firstName, lastSeenText, otherMember } 
 import { useChat, useClient } from './ChatContext';
 import Composer from './Composer';
 import DetailsPanel from './DetailsPanel';
-import { IconBack, IconInfo, IconPaperclip } from './icons';
+import { IconBack, IconBell, IconBellOff, IconInfo, IconPaperclip } from './icons';
 import MessageList from './MessageList';
 import { Avatar, cx, IconButton, Spinner } from './ui';
 
@@ -126,6 +126,18 @@ export default function ConversationView({ id }: { id: string }) {
             </button>
           ) : (
             <div className="flex-1" />
+          )}
+          {conv && (
+            <IconButton
+              label={conv.muted ? 'Unmute: notify me of new messages' : 'Mute: no notifications, unread shown as a dot'}
+              data-testid="mute-toggle"
+              data-muted={conv.muted ? 'true' : 'false'}
+              aria-pressed={!!conv.muted}
+              onClick={() => void client.setMuted(id, !conv.muted)}
+              className={cx(conv.muted && 'text-subtle')}
+            >
+              {conv.muted ? <IconBellOff size={18} /> : <IconBell size={18} />}
+            </IconButton>
           )}
           <IconButton
             label="Conversation details"

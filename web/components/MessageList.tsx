@@ -1,7 +1,8 @@
 'use client';
 
 import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { Attachment, Conversation, ConvMessages, Member, Message, PendingMessage, User } from '@/lib/types';
+import { QUICK_EMOJI } from '@/lib/chat';
+import type { Attachment, Conversation, ConvMessages, Member, Message, PendingMessage, Reaction, ReplyRef, User } from '@/lib/types';
 import {
   clockTime,
   conversationTitle,
@@ -10,11 +11,12 @@ import {
   displayName,
   firstName,
   joinNames,
+  mentionRanges,
   otherMember,
 } from '@/lib/util';
 import { Lightbox, MessageAttachments } from './Attachments';
-import { useClient } from './ChatContext';
-import { IconAlert, IconArrowDown, IconCheck, IconCheckDouble, IconClock, IconTrash } from './icons';
+import { useChat, useClient } from './ChatContext';
+import { IconAlert, IconArrowDown, IconCheck, IconCheckDouble, IconClock, IconPencil, IconReply, IconSmile, IconTrash } from './icons';
 import { Avatar, ConfirmDialog, cx, Spinner } from './ui';
 
 const GROUP_GAP_MS = 5 * 60 * 1000;
@@ -55,12 +57,17 @@ export default function MessageList({
   const onOpenImage = useCallback((a: Attachment) => setLightbox(a), []);
   const closeLightbox = useCallback(() => setLightbox(null), []);
   const isGroup = conv.type === 'group';
+  const highlight = useChat((s) => s.highlight);
+  const [flash, setFlash] = useState<number | null>(null);
 
   const memberById = useMemo(() => {
     const map: Record<string, Member | User> = { ...users };
     for (const m of conv.members) map[m.id] = m;
     return map;
   }, [conv.members, users]);
+  const usernames = useMemo(() => conv.members.map((m) => m.username), [conv.members]);
+  // A reply's parent as we hold it now (edited or deleted since the reply was read).
+  const bySeq = useMemo(() => new Map(cm.items.map((m) => [m.seq, m])), [cm.items]);
 
   const rows = useMemo(() => {
     const out: Row[] = [];
@@ -178,7 +185,25 @@ export default function MessageList({
     if (el.scrollTop < 400) void client.loadOlder(conv.id);
   }, [client, conv.id]);
 
+  // A jump (a reply's parent, a search hit): scroll the message to the middle and flash it.
+  useEffect(() => {
+    if (!highlight || highlight.conversationId !== conv.id) return;
+    const el = ref.current?.querySelector<HTMLElement>(`[data-testid="message"][data-seq="${highlight.seq}"]`);
+    if (!el) return;
+    el.scrollIntoView({ block: 'center' });
+    // Not following the bottom any more (the scroll event would say so, but a render may come first).
+    const list = ref.current!;
+    atBottom.current = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    setFlash(highlight.seq);
+    const t = setTimeout(() => setFlash(null), 2200);
+    return () => clearTimeout(t);
+  }, [highlight, conv.id]);
+
   const onDelete = useCallback((m: Message) => setConfirm(m), []);
+  const onReply = useCallback((m: Message) => client.setReplyTo(conv.id, m), [client, conv.id]);
+  const onEdit = useCallback((m: Message) => client.setEditing(conv.id, m), [client, conv.id]);
+  const onReact = useCallback((m: Message, emoji: string) => void client.toggleReaction(m, emoji), [client]);
+  const onJump = useCallback((seq: number) => void client.jumpTo(conv.id, seq), [client, conv.id]);
   const onRetry = useCallback((p: PendingMessage) => client.retry(p), [client]);
   const onDiscard = useCallback((p: PendingMessage) => client.discard(p), [client]);
 
@@ -247,6 +272,10 @@ export default function MessageList({
                 last={r.last}
                 isGroup={isGroup}
                 pending={r.p}
+                meId={me.id}
+                people={memberById}
+                usernames={usernames}
+                onJump={onJump}
                 onRetry={onRetry}
                 onDiscard={onDiscard}
                 onOpenImage={onOpenImage}
@@ -261,7 +290,16 @@ export default function MessageList({
                 last={r.last}
                 isGroup={isGroup}
                 sender={r.sender}
+                meId={me.id}
+                people={memberById}
+                usernames={usernames}
+                flash={flash === r.m.seq}
+                parent={r.m.replyTo ? bySeq.get(Number(r.m.replyTo.seq)) : undefined}
                 onDelete={r.own ? onDelete : undefined}
+                onEdit={r.own ? onEdit : undefined}
+                onReply={onReply}
+                onReact={onReact}
+                onJump={onJump}
                 onOpenImage={onOpenImage}
               />
               {seen && seen.seq === r.m.seq && seen.readers.length > 0 && (
@@ -326,7 +364,7 @@ function SeenBy({ readers, all, direct }: { readers: Member[]; all: boolean; dir
 const URL_RE = /(https?:\/\/[^\s<>"']+[^\s<>"'.,:;!?)\]])/g;
 
 /** Text with http(s) links made clickable. Everything stays React text nodes: no HTML is interpreted. */
-function RichText({ text, own }: { text: string; own: boolean }) {
+function RichText({ text, own, usernames }: { text: string; own: boolean; usernames?: string[] }) {
   const parts = text.split(URL_RE);
   const out: ReactNode[] = [];
   parts.forEach((part, i) => {
@@ -342,7 +380,20 @@ function RichText({ text, own }: { text: string; own: boolean }) {
           {part}
         </a>,
       );
-    else if (part) out.push(part);
+    else if (part) {
+      // @username of a member: bold (the server resolves mentions; this only shows them).
+      let at = 0;
+      for (const [a, b] of mentionRanges(part, usernames ?? [])) {
+        if (a > at) out.push(part.slice(at, a));
+        out.push(
+          <span key={`${i}-${a}`} data-testid="mention" className={cx('font-semibold', own ? 'text-accent-fg' : 'text-accent')}>
+            {part.slice(a, b)}
+          </span>,
+        );
+        at = b;
+      }
+      if (at < part.length) out.push(at === 0 ? part : part.slice(at));
+    }
   });
   return <>{out}</>;
 }
@@ -355,7 +406,16 @@ const MessageRow = memo(function MessageRow({
   last,
   isGroup,
   sender,
+  meId,
+  people,
+  usernames,
+  flash,
+  parent,
   onDelete,
+  onEdit,
+  onReply,
+  onReact,
+  onJump,
   onRetry,
   onDiscard,
   onOpenImage,
@@ -367,23 +427,63 @@ const MessageRow = memo(function MessageRow({
   last: boolean;
   isGroup: boolean;
   sender?: User;
+  meId: string;
+  people: Record<string, Member | User>;
+  usernames: string[];
+  flash?: boolean;
+  parent?: Message;
   onDelete?: (m: Message) => void;
+  onEdit?: (m: Message) => void;
+  onReply?: (m: Message) => void;
+  onReact?: (m: Message, emoji: string) => void;
+  onJump?: (seq: number) => void;
   onRetry?: (p: PendingMessage) => void;
   onDiscard?: (p: PendingMessage) => void;
   onOpenImage?: (a: Attachment) => void;
 }) {
   const [selected, setSelected] = useState(false);
+  const [picker, setPicker] = useState(false);
+  const pickerRef = useRef<HTMLDivElement>(null);
   const body = m ? m.body : pending!.body;
   const created = m ? m.createdAt : pending!.createdAt;
   const deleted = !!m?.deletedAt;
   const attachments = (m ? m.attachments : pending!.attachments) ?? [];
   const status = pending ? pending.status : 'sent';
   const name = own ? 'You' : sender ? displayName(sender) : 'Former member';
-  const canDelete = !!m && own && !deleted && !!onDelete;
+  const live = !!m && !deleted;
+  const canDelete = live && own && !!onDelete;
+  const canEdit = live && own && !!onEdit;
+  const mentioned = live && !own && !!m!.mentions?.includes(meId);
+  const quoted = m ? m.replyTo : pending?.replyTo;
+  const replyTo: ReplyRef | null | undefined =
+    quoted && parent && parent.id === quoted.id && (parent.changeSeq ?? 0) >= 0
+      ? { ...quoted, body: parent.deletedAt ? '' : parent.body.length > 200 ? `${parent.body.slice(0, 200)}…` : parent.body, deleted: !!parent.deletedAt || quoted.deleted }
+      : quoted;
+  const reactions = (live && m!.reactions) || [];
+
+  // The picker closes on a click anywhere else or Escape.
+  useEffect(() => {
+    if (!picker) return;
+    const down = (e: MouseEvent) => {
+      if (!pickerRef.current?.contains(e.target as Node)) setPicker(false);
+    };
+    const key = (e: KeyboardEvent) => e.key === 'Escape' && setPicker(false);
+    document.addEventListener('mousedown', down);
+    document.addEventListener('keydown', key);
+    return () => {
+      document.removeEventListener('mousedown', down);
+      document.removeEventListener('keydown', key);
+    };
+  }, [picker]);
 
   const radius = own
     ? cx('rounded-2xl', !first && 'rounded-tr-md', !last && 'rounded-br-md')
     : cx('rounded-2xl', !first && 'rounded-tl-md', !last && 'rounded-bl-md');
+  const actionCls = (extra?: string) =>
+    cx(
+      'flex h-8 w-8 shrink-0 items-center justify-center rounded-full text-subtle transition-colors hover:bg-surface-2 hover:text-fg focus:opacity-100',
+      extra,
+    );
 
   return (
     <div
@@ -392,8 +492,15 @@ const MessageRow = memo(function MessageRow({
       data-own={own ? 'true' : 'false'}
       data-status={status}
       data-deleted={deleted ? 'true' : undefined}
+      data-mentioned={mentioned ? 'true' : undefined}
+      data-highlighted={flash ? 'true' : undefined}
       data-client-msg-id={m?.clientMsgId ?? pending?.clientMsgId}
-      className={cx('group/msg flex items-start gap-2 px-3 md:px-5', own ? 'justify-end' : 'justify-start', first ? 'mt-3' : 'mt-[3px]')}
+      className={cx(
+        'group/msg flex items-start gap-2 px-3 transition-colors duration-700 md:px-5',
+        own ? 'justify-end' : 'justify-start',
+        first ? 'mt-3' : 'mt-[3px]',
+        flash && 'bg-accent-soft',
+      )}
     >
       {!own && (
         <div className="w-8 shrink-0">
@@ -402,7 +509,8 @@ const MessageRow = memo(function MessageRow({
       )}
       <div className={cx('flex min-w-0 max-w-[82%] flex-col md:max-w-[68%]', own ? 'items-end' : 'items-start')}>
         {first && !own && isGroup && <div className="mb-1 ml-3 text-xs font-semibold text-muted">{name}</div>}
-        <div className={cx('flex max-w-full items-center gap-1', own && 'flex-row-reverse')}>
+        {replyTo && !deleted && <ReplyQuote r={replyTo} own={own} people={people} meId={meId} onJump={onJump} />}
+        <div className={cx('relative flex max-w-full items-center gap-1', own && 'flex-row-reverse')}>
           {deleted ? (
             <div
               data-testid="message-deleted"
@@ -413,7 +521,7 @@ const MessageRow = memo(function MessageRow({
           ) : (
             <div
               className={cx('flex min-w-0 flex-col gap-1', own ? 'items-end' : 'items-start', status === 'sending' && 'opacity-70')}
-              onClick={() => canDelete && setSelected((s) => !s)}
+              onClick={() => live && setSelected((s) => !s)}
             >
               {attachments.length > 0 && (
                 <MessageAttachments attachments={attachments} own={own} onOpen={onOpenImage} />
@@ -425,36 +533,128 @@ const MessageRow = memo(function MessageRow({
                   className={cx(
                     'min-w-0 px-3.5 py-2 text-[15px] leading-[1.4]',
                     radius,
-                    own ? 'bg-accent text-accent-fg' : 'bg-surface-2 text-fg',
+                    own ? 'bg-accent text-accent-fg' : mentioned ? 'bg-warn-soft text-fg ring-1 ring-warn/60' : 'bg-surface-2 text-fg',
                     status === 'failed' && 'bg-danger/80',
                   )}
                 >
                   <p data-testid="message-body" className="whitespace-pre-wrap break-words [overflow-wrap:anywhere]">
-                    <RichText text={body} own={own} />
+                    <RichText text={body} own={own} usernames={usernames} />
+                    {m?.editedAt && (
+                      <span
+                        data-testid="edited-label"
+                        title={`Edited ${new Date(m.editedAt).toLocaleString()}`}
+                        className={cx('ml-1.5 select-none text-[11px]', own ? 'text-accent-fg/75' : 'text-subtle')}
+                      >
+                        (edited)
+                      </span>
+                    )}
                   </p>
                 </div>
               )}
             </div>
           )}
-          {canDelete && (
-            <button
-              type="button"
-              data-testid="delete-message"
-              aria-label="Delete message"
-              title="Delete message"
-              onClick={() => {
-                setSelected(false);
-                onDelete!(m!);
-              }}
+          {live && (
+            <div
+              data-testid="message-actions"
               className={cx(
-                'flex h-8 w-8 shrink-0 items-center justify-center rounded-full text-subtle transition-opacity hover:bg-danger-soft hover:text-danger focus:opacity-100',
-                selected ? 'opacity-100' : 'opacity-0 group-hover/msg:opacity-100',
+                'flex shrink-0 items-center transition-opacity',
+                own && 'flex-row-reverse',
+                selected || picker ? 'opacity-100' : 'opacity-0 focus-within:opacity-100 group-hover/msg:opacity-100',
               )}
             >
-              <IconTrash size={15} />
-            </button>
+              {onReact && (
+                <button
+                  type="button"
+                  data-testid="react-button"
+                  aria-label="Add a reaction"
+                  title="Add a reaction"
+                  onClick={() => setPicker((p) => !p)}
+                  className={actionCls()}
+                >
+                  <IconSmile size={16} />
+                </button>
+              )}
+              {onReply && (
+                <button
+                  type="button"
+                  data-testid="reply-button"
+                  aria-label="Reply"
+                  title="Reply"
+                  onClick={() => {
+                    setSelected(false);
+                    onReply(m!);
+                  }}
+                  className={actionCls()}
+                >
+                  <IconReply size={16} />
+                </button>
+              )}
+              {canEdit && (
+                <button
+                  type="button"
+                  data-testid="edit-button"
+                  aria-label="Edit message"
+                  title="Edit (↑ in an empty composer)"
+                  onClick={() => {
+                    setSelected(false);
+                    onEdit!(m!);
+                  }}
+                  className={actionCls()}
+                >
+                  <IconPencil size={15} />
+                </button>
+              )}
+              {canDelete && (
+                <button
+                  type="button"
+                  data-testid="delete-message"
+                  aria-label="Delete message"
+                  title="Delete message"
+                  onClick={() => {
+                    setSelected(false);
+                    onDelete!(m!);
+                  }}
+                  className={actionCls('hover:bg-danger-soft hover:text-danger')}
+                >
+                  <IconTrash size={15} />
+                </button>
+              )}
+            </div>
+          )}
+          {picker && live && onReact && (
+            <div
+              ref={pickerRef}
+              data-testid="reaction-picker"
+              role="menu"
+              className={cx(
+                'absolute bottom-full z-20 mb-1 flex gap-0.5 rounded-full border border-border bg-bg p-1 shadow-pop animate-fade-in',
+                own ? 'right-0' : 'left-0',
+              )}
+            >
+              {QUICK_EMOJI.map((e) => (
+                <button
+                  key={e}
+                  type="button"
+                  role="menuitem"
+                  data-testid="reaction-option"
+                  data-emoji={e}
+                  aria-label={`React with ${e}`}
+                  onClick={() => {
+                    setPicker(false);
+                    setSelected(false);
+                    onReact(m!, e);
+                  }}
+                  className="flex h-9 w-9 items-center justify-center rounded-full text-xl transition-transform hover:scale-125 hover:bg-surface-2"
+                >
+                  {e}
+                </button>
+              ))}
+            </div>
           )}
         </div>
+        {reactions.length > 0 && (
+          <Reactions list={reactions} meId={meId} people={people} own={own} onToggle={(e) => onReact?.(m!, e)} />
+        )}
         {(last || status !== 'sent') && (
           <div
             className={cx('mt-1 flex items-center gap-1 px-1 text-[11px] text-subtle', own ? 'justify-end' : 'justify-start')}
@@ -488,3 +688,84 @@ const MessageRow = memo(function MessageRow({
     </div>
   );
 });
+
+/** The parent of a reply: its sender and (the start of) its text; a click jumps to it. */
+function ReplyQuote({
+  r,
+  own,
+  people,
+  meId,
+  onJump,
+}: {
+  r: ReplyRef;
+  own: boolean;
+  people: Record<string, Member | User>;
+  meId: string;
+  onJump?: (seq: number) => void;
+}) {
+  const who = r.senderId === meId ? 'You' : displayName(people[r.senderId]);
+  return (
+    <button
+      type="button"
+      data-testid="reply-quote"
+      data-reply-seq={r.seq}
+      data-deleted={r.deleted ? 'true' : undefined}
+      onClick={() => onJump?.(r.seq)}
+      title="Show the message this replies to"
+      className={cx(
+        'mb-0.5 flex max-w-full flex-col rounded-xl border-l-[3px] border-accent bg-surface-2/70 px-3 py-1 text-left text-xs transition-colors hover:bg-surface-3',
+        own ? 'mr-1' : 'ml-1',
+      )}
+    >
+      <span className="font-semibold text-accent">{r.deleted ? 'Reply' : who}</span>
+      <span className={cx('line-clamp-2 break-words text-muted [overflow-wrap:anywhere]', r.deleted && 'italic')}>
+        {r.deleted ? 'Deleted message' : r.body || 'Attachment'}
+      </span>
+    </button>
+  );
+}
+
+/** Reaction chips: the emoji and its count, mine highlighted, who reacted in the tooltip; a click toggles mine. */
+function Reactions({
+  list,
+  meId,
+  people,
+  own,
+  onToggle,
+}: {
+  list: Reaction[];
+  meId: string;
+  people: Record<string, Member | User>;
+  own: boolean;
+  onToggle: (emoji: string) => void;
+}) {
+  return (
+    <div className={cx('mt-1 flex flex-wrap gap-1', own ? 'justify-end' : 'justify-start')} data-testid="reactions">
+      {list.map((r) => {
+        const mine = r.userIds.includes(meId);
+        const names = r.userIds.map((id) => (id === meId ? 'You' : displayName(people[id])));
+        return (
+          <button
+            key={r.emoji}
+            type="button"
+            data-testid="reaction-chip"
+            data-emoji={r.emoji}
+            data-mine={mine ? 'true' : 'false'}
+            data-count={r.count}
+            title={`${joinNames(names)} reacted with ${r.emoji}`}
+            aria-label={`${r.emoji} ${r.count}${mine ? ', including you' : ''}`}
+            aria-pressed={mine}
+            onClick={() => onToggle(r.emoji)}
+            className={cx(
+              'inline-flex h-7 items-center gap-1 rounded-full border px-2 text-sm transition-colors',
+              mine ? 'border-accent bg-accent-soft text-accent' : 'border-border bg-bg text-muted hover:bg-surface-2',
+            )}
+          >
+            <span>{r.emoji}</span>
+            <span className="text-xs font-semibold tabular-nums">{r.count}</span>
+          </button>
+        );
+      })}
+    </div>
+  );
+}

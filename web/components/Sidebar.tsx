@@ -1,11 +1,11 @@
 'use client';
 
 import { memo, useEffect, useMemo, useState } from 'react';
-import type { Conversation, Presence } from '@/lib/types';
-import { conversationTitle, displayName, firstName, listTime, otherMember, sortConversations } from '@/lib/util';
+import type { Conversation, Presence, SearchResult } from '@/lib/types';
+import { conversationTitle, displayName, firstName, listTime, otherMember, snippetParts, sortConversations } from '@/lib/util';
 import { openConversation } from '@/lib/nav';
 import { useChat, useClient } from './ChatContext';
-import { IconChat, IconCompose, IconLogout, IconPaperclip, IconSearch, IconX } from './icons';
+import { IconBell, IconBellOff, IconChat, IconCompose, IconLogout, IconPaperclip, IconSearch, IconX } from './icons';
 import { Avatar, cx, IconButton, Spinner } from './ui';
 
 export default function Sidebar({ onNew, onLogout }: { onNew: () => void; onLogout: () => void }) {
@@ -21,6 +21,8 @@ export default function Sidebar({ onNew, onLogout }: { onNew: () => void; onLogo
   const me = useChat((s) => s.me);
   const connection = useChat((s) => s.connection);
   const [filter, setFilter] = useState('');
+  const notifyPermission = useChat((s) => s.notifyPermission);
+  const search = useMessageSearch(filter);
 
   const list = useMemo(() => {
     const all = sortConversations(Object.values(conversations));
@@ -33,8 +35,9 @@ export default function Sidebar({ onNew, onLogout }: { onNew: () => void; onLogo
     );
   }, [conversations, filter, me.id]);
 
+  // The tab title counts unread messages, muted conversations aside.
   const totalUnread = useMemo(
-    () => Object.values(conversations).reduce((n, c) => n + (c.unreadCount > 0 ? 1 : 0), 0),
+    () => Object.values(conversations).reduce((n, c) => n + (c.muted ? 0 : Math.max(0, c.unreadCount)), 0),
     [conversations],
   );
 
@@ -51,6 +54,22 @@ export default function Sidebar({ onNew, onLogout }: { onNew: () => void; onLogo
           </span>
           <span className="text-[17px] font-semibold tracking-tight">Parley</span>
         </div>
+        <div className="flex items-center gap-1.5">
+        {notifyPermission === 'default' && (
+          <IconButton
+            label="Turn on notifications"
+            data-testid="enable-notifications"
+            onClick={() => void client.enableNotifications()}
+            className="text-muted hover:bg-surface-2"
+          >
+            <IconBell size={17} />
+          </IconButton>
+        )}
+        {notifyPermission === 'denied' && (
+          <span title="Notifications are blocked in this browser's site settings" className="px-1 text-subtle">
+            <IconBellOff size={16} />
+          </span>
+        )}
         <IconButton
           label="New conversation"
           data-testid="new-conversation"
@@ -59,6 +78,7 @@ export default function Sidebar({ onNew, onLogout }: { onNew: () => void; onLogo
         >
           <IconCompose size={17} />
         </IconButton>
+        </div>
       </header>
 
       <div className="px-3 pb-2 pt-1">
@@ -69,8 +89,8 @@ export default function Sidebar({ onNew, onLogout }: { onNew: () => void; onLogo
           <input
             value={filter}
             onChange={(e) => setFilter(e.target.value)}
-            placeholder="Filter conversations"
-            aria-label="Filter conversations"
+            placeholder="Search"
+            aria-label="Search conversations and messages"
             data-testid="conversation-filter"
             className="h-9 w-full rounded-lg border border-transparent bg-surface-2 pl-8 pr-8 text-sm text-fg placeholder:text-subtle focus:border-accent focus:bg-bg focus:outline-none"
           />
@@ -116,7 +136,7 @@ export default function Sidebar({ onNew, onLogout }: { onNew: () => void; onLogo
             </button>
           </div>
         )}
-        {listLoaded && list.length === 0 && (
+        {listLoaded && list.length === 0 && !search.active && (
           <div className="px-4 py-10 text-center text-sm text-muted">
             {filter ? 'No conversation matches.' : 'No conversations yet.'}
             {!filter && (
@@ -139,6 +159,7 @@ export default function Sidebar({ onNew, onLogout }: { onNew: () => void; onLogo
             </li>
           ))}
         </ul>
+        {search.active && <SearchResults state={search} meId={me.id} conversations={conversations} onDone={() => setFilter('')} />}
         {loadingMore && (
           <div className="flex justify-center py-3 text-muted">
             <Spinner />
@@ -220,6 +241,8 @@ const ConversationItem = memo(function ConversationItem({
       data-testid="conversation-item"
       data-conversation-id={c.id}
       data-unread={c.unreadCount}
+      data-mentions={c.mentionCount ?? 0}
+      data-muted={c.muted ? 'true' : undefined}
       aria-current={active ? 'page' : undefined}
       className={cx(
         'group flex items-center gap-3 rounded-xl px-2.5 py-2.5 transition-colors',
@@ -241,6 +264,11 @@ const ConversationItem = memo(function ConversationItem({
           >
             {title}
           </span>
+          {c.muted && (
+            <span className="-ml-1 mr-auto shrink-0 text-subtle" title="Muted" data-testid="muted-icon">
+              <IconBellOff size={13} />
+            </span>
+          )}
           <span className={cx('shrink-0 text-xs tabular-nums', unread ? 'font-medium text-accent' : 'text-subtle')}>
             {listTime(lm?.createdAt ?? c.createdAt)}
           </span>
@@ -252,7 +280,25 @@ const ConversationItem = memo(function ConversationItem({
           >
             {preview}
           </span>
-          {unread && (
+          {unread && (c.mentionCount ?? 0) > 0 && (
+            <span
+              data-testid="mention-badge"
+              aria-label={`${c.mentionCount} mentions`}
+              title={`${c.mentionCount} unread ${c.mentionCount === 1 ? 'mention' : 'mentions'}`}
+              className="inline-flex h-5 min-w-[20px] shrink-0 items-center justify-center rounded-full bg-warn-soft px-1.5 text-[11px] font-bold tabular-nums text-warn ring-1 ring-warn/40"
+            >
+              @{(c.mentionCount ?? 0) > 1 ? c.mentionCount : ''}
+            </span>
+          )}
+          {unread && c.muted && (
+            <span
+              data-testid="unread-badge"
+              data-muted="true"
+              aria-label={`${c.unreadCount} unread (muted)`}
+              className="h-2.5 w-2.5 shrink-0 rounded-full bg-subtle"
+            />
+          )}
+          {unread && !c.muted && (
             <span
               data-testid="unread-badge"
               aria-label={`${c.unreadCount} unread`}
@@ -275,5 +321,124 @@ function attachmentSummary(list: { name: string; contentType: string }[]) {
       <IconPaperclip size={13} className="mr-1 inline-block align-[-2px]" />
       {list.length === 1 ? list[0].name : `${list.length} ${images ? 'images' : 'files'}`}
     </>
+  );
+}
+
+interface SearchState {
+  active: boolean;
+  q: string;
+  loading: boolean;
+  error: string | null;
+  results: SearchResult[];
+}
+
+/** Message search as you type (debounced); the server matches the last word as a prefix. */
+function useMessageSearch(text: string): SearchState {
+  const client = useClient();
+  const q = text.trim();
+  const active = q.length >= 2;
+  const [st, setSt] = useState<Omit<SearchState, 'active' | 'q'> & { for: string }>({
+    for: '',
+    loading: false,
+    error: null,
+    results: [],
+  });
+  useEffect(() => {
+    if (!active) return;
+    let live = true;
+    setSt((s) => ({ ...s, loading: true, error: null }));
+    const t = setTimeout(() => {
+      client
+        .search(q)
+        .then((r) => live && setSt({ for: q, loading: false, error: null, results: r.results ?? [] }))
+        .catch(
+          (e: unknown) =>
+            live &&
+            setSt({
+              for: q,
+              loading: false,
+              error:
+                e && typeof e === 'object' && 'code' in e && (e as { code: string }).code === 'search_disabled'
+                  ? 'Message search is turned off on this server'
+                  : e instanceof Error
+                    ? e.message
+                    : 'Search failed',
+              results: [],
+            }),
+        );
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [q, active, client]);
+  return { active, q, loading: st.loading, error: st.error, results: st.for === q ? st.results : st.loading ? [] : st.results };
+}
+
+function SearchResults({
+  state,
+  meId,
+  conversations,
+  onDone,
+}: {
+  state: SearchState;
+  meId: string;
+  conversations: Record<string, Conversation>;
+  onDone: () => void;
+}) {
+  const client = useClient();
+  const users = useChat((s) => s.users);
+  return (
+    <section data-testid="search-results" aria-label="Messages found" className="mt-3 border-t border-border pt-2">
+      <h3 className="flex items-center gap-2 px-2.5 pb-1 text-[11px] font-semibold uppercase tracking-wide text-muted">
+        Messages {state.loading && <Spinner size={12} />}
+      </h3>
+      {state.error && <p className="px-2.5 py-2 text-sm text-danger">{state.error}</p>}
+      {!state.loading && !state.error && state.results.length === 0 && (
+        <p className="px-2.5 py-2 text-sm text-muted" data-testid="search-empty">
+          No message matches “{state.q}”.
+        </p>
+      )}
+      <ul className="space-y-0.5">
+        {state.results.map(({ message: m, snippet }) => {
+          const c = conversations[m.conversationId];
+          const sender = m.senderId === meId ? 'You' : displayName(c?.members.find((x) => x.id === m.senderId) ?? users[m.senderId]);
+          return (
+            <li key={m.id}>
+              <button
+                type="button"
+                data-testid="search-result"
+                data-conversation-id={m.conversationId}
+                data-seq={m.seq}
+                onClick={() => {
+                  onDone();
+                  void client.jumpTo(m.conversationId, Number(m.seq));
+                }}
+                className="flex w-full flex-col rounded-xl px-2.5 py-2 text-left transition-colors hover:bg-surface-2"
+              >
+                <span className="flex w-full items-baseline justify-between gap-2 text-xs">
+                  <span className="truncate font-semibold text-fg" data-testid="search-result-conversation">
+                    {c ? conversationTitle(c, meId) : 'Conversation'}
+                  </span>
+                  <span className="shrink-0 text-subtle">{listTime(m.createdAt)}</span>
+                </span>
+                <span className="mt-0.5 line-clamp-2 text-[13px] text-muted [overflow-wrap:anywhere]" data-testid="search-snippet">
+                  <span className="text-fg">{sender}: </span>
+                  {snippetParts(snippet).map((p, i) =>
+                    p.mark ? (
+                      <mark key={i} className="rounded-sm bg-warn-soft px-0.5 font-semibold text-fg">
+                        {p.text}
+                      </mark>
+                    ) : (
+                      <span key={i}>{p.text}</span>
+                    ),
+                  )}
+                </span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
   );
 }

@@ -1,4 +1,4 @@
-import type { Attachment, Conversation, Message, Presence, User } from './types';
+import type { Attachment, Conversation, Message, Presence, Reaction, SearchResult, User } from './types';
 
 /** An error answered by the server ({error:{code,message}}) or a network failure (status 0). */
 export class ApiError extends Error {
@@ -101,7 +101,7 @@ export class Api {
   }
 
   // messages
-  sendMessage(b: { conversationId: string; body: string; clientMsgId: string; attachmentIds?: string[] }) {
+  sendMessage(b: { conversationId: string; body: string; clientMsgId: string; attachmentIds?: string[]; replyToId?: string }) {
     return this.request<{ message: Message }>('POST', '/messages', b);
   }
   messages(conversationId: string, q: { before?: number; after?: number; limit?: number }) {
@@ -109,8 +109,28 @@ export class Api {
       'GET', `/messages/${encodeURIComponent(conversationId)}`, undefined, q,
     );
   }
+  /** Messages changed after `changedAfter` (a changeSeq), ascending; nextCursor is a changeSeq. */
+  changes(conversationId: string, changedAfter: number, limit = 100) {
+    return this.request<{ messages: Message[]; nextCursor: string | number | null }>(
+      'GET', `/messages/${encodeURIComponent(conversationId)}`, undefined, { changedAfter, limit },
+    );
+  }
+  editMessage(messageId: string, body: string) {
+    return this.request<{ message: Message }>('PATCH', `/messages/${encodeURIComponent(messageId)}`, { body });
+  }
+  react(messageId: string, emoji: string, on: boolean) {
+    return this.request<{ conversationId: string; messageId: string; changeSeq: number; reactions: Reaction[] }>(
+      on ? 'PUT' : 'DELETE', `/messages/${encodeURIComponent(messageId)}/reactions/${encodeURIComponent(emoji)}`,
+    );
+  }
+  search(q: { q: string; conversationId?: string; limit?: number; cursor?: string | null }) {
+    return this.request<{ results: SearchResult[]; nextCursor: string | null }>('GET', '/search', undefined, q);
+  }
+  mute(conversationId: string, muted: boolean) {
+    return this.request<{ conversation: Conversation }>('PUT', `/conversations/${encodeURIComponent(conversationId)}/mute`, { muted });
+  }
   markRead(messageId: string) {
-    return this.request<{ conversationId: string; lastReadSeq: number; unreadCount: number }>(
+    return this.request<{ conversationId: string; lastReadSeq: number; unreadCount: number; mentionCount?: number }>(
       'PUT', `/messages/${encodeURIComponent(messageId)}/read`,
     );
   }

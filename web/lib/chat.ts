@@ -10,6 +10,7 @@ import type {
   Message,
   PendingMessage,
   Presence,
+  Reaction,
   Upload,
   User,
 } from './types';
@@ -47,7 +48,18 @@ export interface ChatState {
   mediaToken: string | null;
   /** attachmentId → blob: URL of our own image, shown until the server's thumbnail is ready. */
   localImages: Record<string, string>;
+  /** conversationId → the message the composer replies to. */
+  replyTo: Record<string, Message | undefined>;
+  /** conversationId → our message being edited in the composer. */
+  editing: Record<string, Message | undefined>;
+  /** A message to scroll to and flash (a reply's parent, a search hit); `at` makes each jump new. */
+  highlight: { conversationId: string; seq: number; at: number } | null;
+  /** Browser notifications: the permission as last seen ('unsupported' without the API). */
+  notifyPermission: 'default' | 'granted' | 'denied' | 'unsupported';
 }
+
+/** The emoji offered by the reaction picker (any other is accepted from the server). */
+export const QUICK_EMOJI = ['👍', '❤️', '😂', '😮', '😢', '🎉', '🙏', '👀'];
 
 const EMPTY_CM: ConvMessages = { items: [], pending: [], loaded: false, hasOlder: false, loadingOlder: false };
 const PAGE = 50;
@@ -91,6 +103,16 @@ export class ChatClient {
   private mediaTimer: ReturnType<typeof setTimeout> | null = null;
   private mediaFetchedAt = 0;
   private mediaFetching: Promise<void> | null = null;
+  /** conversationId → the highest changeSeq applied (tracked for conversations whose messages we hold). */
+  private changeSeen: Record<string, number> = {};
+  /** conversationId → changedAfter to fetch soon (an event skipped a changeSeq). */
+  private gapFrom: Record<string, number> = {};
+  private gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private changesRunning = new Set<string>();
+  private changesAgain = new Set<string>();
+  /** conversationId → the highest changeSeq of an event that came while its messages were loading. */
+  private changeWhileLoading: Record<string, number> = {};
+  private jumping = 0;
 
   constructor(
     token: string,
@@ -118,6 +140,11 @@ export class ChatClient {
       uploads: {},
       mediaToken: null,
       localImages: {},
+      replyTo: {},
+      editing: {},
+      highlight: null,
+      notifyPermission:
+        typeof Notification === 'undefined' ? 'unsupported' : (Notification.permission as ChatState['notifyPermission']),
     });
   }
 
@@ -144,6 +171,7 @@ export class ChatClient {
     this.disposed = true;
     if (this.sweeper) clearInterval(this.sweeper);
     for (const t of this.retryTimers.values()) clearTimeout(t);
+    for (const t of this.gapTimers.values()) clearTimeout(t);
     if (this.typingState?.timer) clearTimeout(this.typingState.timer);
     if (this.mediaTimer) clearTimeout(this.mediaTimer);
     for (const x of this.xhrs.values()) x.abort();
@@ -192,6 +220,9 @@ export class ChatClient {
     s.on('new_message', (m: Message) => this.onNewMessage(m));
     s.on('message_deleted', (m: Message) => this.onMessageDeleted(m));
     s.on('message_updated', (m: Message) => this.onMessageUpdated(m));
+    s.on('reaction_updated', (e: { conversationId: string; messageId: string; changeSeq: number; reactions: Reaction[] }) =>
+      this.onReactionUpdated(e),
+    );
     s.on('conversation_updated', (c: Conversation) => this.onConversationUpdated(c));
     s.on('typing', (e: { conversationId: string; userId: string }) => this.onTyping(e, true));
     s.on('stop_typing', (e: { conversationId: string; userId: string }) => this.onTyping(e, false));
@@ -211,6 +242,8 @@ export class ChatClient {
     const jobs: Promise<unknown>[] = [this.refreshConversations()];
     if (!this.store.get().mediaToken) void this.refreshMediaToken();
     if (active) jobs.push(this.catchUp(active));
+    // Edits, reactions and deletions in the other conversations we hold (docs/features.md).
+    for (const id of Object.keys(this.changeSeen)) if (id !== active) jobs.push(this.catchUpChanges(id));
     if (wasConnected) {
       this.presenceAsked.clear();
       await Promise.allSettled(jobs);
@@ -275,7 +308,12 @@ export class ChatClient {
     } else if (prev && prev.lastMessage && lastMessage && prev.lastMessage.seq === lastMessage.seq && prev.lastMessage.deletedAt) {
       lastMessage = prev.lastMessage;
     }
-    if (lastReadSeq >= lastSeq) unreadCount = 0;
+    let mentionCount = Number(c.mentionCount ?? prev?.mentionCount ?? 0);
+    if (prev && prev.lastSeq > Number(c.lastSeq ?? 0)) mentionCount = Math.max(mentionCount, prev.mentionCount ?? 0);
+    if (lastReadSeq >= lastSeq) {
+      unreadCount = 0;
+      mentionCount = 0;
+    }
     if (mine) mine.lastReadSeq = Math.max(mine.lastReadSeq, lastReadSeq);
     return {
       ...prev,
@@ -286,6 +324,8 @@ export class ChatClient {
       lastSeq,
       lastReadSeq,
       unreadCount,
+      mentionCount,
+      muted: c.muted ?? prev?.muted ?? false,
     };
   }
 
@@ -327,9 +367,11 @@ export class ChatClient {
       return;
     }
     // The broadcast is the same for every member: keep our own per-user fields.
-    const { lastReadSeq: _r, unreadCount: _u, ...shared } = c;
+    const { lastReadSeq: _r, unreadCount: _u, mentionCount: _m, muted: _mu, ...shared } = c;
     void _r;
     void _u;
+    void _m;
+    void _mu;
     this.upsert([shared as Conversation]);
     this.fetchPresenceFor([c]);
   }
@@ -494,6 +536,10 @@ export class ChatClient {
       this.upsert([r.conversation]);
       this.fetchPresenceFor([r.conversation], true);
       const msgs = r.messages ?? [];
+      const pageChange = Math.max(Number(r.conversation?.lastChangeSeq ?? 0), ...msgs.map((m) => Number(m.changeSeq ?? 0)));
+      const during = this.changeWhileLoading[id] ?? 0;
+      delete this.changeWhileLoading[id];
+      this.seeChange(id, pageChange);
       const cm = this.store.get().messages[id] ?? EMPTY_CM;
       const items = mergeMessages(cm.items, msgs);
       this.setMessages(id, {
@@ -501,6 +547,8 @@ export class ChatClient {
         loaded: true,
         hasOlder: hasMore(r.nextCursor, msgs.length, (items[0]?.seq ?? 1) > 1),
       });
+      // A change announced while the page was on its way, newer than the page: fetch it.
+      if (during > pageChange) void this.catchUpChanges(id, pageChange);
       this.markRead(id);
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 403)) {
@@ -552,6 +600,8 @@ export class ChatClient {
         after = newest;
         if (msgs.length < CATCHUP_PAGE && !r.nextCursor) break;
       }
+      // Edits, reactions and deletions of messages we already held.
+      await this.catchUpChanges(id);
       // The latest page again: tombstones of recent deletions and the members' read watermarks.
       await this.fetchConversation(id);
       this.markRead(id);
@@ -561,6 +611,209 @@ export class ChatClient {
     } finally {
       this.catchingUp.delete(id);
       if (this.catchUpAgain.delete(id)) void this.catchUp(id);
+    }
+  }
+
+  // ───────────────────────── changes (edits, reactions, deletions) ─────────────────────────
+
+  /** Raise the highest changeSeq applied in a conversation (starts tracking it). */
+  private seeChange(id: string, cs: number) {
+    if (!Number.isFinite(cs)) return;
+    this.changeSeen[id] = Math.max(this.changeSeen[id] ?? 0, cs);
+  }
+
+  /**
+   * An event carries a changeSeq: more than one above the highest applied means we missed one (a
+   * lost event, or a node whose bus dropped it): fetch what changed after the one we had, soon.
+   */
+  private eventChange(id: string, cs: number | undefined) {
+    if (cs === undefined || cs === null || !Number.isFinite(Number(cs))) return;
+    const c = Number(cs);
+    const seen = this.changeSeen[id];
+    if (seen === undefined || !this.store.get().messages[id]?.loaded) {
+      // Its first page may have been read before this change: checked when the page arrives.
+      this.changeWhileLoading[id] = Math.max(this.changeWhileLoading[id] ?? 0, c);
+      return;
+    }
+    if (c > seen + 1) {
+      this.gapFrom[id] = Math.min(this.gapFrom[id] ?? seen, seen);
+      if (!this.gapTimers.has(id))
+        this.gapTimers.set(
+          id,
+          // A little later: edits and new messages are not ordered among themselves, the missing one may be on its way.
+          setTimeout(() => {
+            this.gapTimers.delete(id);
+            const from = this.gapFrom[id];
+            delete this.gapFrom[id];
+            if (!this.disposed && from !== undefined) void this.catchUpChanges(id, from);
+          }, 500),
+        );
+    }
+    this.seeChange(id, c);
+  }
+
+  /** GET /api/messages/:id?changedAfter=C page by page, each message replacing our copy if newer. */
+  async catchUpChanges(id: string, from?: number) {
+    if (this.changesRunning.has(id)) {
+      this.changesAgain.add(id);
+      return;
+    }
+    let after = from ?? this.changeSeen[id];
+    if (after === undefined || !this.store.get().messages[id]?.loaded) return;
+    this.changesRunning.add(id);
+    try {
+      for (let i = 0; i < 200; i++) {
+        const r = await this.api.changes(id, after, CATCHUP_PAGE);
+        const msgs = r.messages ?? [];
+        if (msgs.length === 0) break;
+        this.applyMessages(id, msgs);
+        const newest = Math.max(...msgs.map((m) => Number(m.changeSeq ?? 0)));
+        const next = r.nextCursor !== null && r.nextCursor !== undefined && r.nextCursor !== '' ? Number(r.nextCursor) : NaN;
+        if (!(newest > after)) break; // a server without changedAfter: do not loop
+        after = Number.isFinite(next) && next > after ? next : newest;
+        if (!Number.isFinite(next)) break;
+      }
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 404 || e.status === 403))
+        this.removeConversation(id, 'You are no longer in that conversation');
+    } finally {
+      this.changesRunning.delete(id);
+      if (this.changesAgain.delete(id)) void this.catchUpChanges(id);
+    }
+  }
+
+  private onReactionUpdated(e: { conversationId: string; messageId: string; changeSeq: number; reactions: Reaction[] }) {
+    if (!e || !e.conversationId || !e.messageId) return;
+    this.eventChange(e.conversationId, e.changeSeq);
+    this.applyReactions(e);
+  }
+
+  private applyReactions(e: { conversationId: string; messageId: string; changeSeq: number; reactions: Reaction[] }) {
+    const cs = Number(e.changeSeq);
+    this.seeChange(e.conversationId, cs);
+    this.store.set((st) => {
+      const cm = st.messages[e.conversationId];
+      if (!cm) return {};
+      const i = cm.items.findIndex((m) => m.id === e.messageId);
+      if (i < 0) return {};
+      const old = cm.items[i];
+      if ((old.changeSeq ?? 0) > cs || old.deletedAt) return {};
+      const items = cm.items.slice();
+      items[i] = { ...old, reactions: e.reactions ?? [], changeSeq: cs };
+      return { messages: { ...st.messages, [e.conversationId]: { ...cm, items } } };
+    });
+  }
+
+  /** Add my reaction, or take it back if I had it. */
+  async toggleReaction(m: Message, emoji: string) {
+    const mine = !!m.reactions?.find((r) => r.emoji === emoji)?.userIds.includes(this.me.id);
+    try {
+      const r = await this.api.react(m.id, emoji, !mine);
+      if (r && Array.isArray(r.reactions))
+        this.applyReactions({ conversationId: m.conversationId, messageId: m.id, changeSeq: r.changeSeq, reactions: r.reactions });
+    } catch (e) {
+      this.toast(e instanceof Error ? `Could not react: ${e.message}` : 'Could not react', 'error');
+    }
+  }
+
+  /** Edit my message (PATCH); true when saved. */
+  async editMessage(m: Message, body: string): Promise<boolean> {
+    try {
+      const r = await this.api.editMessage(m.id, body);
+      const msg = (r && 'message' in r ? r.message : r) as Message | undefined;
+      if (msg && msg.conversationId) this.applyMessages(msg.conversationId, [msg]);
+      return true;
+    } catch (e) {
+      this.toast(e instanceof Error ? `Could not edit: ${e.message}` : 'Could not edit', 'error');
+      return false;
+    }
+  }
+
+  setReplyTo(conversationId: string, m: Message | undefined) {
+    this.store.set((s) => ({
+      replyTo: { ...s.replyTo, [conversationId]: m },
+      editing: m ? { ...s.editing, [conversationId]: undefined } : s.editing,
+    }));
+  }
+
+  setEditing(conversationId: string, m: Message | undefined) {
+    this.store.set((s) => ({
+      editing: { ...s.editing, [conversationId]: m },
+      replyTo: m ? { ...s.replyTo, [conversationId]: undefined } : s.replyTo,
+    }));
+  }
+
+  /**
+   * Open a conversation at one message: older pages are loaded until its seq is held (a reply's parent,
+   * a search hit), then the list scrolls to it and flashes it.
+   */
+  async jumpTo(conversationId: string, seq: number) {
+    const ticket = ++this.jumping;
+    if (this.store.get().activeId !== conversationId) openConversation(conversationId);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (this.disposed || ticket !== this.jumping) return;
+      const cm = this.store.get().messages[conversationId];
+      if (cm?.loaded && (cm.items.some((m) => m.seq === seq) || !cm.hasOlder || (cm.items[0]?.seq ?? 0) <= seq)) break;
+      if (cm?.error || Date.now() > deadline) return;
+      if (cm?.loaded && !cm.loadingOlder) await this.loadOlder(conversationId);
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    this.store.set({ highlight: { conversationId, seq, at: Date.now() } });
+  }
+
+  // ───────────────────────── search, mute, notifications ─────────────────────────
+
+  search(q: string, cursor?: string | null) {
+    return this.api.search({ q, limit: 20, cursor });
+  }
+
+  async setMuted(id: string, muted: boolean) {
+    try {
+      const r = (await this.api.mute(id, muted)) as unknown as { conversation?: Conversation } & Partial<Conversation>;
+      const c = r?.conversation ?? (r?.id ? (r as Conversation) : undefined);
+      this.store.set((s) => {
+        const conv = s.conversations[id];
+        if (!conv) return {};
+        return { conversations: { ...s.conversations, [id]: { ...conv, muted: c?.muted ?? muted } } };
+      });
+    } catch (e) {
+      this.toast(e instanceof Error ? `Could not change: ${e.message}` : 'Could not change', 'error');
+    }
+  }
+
+  /** Ask for the browser's permission (must run in a user gesture). */
+  async enableNotifications() {
+    if (typeof Notification === 'undefined') return;
+    try {
+      const p = await Notification.requestPermission();
+      this.store.set({ notifyPermission: p as ChatState['notifyPermission'] });
+    } catch {
+      /* an old browser without the promise form */
+    }
+  }
+
+  /** A new message from someone else, while the tab is hidden, in a conversation not muted. */
+  private notify(m: Message) {
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+    if (typeof document === 'undefined' || !document.hidden) return;
+    const s = this.store.get();
+    const conv = s.conversations[m.conversationId];
+    if (!conv || conv.muted || m.senderId === this.me.id || m.deletedAt) return;
+    const sender = s.users[m.senderId] ?? conv.members.find((x) => x.id === m.senderId);
+    const who = sender ? sender.displayName || sender.username : 'Someone';
+    const mentioned = !!m.mentions?.includes(this.me.id);
+    const title = conv.type === 'group' ? `${who} in ${conversationTitle(conv, this.me.id)}` : who;
+    const body = (mentioned ? 'Mentioned you: ' : '') + (m.body || (m.attachments?.length ? 'Sent an attachment' : ''));
+    try {
+      const n = new Notification(title, { body: body.slice(0, 200), tag: m.id });
+      n.onclick = () => {
+        window.focus();
+        openConversation(m.conversationId);
+        n.close();
+      };
+    } catch {
+      /* e.g. mobile Chrome needs a service worker for notifications */
     }
   }
 
@@ -584,6 +837,7 @@ export class ChatClient {
   private applyMessages(id: string, raw: Message[], live = false) {
     if (raw.length === 0) return;
     const msgs = raw.map(normMessage);
+    if (this.changeSeen[id] !== undefined) for (const m of msgs) if (m.changeSeq !== undefined) this.seeChange(id, m.changeSeq);
     const meId = this.me.id;
     const s = this.store.get();
     const active = s.activeId === id && typeof document !== 'undefined' && document.visibilityState === 'visible';
@@ -592,19 +846,32 @@ export class ChatClient {
       const conv = st.conversations[id];
       if (conv) {
         let { lastSeq, lastMessage, unreadCount } = conv;
+        let mentionCount = conv.mentionCount ?? 0;
+        const mentionsMe = (m: Message) => m.senderId !== meId && !m.deletedAt && !!m.mentions?.includes(meId);
         for (const m of msgs) {
           if (m.seq > lastSeq) {
-            if (live && m.senderId !== meId && m.seq > conv.lastReadSeq && !active) unreadCount += 1;
+            if (live && m.senderId !== meId && m.seq > conv.lastReadSeq && !active) {
+              unreadCount += 1;
+              if (mentionsMe(m)) mentionCount += 1;
+            }
             lastSeq = m.seq;
             lastMessage = m;
-          } else if (lastMessage && lastMessage.seq === m.seq && !lastMessage.deletedAt) lastMessage = m;
+          } else if (
+            lastMessage &&
+            lastMessage.seq === m.seq &&
+            !lastMessage.deletedAt &&
+            (m.deletedAt || (m.changeSeq ?? 0) >= (lastMessage.changeSeq ?? 0))
+          )
+            lastMessage = m;
         }
         if (!live && lastSeq > conv.lastSeq) {
           // Caught up through REST: count what arrived from others after our watermark.
-          unreadCount += msgs.filter((m) => m.senderId !== meId && m.seq > Math.max(conv.lastSeq, conv.lastReadSeq) && !m.deletedAt).length;
-          if (active) unreadCount = 0;
+          const fresh = msgs.filter((m) => m.senderId !== meId && m.seq > Math.max(conv.lastSeq, conv.lastReadSeq) && !m.deletedAt);
+          unreadCount += fresh.length;
+          mentionCount += fresh.filter(mentionsMe).length;
+          if (active) unreadCount = mentionCount = 0;
         }
-        patch.conversations = { ...st.conversations, [id]: { ...conv, lastSeq, lastMessage, unreadCount } };
+        patch.conversations = { ...st.conversations, [id]: { ...conv, lastSeq, lastMessage, unreadCount, mentionCount } };
       }
       const cm = st.messages[id];
       if (cm) {
@@ -632,18 +899,22 @@ export class ChatClient {
       void this.fetchConversation(m.conversationId);
       return;
     }
+    this.eventChange(m.conversationId, m.changeSeq);
     this.applyMessages(m.conversationId, [m], true);
+    this.notify(m);
   }
 
   private onMessageDeleted(m: Message) {
     if (!m || !m.conversationId) return;
-    const tomb: Message = { ...m, body: '', deletedAt: m.deletedAt ?? new Date().toISOString() };
+    this.eventChange(m.conversationId, m.changeSeq);
+    const tomb: Message = { ...m, body: '', reactions: [], mentions: [], deletedAt: m.deletedAt ?? new Date().toISOString() };
     this.applyMessages(m.conversationId, [tomb]);
   }
 
-  /** A preview finished (ready or failed): the whole message again, replaced in place. */
+  /** An edit, or a preview finished (ready or failed): the whole message, replaced if newer (changeSeq). */
   private onMessageUpdated(m: Message) {
     if (!m || !m.conversationId || !this.store.get().conversations[m.conversationId]) return;
+    this.eventChange(m.conversationId, m.changeSeq);
     this.applyMessages(m.conversationId, [m]);
   }
 
@@ -661,6 +932,11 @@ export class ChatClient {
       createdAt: new Date().toISOString(),
       status: 'sending',
     };
+    const parent = this.store.get().replyTo[conversationId];
+    if (parent) {
+      p.replyToId = parent.id;
+      p.replyTo = { id: parent.id, seq: parent.seq, senderId: parent.senderId, body: parent.body.slice(0, 200), deleted: !!parent.deletedAt };
+    }
     const sent = new Set(ready.map((u) => u.localId));
     this.store.set((s) => {
       const cm = s.messages[conversationId] ?? EMPTY_CM;
@@ -670,6 +946,7 @@ export class ChatClient {
         messages: { ...s.messages, [conversationId]: { ...cm, pending: [...cm.pending, p] } },
         uploads: { ...s.uploads, [conversationId]: (s.uploads[conversationId] ?? []).filter((u) => !sent.has(u.localId)) },
         localImages,
+        replyTo: parent ? { ...s.replyTo, [conversationId]: undefined } : s.replyTo,
       };
     });
     this.stopTyping(conversationId);
@@ -706,6 +983,7 @@ export class ChatClient {
       body: p.body,
       clientMsgId: p.clientMsgId,
       ...(p.attachments?.length ? { attachmentIds: p.attachments.map((a) => a.id) } : {}),
+      ...(p.replyToId ? { replyToId: p.replyToId } : {}),
     };
     try {
       let m: Message | undefined;
@@ -884,12 +1162,20 @@ export class ChatClient {
     const undo = () => {
       if (this.readRequested[id] === last.seq) delete this.readRequested[id];
     };
+    // The answer's mentionCount is the server's own count (mentions among what stays unread).
+    const took = (r: { lastReadSeq?: number; mentionCount?: number } | undefined) => {
+      if (!r || typeof r.mentionCount !== 'number' || Number(r.lastReadSeq) !== last.seq) return;
+      this.store.set((st) => {
+        const c = st.conversations[id];
+        return c ? { conversations: { ...st.conversations, [id]: { ...c, mentionCount: r.mentionCount } } } : {};
+      });
+    };
     if (this.socket?.connected) {
-      this.emitAck('message_read', { conversationId: id, messageId: last.id }).catch((e) => {
-        if (!(e instanceof ApiError)) this.api.markRead(last.id).catch(undo);
+      this.emitAck<{ lastReadSeq?: number; mentionCount?: number }>('message_read', { conversationId: id, messageId: last.id }).then(took, (e) => {
+        if (!(e instanceof ApiError)) this.api.markRead(last.id).then(took, undo);
         else undo();
       });
-    } else this.api.markRead(last.id).catch(undo);
+    } else this.api.markRead(last.id).then(took, undo);
   }
 
   private applyRead(conversationId: string, userId: string, seq: number) {
@@ -899,17 +1185,23 @@ export class ChatClient {
       if (!conv) return {};
       const members = conv.members.map((m) => (m.id === userId && seq > m.lastReadSeq ? { ...m, lastReadSeq: seq } : m));
       let { lastReadSeq, unreadCount } = conv;
+      let mentionCount = conv.mentionCount ?? 0;
       if (userId === meId && seq > lastReadSeq) {
         lastReadSeq = seq;
-        if (seq >= conv.lastSeq) unreadCount = 0;
+        if (seq >= conv.lastSeq) unreadCount = mentionCount = 0;
         else {
           const items = s.messages[conversationId]?.items ?? [];
           const covered = items.length > 0 && items[0].seq <= seq + 1;
-          const left = items.filter((m) => m.seq > seq && m.senderId !== meId && !m.deletedAt).length;
+          const rest = items.filter((m) => m.seq > seq && m.senderId !== meId && !m.deletedAt);
+          const left = rest.length;
           unreadCount = covered ? left : Math.min(unreadCount, Math.max(left, conv.lastSeq - seq));
+          const mentions = rest.filter((m) => m.mentions?.includes(meId)).length;
+          mentionCount = covered ? mentions : Math.min(mentionCount, unreadCount);
         }
       }
-      return { conversations: { ...s.conversations, [conversationId]: { ...conv, members, lastReadSeq, unreadCount } } };
+      return {
+        conversations: { ...s.conversations, [conversationId]: { ...conv, members, lastReadSeq, unreadCount, mentionCount } },
+      };
     });
   }
 

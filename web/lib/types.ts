@@ -22,6 +22,35 @@ export interface Message {
   deletedAt: string | null;
   /** Files and images (docs/media.md); [] when none, emptied when the message is deleted. */
   attachments?: Attachment[];
+  /** The conversation's change sequence at this message's latest change (docs/features.md). */
+  changeSeq?: number;
+  editedAt?: string | null;
+  replyToId?: string | null;
+  replyTo?: ReplyRef | null;
+  /** User ids mentioned (distinct, ascending). */
+  mentions?: string[];
+  reactions?: Reaction[];
+}
+
+/** The parent of a reply as it is when read: body cut to 200 characters, "" when deleted. */
+export interface ReplyRef {
+  id: string;
+  seq: number;
+  senderId: string;
+  body: string;
+  deleted: boolean;
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  userIds: string[];
+}
+
+/** One search hit: `snippet` is HTML (escaped text, matches in <mark>). */
+export interface SearchResult {
+  message: Message;
+  snippet: string;
 }
 
 /** A file attached to a message (docs/media.md). URLs are relative and need `?access=<media token>`. */
@@ -68,6 +97,10 @@ export interface Conversation {
   lastSeq: number;
   lastReadSeq: number;
   unreadCount: number;
+  lastChangeSeq?: number;
+  /** Unread messages that mention me. */
+  mentionCount?: number;
+  muted?: boolean;
 }
 
 export interface Presence {
@@ -83,6 +116,8 @@ export interface PendingMessage {
   body: string;
   attachments: Attachment[];
   createdAt: string;
+  replyToId?: string;
+  replyTo?: ReplyRef | null;
   status: 'sending' | 'failed';
   error?: string;
 }

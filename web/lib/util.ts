@@ -59,7 +59,44 @@ export function sortConversations(list: Conversation[]): Conversation[] {
 
 /** Numbers stay numbers even if a server sends them as strings. */
 export function normMessage(m: Message): Message {
-  return typeof m.seq === 'number' ? m : { ...m, seq: Number(m.seq) };
+  if (typeof m.seq === 'number' && (m.changeSeq === undefined || typeof m.changeSeq === 'number')) return m;
+  return { ...m, seq: Number(m.seq), ...(m.changeSeq !== undefined ? { changeSeq: Number(m.changeSeq) } : {}) };
+}
+
+/** Does the text mention `username` (docs/features.md: not preceded by a letter, digit, _ or .)? */
+export function mentionRanges(text: string, usernames: string[]): [number, number][] {
+  if (usernames.length === 0) return [];
+  const names = new Set(usernames.map((u) => u.toLowerCase()));
+  const out: [number, number][] = [];
+  const re = /@([\p{L}\p{N}_.\-]+)/gu;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) {
+    const before = m.index > 0 ? text[m.index - 1] : '';
+    if (before && /[\p{L}\p{N}_.]/u.test(before)) continue;
+    // The longest member name that the word starts with (a name may be followed by punctuation).
+    let word = m[1];
+    while (word && !names.has(word.toLowerCase())) word = word.slice(0, -1);
+    if (word) out.push([m.index, m.index + 1 + word.length]);
+  }
+  return out;
+}
+
+/**
+ * The search snippet (HTML from the server: escaped text with <mark>) as safe pieces: the text is
+ * parsed by the browser into an inert document and only text nodes and <mark> are kept.
+ */
+export function snippetParts(html: string): { text: string; mark: boolean }[] {
+  if (typeof DOMParser === 'undefined') return [{ text: html.replace(/<[^>]*>/g, ''), mark: false }];
+  const doc = new DOMParser().parseFromString(`<body>${html}</body>`, 'text/html');
+  const out: { text: string; mark: boolean }[] = [];
+  const walk = (n: Node, mark: boolean) => {
+    n.childNodes.forEach((c) => {
+      if (c.nodeType === 3) out.push({ text: c.textContent ?? '', mark });
+      else if (c.nodeType === 1) walk(c, mark || (c as Element).tagName === 'MARK');
+    });
+  };
+  walk(doc.body, false);
+  return out;
 }
 
 /** The seq that ends the unbroken run starting at items[0] (0 when empty). */
@@ -79,6 +116,8 @@ export function mergeMessages(items: Message[], incomingRaw: Message[]): Message
   for (const m of items) bySeq.set(m.seq, m);
   for (const m of incoming) {
     const old = bySeq.get(m.seq);
+    // "The message is now at least this": an older copy (lower changeSeq) arriving late is ignored.
+    if (old && (old.changeSeq ?? 0) > (m.changeSeq ?? 0) && !(m.deletedAt && !old.deletedAt)) continue;
     if (!old || m.deletedAt || !old.deletedAt) bySeq.set(m.seq, old && !m.deletedAt ? keepSettledPreviews(old, m) : m);
   }
   return Array.from(bySeq.values()).sort((a, b) => a.seq - b.seq);
