@@ -130,7 +130,8 @@ describe('messages', () => {
     const a = await send(alice, cid, 'one', 'cm-1');
     assert.equal(a.status, 201);
     const m = a.json.message;
-    assert.deepEqual(Object.keys(m).sort(), ['attachments', 'body', 'clientMsgId', 'conversationId', 'createdAt', 'deletedAt', 'id', 'senderId', 'seq']);
+    assert.deepEqual(Object.keys(m).sort(), ['attachments', 'body', 'changeSeq', 'clientMsgId', 'conversationId', 'createdAt', 'deletedAt',
+      'editedAt', 'id', 'mentions', 'reactions', 'replyTo', 'replyToId', 'senderId', 'seq']);
     assert.equal(m.body, 'one');
     assert.equal(m.seq, 1);
     assert.equal(m.senderId, alice.user.id);
@@ -254,7 +255,9 @@ describe('messages', () => {
     const beforeDelete = Date.now();
     const del = await bob.api.delete(`/api/messages/${fromBob.id}`);
     assert.equal(del.status, 200);
-    assert.deepEqual({ ...del.json.message, deletedAt: null }, { ...fromBob, body: '' }, 'the same message, body gone');
+    // The same message, body gone; the deletion is a change (docs/features.md): a new changeSeq.
+    assert.deepEqual({ ...del.json.message, deletedAt: null, changeSeq: fromBob.changeSeq }, { ...fromBob, body: '' }, 'the same message, body gone');
+    assert.ok(del.json.message.changeSeq > fromBob.changeSeq);
     assert.match(del.json.message.deletedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const deletedAt = Date.parse(del.json.message.deletedAt);
     assert.ok(deletedAt >= beforeDelete - 1000 && deletedAt <= Date.now() + 1000, del.json.message.deletedAt);
