@@ -197,6 +197,18 @@ describe('the change sequence', () => {
     assert.equal(applied, (await conversation(bob, cid)).lastChangeSeq);
   });
 
+  test('100 changes per page at most, by default and as the limit\'s maximum', async () => {
+    const cid = (await group(alice, [bob], 'Long')).json.conversation.id;
+    const made = [];
+    for (let i = 0; i < 105; i++) made.push(await sent(i % 2 ? alice : bob, cid, `n${i}`));
+    const page = await bob.api.get(`/api/messages/${cid}?changedAfter=0`);
+    assert.equal(page.json.messages.length, 100);
+    assert.equal(page.json.nextCursor, made[99].changeSeq);
+    const rest = await bob.api.get(`/api/messages/${cid}?changedAfter=${page.json.nextCursor}&limit=100`);
+    assert.deepEqual(rest.json, { messages: made.slice(100), nextCursor: null });
+    assert.deepEqual(page.json.messages, made.slice(0, 100));
+  });
+
   test('bad changedAfter queries → 400; a non-member → 404', async () => {
     const cid = (await group(alice, [bob], 'Bad')).json.conversation.id;
     const m = await sent(alice, cid, 'x');
