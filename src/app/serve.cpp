@@ -310,6 +310,7 @@ int serve(const ServeConfig& config) {
   }
 
   http::api::ApiContext api;
+  api.search = &chat.search;  // answers search_disabled itself under --search-index off
   api.accounts = &chat.accounts;
   api.conversations = &chat.conversations;
   api.messages = &chat.messages;

@@ -16,6 +16,7 @@ MessagesDeps messages_deps(const ChatServicesDeps& deps, ChatServices& chat) {
   m.read_limits = deps.read_limits;
   m.offload = deps.offload;
   m.cache_max_age = deps.cache_max_age;
+  m.send_observer = deps.send_observer;
   return m;
 }
 
@@ -43,6 +44,7 @@ ChatServices::ChatServices(const ChatServicesDeps& deps)
       conversations(*deps.store, *deps.ids, *deps.clock, *deps.bus, deps.max_group_size),
       messages(messages_deps(deps, *this)),
       users(*deps.store, *deps.presence),
+      search(*deps.store),
       live(live_deps(deps, *this), deps.live) {
   // Nothing has published yet: Live publishes once started, the others when called.
   deps.bus->subscribe(invalidations);

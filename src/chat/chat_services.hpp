@@ -27,7 +27,9 @@
 #include "chat/member_cache.hpp"
 #include "chat/messages.hpp"
 #include "chat/offload.hpp"
+#include "chat/notifications.hpp"
 #include "chat/page_cache.hpp"
+#include "chat/search.hpp"
 #include "chat/users.hpp"
 #include "cluster/bus.hpp"
 #include "cluster/presence.hpp"
@@ -39,7 +41,7 @@
 
 namespace parley::chat {
 
-// Every pointer is required (borrowed, not null).
+// Every pointer is required (borrowed, not null) except send_observer.
 struct ChatServicesDeps {
   store::Store* store = nullptr;
   const auth::TokenService* tokens = nullptr;
@@ -57,6 +59,9 @@ struct ChatServicesDeps {
   // 0 in one process. In cluster mode, how old a cached member list or history
   // page may be when the bus lost its invalidation (MessagesDeps::cache_max_age).
   std::chrono::milliseconds cache_max_age{0};
+  // Told of every new message (notifications.hpp); null: nobody. Must outlive
+  // the services.
+  SendObserver* send_observer = nullptr;
 };
 
 struct ChatServices {
@@ -74,6 +79,7 @@ struct ChatServices {
   Conversations conversations;
   Messages messages;
   Users users;
+  Search search;
   Live live;
 };
 

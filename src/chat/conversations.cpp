@@ -142,6 +142,22 @@ Result<ConversationDetail> Conversations::get(Id caller, std::string_view conver
   return std::move(**result);
 }
 
+Result<ConversationDetail> Conversations::set_muted(Id caller, std::string_view conversation_id, bool muted) {
+  auto member = require_member(caller, conversation_id);
+  if (!member) return member.error();
+  // Written even when unchanged: a repeat is harmless and the answer is what was stored.
+  // The store answers not_found when the caller left in between.
+  auto status = store_.set_muted(member->conversation_id, caller, muted);
+  if (!status) {
+    if (status.error().kind == ErrorKind::not_found) return Error::not_found("conversation not found");
+    return status.error();
+  }
+  auto result = detail(member->conversation_id, caller);
+  if (!result) return result.error();
+  if (!result->has_value()) return Error::not_found("conversation not found");
+  return std::move(**result);
+}
+
 Result<ConversationDetail> Conversations::update(Id caller, std::string_view conversation_id,
                                                  UpdateConversationInput input) {
   auto self = require_member(caller, conversation_id);
@@ -225,7 +241,8 @@ Result<cluster::Delivery> Conversations::update_delivery(Id conversation, const 
   auto members = store_.members_of(conversation);
   if (!members) return members.error();
   // The payload is the member-independent view; per-member counters
-  // (lastReadSeq, unreadCount) are left to each client's own state.
+  // (lastReadSeq, unreadCount, mentionCount, muted) are left to each
+  // client's own state.
   std::optional<store::ConversationSummary> summary;
   if (!members->empty()) {
     auto read = store_.conversation_summary(conversation, members->front().user.id);
@@ -241,6 +258,8 @@ Result<cluster::Delivery> Conversations::update_delivery(Id conversation, const 
   auto view = conversation_view(*summary, *members);
   view.erase("lastReadSeq");
   view.erase("unreadCount");
+  view.erase("mentionCount");
+  view.erase("muted");
   cluster::Delivery delivery;
   delivery.event = "conversation_updated";
   delivery.payload = std::make_shared<const std::string>(boost::json::serialize(view));

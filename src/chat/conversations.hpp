@@ -59,11 +59,13 @@ class Conversations {
   Result<ConversationDetail> update(Id caller, std::string_view conversation_id,
                                     UpdateConversationInput input);
 
+  // The caller mutes or unmutes the conversation for themselves
+  // (docs/features.md); members only (not_found otherwise). Returns the
+  // detail as get() does. Announces nothing: mute is the caller's own setting.
+  Result<ConversationDetail> set_muted(Id caller, std::string_view conversation_id, bool muted);
+
   // The caller's membership, or not_found for a missing conversation or a
   // non-member (the same answer, so existence does not leak).
-  // The caller mutes or unmutes the conversation for themselves
-  // (docs/features.md); members only. Returns the detail as get() does.
-  Result<ConversationDetail> set_muted(Id caller, std::string_view conversation_id, bool muted);
   Result<store::MemberRow> require_member(Id user, std::string_view conversation_id);
 
   // Builds the detail (summary + members) for `user`; nullopt when `user` is

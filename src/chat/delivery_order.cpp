@@ -38,6 +38,12 @@ void DeliveryOrder::on_invalidation(const cluster::Invalidation& invalidation) {
 }
 
 void DeliveryOrder::on_delivery(const cluster::Delivery& incoming) {
+  // Only new_message is put in seq order. Any other event (message_updated,
+  // reaction_updated, message_deleted, ...) goes on as it comes, even one
+  // that carries a seq: ordered here, it would be taken for a duplicate of
+  // its message's new_message. A client repairs a lost or late change with
+  // the change sequence (docs/features.md).
+  if (incoming.event != "new_message") return pass_through(incoming);
   if (incoming.seq <= 0 || incoming.conversation_id == 0) return deps_.downstream->on_delivery(incoming);
   // Members by reference (cluster/bus.hpp): the cached list when it is the one
   // named; else this node's list is stale or absent, and the message is read
@@ -106,6 +112,21 @@ void DeliveryOrder::on_delivery(const cluster::Delivery& incoming) {
     return;
   }
   if (!state.held.emplace(incoming.seq, *delivery).second) duplicates_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void DeliveryOrder::pass_through(const cluster::Delivery& incoming) {
+  if (!cluster::members_by_reference(incoming)) return deps_.downstream->on_delivery(incoming);
+  // Members by reference: the cached list when it is the one named. Otherwise
+  // the event is dropped (nothing to repair it from here; the change sequence
+  // does, on the client) and the stale list is voided.
+  auto members = deps_.members->peek(incoming.conversation_id);
+  if (members && members->digest == incoming.members_digest) {
+    cluster::Delivery resolved = incoming;
+    resolved.user_ids = members->ids;
+    return deps_.downstream->on_delivery(resolved);
+  }
+  if (members) deps_.members->invalidate(incoming.conversation_id);
+  member_misses_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void DeliveryOrder::settle(State& state) {

@@ -45,8 +45,12 @@
 // any gap. So a membership change costs its first message one store read on
 // each other node, and a stale member list heals itself.
 //
-// Deliveries without a seq (typing, user_status, ...) and invalidations go
-// straight to the downstream subscriber.
+// Deliveries of any other event than new_message (typing, user_status,
+// message_updated, reaction_updated, ...), with a seq or not, and
+// invalidations go straight to the downstream subscriber; one whose members
+// came by reference gets the cached list when the digests match and is
+// dropped otherwise (a client repairs a lost change by the change sequence,
+// docs/features.md).
 //
 // Bounds: at most `max_conversations` tracked (idle entries, least recently
 // active first, are evicted when a shard is full) and `max_held` deliveries
@@ -154,6 +158,8 @@ class DeliveryOrder final : public cluster::BusSubscriber {
   void drain(State& state);
   // Ends the settling of a first-seen conversation: delivers from the lowest seq seen.
   void settle(State& state);
+  // Any event but new_message: on at once, members resolved (see the header).
+  void pass_through(const cluster::Delivery& incoming);
   State* insert(Shard& shard, Id conversation);
 
   void run_timer();

@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include "chat/views.hpp"
 #include "common/clock.hpp"
 
 namespace parley::chat {
@@ -154,6 +155,23 @@ void Live::send(Id user, SendInput input, Messages::SendDone done) {
 void Live::mark_read(Id user, std::string conversation_id, std::string message_id, Done<store::ReadState> done) {
   deps_.offload([this, user, conversation_id = std::move(conversation_id), message_id = std::move(message_id),
                  done = std::move(done)] { done(deps_.messages->mark_read_in(user, conversation_id, message_id)); });
+}
+
+void Live::edit(Id user, std::string message_id, std::string body, Done<std::string> done) {
+  deps_.offload([this, user, message_id = std::move(message_id), body = std::move(body), done = std::move(done)] {
+    auto edited = deps_.messages->edit(user, message_id, body);
+    if (!edited) return done(edited.error());
+    done(message_json(*edited));
+  });
+}
+
+void Live::react(Id user, std::string message_id, std::string emoji, bool on, Done<std::string> done) {
+  deps_.offload([this, user, message_id = std::move(message_id), emoji = std::move(emoji), on,
+                 done = std::move(done)] {
+    auto change = deps_.messages->react(user, message_id, emoji, on);
+    if (!change) return done(change.error());
+    done(reactions_json(change->message));
+  });
 }
 
 // ---- clocks

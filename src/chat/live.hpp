@@ -103,6 +103,13 @@ class Live {
   // Messages::send_async, and on success the sender's typing there ends.
   void send(Id user, SendInput input, Messages::SendDone done);
   void mark_read(Id user, std::string conversation_id, std::string message_id, Done<store::ReadState> done);
+  // ---- conversation features (docs/features.md), each on a worker. The
+  // answers come rendered (views.hpp), ready for the ack.
+  // edit_message: Messages::edit; the message as it is now (message_json).
+  void edit(Id user, std::string message_id, std::string body, Done<std::string> done);
+  // add_reaction (on) / remove_reaction: Messages::react; the message's
+  // reactions (reactions_json), changed or not.
+  void react(Id user, std::string message_id, std::string emoji, bool on, Done<std::string> done);
 
   // One round of the clocks (the sweep thread calls it; tests call it directly).
   void sweep();

@@ -26,6 +26,10 @@ Error attachment_unavailable() {
                          "an attachment is not an unattached upload of yours in this conversation");
 }
 
+Error reply_unavailable() {
+  return Error::conflict("reply_unavailable", "replyToId is not a message of this conversation");
+}
+
 // Gives a send a trace and a start time if its caller did not.
 void ensure_traced(SendInput& input) {
   if (!input.trace.valid()) {
@@ -89,7 +93,7 @@ Result<Messages::Checked> Messages::check(const SendInput& input) {
                               "a message has at most " + std::to_string(kMaxAttachmentsPerMessage) + " attachments");
   auto conversation = parse_id(input.conversation_id);
   if (!conversation) return conversation_not_found();
-  Checked checked{*conversation, {}};
+  Checked checked{*conversation, {}, std::nullopt, {}};
   checked.attachments.reserve(input.attachment_ids.size());
   for (const auto& text : input.attachment_ids) {
     // A malformed id names no upload of the sender: the same answer as a foreign one.
@@ -97,6 +101,12 @@ Result<Messages::Checked> Messages::check(const SendInput& input) {
     if (!id) return attachment_unavailable();
     if (std::find(checked.attachments.begin(), checked.attachments.end(), *id) == checked.attachments.end())
       checked.attachments.push_back(*id);
+  }
+  if (!input.reply_to_id.empty()) {
+    // A malformed id names no message of this conversation: the store's answer for a foreign one.
+    auto reply_to = parse_id(input.reply_to_id);
+    if (!reply_to) return reply_unavailable();
+    checked.reply_to = *reply_to;
   }
   return checked;
 }
@@ -128,7 +138,9 @@ void Messages::send_allowed(Id sender, Checked checked, SendLanes::Place place, 
   // The member list decides who gets the delivery; when it is cached the send
   // goes on from this thread, else the list is loaded on a worker. A cached
   // list that lacks the sender is read again on the worker: the sender may
-  // have been added on another node whose invalidation is late.
+  // have been added on another node whose invalidation is late. A body with
+  // "@name" tokens needs their users too: from memory when every name is
+  // known, else on the worker.
   auto go = [this, sender, conversation, place](Checked& checked, SendInput& input, SendDone& done,
                                                 Result<MemberList> members) {
     input.timer.mark("members");
@@ -144,10 +156,24 @@ void Messages::send_allowed(Id sender, Checked checked, SendLanes::Place place, 
                   append(sender, checked, std::move(input), members, std::move(done));
                 });
   };
-  if (auto members = members_.peek(conversation); members && members->contains(sender))
-    return go(checked, input, done, std::move(*members));
-  deps_.offload([this, sender, conversation, go, checked = std::move(checked), input = std::move(input),
-                 done = std::move(done)]() mutable { go(checked, input, done, members_.get_with(conversation, sender)); });
+  auto names = mention_names(input.body);  // one scan; empty without '@'
+  if (auto members = members_.peek(conversation); members && members->contains(sender)) {
+    if (names.empty()) return go(checked, input, done, std::move(*members));
+    if (auto mentions = cached_mentions(input.body, names, *members)) {
+      checked.mentions = std::move(*mentions);
+      return go(checked, input, done, std::move(*members));
+    }
+  }
+  deps_.offload([this, sender, conversation, go, names = std::move(names), checked = std::move(checked),
+                 input = std::move(input), done = std::move(done)]() mutable {
+    auto members = members_.get_with(conversation, sender);
+    if (members && !names.empty() && members->contains(sender)) {
+      auto mentions = load_mentions(conversation, input.body, names, *members);
+      if (!mentions) return go(checked, input, done, mentions.error());
+      checked.mentions = std::move(*mentions);
+    }
+    go(checked, input, done, std::move(members));
+  });
 }
 
 void Messages::append(Id sender, const Checked& checked, SendInput input, const MemberList& members, SendDone done) {
@@ -162,6 +188,8 @@ void Messages::append(Id sender, const Checked& checked, SendInput input, const 
   draft.body = std::move(input.body);
   draft.client_msg_id = std::move(input.client_msg_id);
   draft.created_at = deps_.clock->now_ms();
+  draft.reply_to_id = checked.reply_to;
+  draft.mentions = checked.mentions;
   sequencer_.begin(conversation);
   store_.append_message_async(
       std::move(draft), [this, conversation, members, done = std::move(done), trace_id = input.trace.trace_id,
@@ -200,9 +228,12 @@ void Messages::append(Id sender, const Checked& checked, SendInput input, const 
         completion.delivery.members_digest = members.digest;
         completion.delivery.committed_at = std::chrono::steady_clock::now();
         completion.delivery.trace_id = trace_id;
-        completion.after = [sent, done = std::move(done), trace_id, timer, conversation]() mutable {
+        completion.after = [this, sent, member_ids = members.ids, done = std::move(done), trace_id, timer,
+                            conversation]() mutable {
           // Waited for the earlier seqs of the conversation and published.
           timer.mark("release");
+          // Queues and returns (notifications.hpp): the ack does not wait for it.
+          if (deps_.send_observer && member_ids) deps_.send_observer->message_sent(sent->message, *member_ids);
           const auto seq = sent->message.seq;
           // Logged before the ack goes out, so the line is there when the sender hears back.
           finish_send(timer, trace_id, conversation, seq, "sent");
@@ -227,6 +258,13 @@ Result<Sent> Messages::send(Id sender, const SendInput& input) {
   // lane: waiting on a worker for sends whose member lists are queued for the
   // workers could wait forever, and concurrent requests have no order anyway.
   auto members = members_.get_with(checked->conversation, sender);
+  if (members && members->contains(sender)) {
+    if (auto names = mention_names(traced.body); !names.empty()) {
+      auto mentions = load_mentions(checked->conversation, traced.body, names, *members);
+      if (!mentions) members = mentions.error();
+      else checked->mentions = std::move(*mentions);
+    }
+  }
   traced.timer.mark("members");
   if (!members) {
     finish_send(traced.timer, traced.trace.trace_id, checked->conversation, 0, "failed (member list)");
@@ -458,6 +496,140 @@ Result<store::MessageRow> Messages::remove(Id caller, std::string_view message_i
     deps_.bus->publish(std::move(delivery));
   }
   return tombstone;
+}
+
+// ---- mentions
+
+namespace {
+// Beyond this many distinct names, one read of the member list beats a
+// lookup per name.
+constexpr std::size_t kMaxNameLookups = 16;
+}  // namespace
+
+std::optional<std::vector<Id>> Messages::cached_mentions(std::string_view body, const std::vector<std::string>& names,
+                                                         const MemberList& members) const {
+  std::vector<MentionCandidate> candidates;
+  for (const auto& name : names) {
+    auto id = usernames_.find(name);
+    if (!id) return std::nullopt;
+    if (members.contains(*id)) candidates.push_back({*id, name});
+  }
+  return resolve_mentions(body, candidates);
+}
+
+Result<std::vector<Id>> Messages::load_mentions(Id conversation, std::string_view body,
+                                                const std::vector<std::string>& names, const MemberList& members) {
+  std::vector<MentionCandidate> candidates;
+  if (names.size() > kMaxNameLookups) {
+    auto all = store_.members_of(conversation);
+    if (!all) return all.error();
+    for (auto& m : *all) {
+      usernames_.remember(m.user.username, m.user.id);
+      if (members.contains(m.user.id)) candidates.push_back({m.user.id, std::move(m.user.username)});
+    }
+    return resolve_mentions(body, candidates);
+  }
+  for (const auto& name : names) {
+    auto id = usernames_.find(name);
+    if (!id) {
+      auto user = store_.user_by_login(name);
+      if (!user) return user.error();
+      if (!user->has_value()) continue;  // nobody by that name: text
+      id = (*user)->id;
+      usernames_.remember(name, *id);
+    }
+    if (members.contains(*id)) candidates.push_back({*id, name});
+  }
+  return resolve_mentions(body, candidates);
+}
+
+// ---- edits, reactions, changes
+
+void Messages::announce(Id conversation, const MemberList& members, const char* event, std::string payload) {
+  if (!members.exists()) return;
+  cluster::Delivery delivery;
+  delivery.event = event;
+  delivery.payload = std::make_shared<const std::string>(std::move(payload));
+  delivery.audience = cluster::Delivery::Audience::members;
+  delivery.conversation_id = conversation;
+  delivery.user_ids = members.ids;
+  delivery.members_digest = members.digest;
+  deps_.bus->publish(std::move(delivery));
+}
+
+Result<store::MessageRow> Messages::edit(Id caller, std::string_view message_id, std::string_view body) {
+  if (auto status = check_message_body(body); !status) return status.error();
+  auto message = visible_message(caller, message_id);
+  if (!message) return message.error();
+  if (message->sender_id != caller) return Error::forbidden("only the sender may edit a message");
+  if (message->deleted_at) return Error::conflict("message_deleted", "the message was deleted");
+  if (message->body == body) return message;
+  const Id conversation = message->conversation_id;
+  // The recipients before the change: an edit that could not be announced is not made.
+  auto members = members_.get(conversation);
+  if (!members) return members.error();
+  std::vector<Id> mentions;
+  if (auto names = mention_names(body); !names.empty()) {
+    auto resolved = load_mentions(conversation, body, names, *members);
+    if (!resolved) return resolved.error();
+    mentions = std::move(*resolved);
+  }
+  auto edited = store_.edit_message(message->id, body, mentions, deps_.clock->now_ms());
+  if (!edited) {
+    if (edited.error().kind == ErrorKind::not_found) return Error::not_found("message not found");
+    return edited.error();
+  }
+  // Voided before the event, so that a client reading on message_updated sees the edit.
+  deps_.bus->invalidate({cluster::Invalidation::Cache::history_pages, conversation});
+  announce(conversation, *members, "message_updated", message_json(*edited));
+  return edited;
+}
+
+Result<store::ReactionChange> Messages::react(Id caller, std::string_view message_id, std::string_view emoji,
+                                              bool on) {
+  if (auto status = check_emoji(emoji); !status) return status.error();
+  auto message = visible_message(caller, message_id);
+  if (!message) return message.error();
+  if (message->deleted_at) return Error::conflict("message_deleted", "the message was deleted");
+  const Id conversation = message->conversation_id;
+  auto members = members_.get(conversation);
+  if (!members) return members.error();
+  auto change =
+      store_.set_reaction(message->id, caller, emoji, on, deps_.clock->now_ms(), kMaxDistinctReactions);
+  if (!change) {
+    if (change.error().kind == ErrorKind::not_found) return Error::not_found("message not found");
+    return change.error();
+  }
+  if (change->changed) {
+    deps_.bus->invalidate({cluster::Invalidation::Cache::history_pages, conversation});
+    announce(conversation, *members, "reaction_updated", reactions_json(change->message));
+  }
+  return change;
+}
+
+Result<ChangePage> Messages::changes(Id caller, std::string_view conversation_id, std::string_view changed_after,
+                                     std::optional<std::string_view> limit) {
+  auto id = parse_id(conversation_id);
+  if (!id) return conversation_not_found();
+  auto after = parse_seq(std::optional<std::string>(changed_after), "changedAfter");
+  if (!after) return after.error();
+  int count = kMaxPage;
+  if (limit) {
+    auto parsed = parse_seq(std::optional<std::string>(*limit), "limit");
+    if (!parsed || **parsed < 1 || **parsed > kMaxPage)
+      return Error::bad_request("invalid_limit", "limit must be between 1 and 100");
+    count = static_cast<int>(**parsed);
+  }
+  auto members = members_.get_with(*id, caller);
+  if (!members) return members.error();
+  if (!members->contains(caller)) return conversation_not_found();
+  auto rows = store_.changed_messages(*id, **after, count);
+  if (!rows) return rows.error();
+  ChangePage page;
+  page.messages = std::move(*rows);
+  if (static_cast<int>(page.messages.size()) == count && !page.messages.empty())
+    page.next_cursor = page.messages.back().change_seq;
+  return page;
 }
 
 }  // namespace parley::chat

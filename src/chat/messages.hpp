@@ -28,6 +28,7 @@
 #include "chat/offload.hpp"
 #include "chat/page_cache.hpp"
 #include "chat/send_lanes.hpp"
+#include "chat/username_cache.hpp"
 #include "cluster/bus.hpp"
 #include "cluster/rate_limiter.hpp"
 #include "common/result.hpp"
@@ -165,12 +166,23 @@ class Messages {
   struct Checked {
     Id conversation = 0;
     std::vector<Id> attachments;  // distinct, in the order sent
+    std::optional<Id> reply_to;   // parsed; the store checks it in its transaction
+    std::vector<Id> mentions;     // resolved before the append (mention_names empty: none)
   };
   static Result<Checked> check(const SendInput& input);
   // After the limit: the member list (cached, or loaded on a worker), then append.
   void send_allowed(Id sender, Checked checked, SendLanes::Place place, SendInput input, SendDone done);
   void append(Id sender, const Checked& checked, SendInput input, const MemberList& members, SendDone done);
   Result<store::MessageRow> visible_message(Id user, std::string_view message_id);
+  // The members `body` mentions (validation.hpp), `names` its mention_names.
+  // From memory only: nullopt when a name is not in the username cache.
+  std::optional<std::vector<Id>> cached_mentions(std::string_view body, const std::vector<std::string>& names,
+                                                 const MemberList& members) const;
+  // The same, reading the store for the names not cached (worker threads only).
+  Result<std::vector<Id>> load_mentions(Id conversation, std::string_view body, const std::vector<std::string>& names,
+                                        const MemberList& members);
+  // Publishes `event` with `payload` to the conversation's members.
+  void announce(Id conversation, const MemberList& members, const char* event, std::string payload);
   static Result<PageKey> page_key(const PageQuery& query);
   // `last_seq`: the conversation's, when the caller has just read it.
   Result<MessagePage> read_page(Id conversation, const PageKey& key, std::optional<store::Seq> last_seq = {});
@@ -183,6 +195,7 @@ class Messages {
   store::Store& store_;
   MemberCache& members_;
   PageCache& pages_;
+  UsernameCache usernames_;       // for @mentions
   SendLanes lanes_;               // arrival order → append order
   DeliverySequencer sequencer_;  // commit order → delivery order
 };

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.hpp"
@@ -38,6 +39,15 @@ class Search {
 
   // unavailable "search_disabled" when the server runs with --search-index off.
   Result<SearchPage> search(Id caller, const SearchInput& input);
+
+  // The input checked and turned into the store's query (no store read):
+  // bad_request invalid_query / invalid_limit / invalid_cursor / invalid_before;
+  // not_found for a malformed conversation id.
+  static Result<store::SearchQuery> query(Id caller, const SearchInput& input);
+  // A cursor is "o:<offset>", offset in 1..kMaxOffset-1: the results already
+  // shown. Clients treat it as opaque; anything else is invalid_cursor.
+  static std::string encode_cursor(int offset);
+  static std::optional<int> decode_cursor(std::string_view cursor);
 
  private:
   store::Store& store_;

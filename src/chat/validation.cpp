@@ -1,6 +1,7 @@
 #include "chat/validation.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "common/utf8.hpp"
 
@@ -102,6 +103,95 @@ Status check_client_msg_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxClientMsgIdChars || !printable)
     return Error::bad_request("invalid_client_msg_id", "clientMsgId must be 1 to 64 printable ASCII characters");
   return Status::success();
+}
+
+}  // namespace parley::chat
+
+namespace parley::chat {
+
+Status check_emoji(std::string_view emoji) {
+  const Error invalid = Error::bad_request("invalid_emoji", "emoji must be 1 to 32 bytes of UTF-8 emoji characters");
+  if (emoji.empty() || emoji.size() > kMaxEmojiBytes || !is_valid_utf8(emoji)) return invalid;
+  for (std::size_t i = 0; i < emoji.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(emoji[i]);
+    if (byte < 0x80) return invalid;
+    // U+0080..U+009F (C1 controls) are C2 80..C2 9F.
+    if (byte == 0xC2 && i + 1 < emoji.size() && static_cast<unsigned char>(emoji[i + 1]) < 0xA0) return invalid;
+  }
+  return Status::success();
+}
+
+namespace {
+
+bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+}
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Calls `visit(full, trimmed)` for each "@name" token of `body`: the name
+// lowercase, and the same without trailing dots when it had any (else empty);
+// either is empty when it is not 3–32 characters. A token counts only at the
+// start or after a byte that is not an ASCII letter, digit, '_' or '.' (so
+// "a@b.c", an address, mentions nobody); non-ASCII text before the '@' does
+// not prevent a mention.
+template <class Visit>
+void for_each_mention_token(std::string_view body, Visit&& visit) {
+  const auto valid = [](std::string_view n) { return n.size() >= 3 && n.size() <= 32; };
+  std::size_t at = body.find('@');
+  while (at != std::string_view::npos) {
+    std::size_t end = at + 1;
+    while (end < body.size() && name_char(body[end])) ++end;
+    if (at == 0 || !name_char(body[at - 1])) {
+      std::string name(body.substr(at + 1, end - at - 1));
+      for (char& c : name) c = lower(c);
+      std::string_view trimmed = name;
+      while (!trimmed.empty() && trimmed.back() == '.') trimmed.remove_suffix(1);
+      if (trimmed.size() == name.size() || !valid(trimmed)) trimmed = {};
+      const std::string_view full = valid(name) ? std::string_view(name) : std::string_view();
+      if (!full.empty() || !trimmed.empty()) visit(full, trimmed);
+    }
+    at = body.find('@', end);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> mention_names(std::string_view body) {
+  std::vector<std::string> names;
+  if (body.find('@') == std::string_view::npos) return names;
+  const auto add = [&](std::string_view name) {
+    if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
+  };
+  for_each_mention_token(body, [&](std::string_view full, std::string_view trimmed) {
+    add(full);
+    add(trimmed);
+  });
+  return names;
+}
+
+std::vector<Id> resolve_mentions(std::string_view body, const std::vector<MentionCandidate>& members) {
+  std::vector<Id> ids;
+  if (members.empty() || body.find('@') == std::string_view::npos) return ids;
+  const auto find = [&](std::string_view name) -> std::optional<Id> {
+    if (name.empty()) return std::nullopt;
+    for (const auto& member : members) {
+      if (member.username.size() != name.size()) continue;
+      bool same = true;
+      for (std::size_t i = 0; i < name.size() && same; ++i) same = lower(member.username[i]) == name[i];
+      if (same) return member.id;
+    }
+    return std::nullopt;
+  };
+  // "@bob." names "bob." when that is a member, else "bob".
+  for_each_mention_token(body, [&](std::string_view full, std::string_view trimmed) {
+    auto id = find(full);
+    if (!id) id = find(trimmed);
+    if (id) ids.push_back(*id);
+  });
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
 }
 
 }  // namespace parley::chat

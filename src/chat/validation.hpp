@@ -54,5 +54,11 @@ struct MentionCandidate {
   std::string username;
 };
 std::vector<Id> resolve_mentions(std::string_view body, const std::vector<MentionCandidate>& members);
+// The usernames (lowercase, distinct, in order of appearance) that "@name"
+// tokens of `body` could mention: what to look up before resolve_mentions.
+// A token ending in '.' also yields the name without its trailing dots ("hi
+// @bob." may mean "bob"). Empty when the body has no '@' (the common case:
+// one scan, no allocation).
+std::vector<std::string> mention_names(std::string_view body);
 
 }  // namespace parley::chat

@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/records.hpp"
@@ -46,6 +47,10 @@ std::string reactions_json(const store::MessageRow& message);
 // store's marked text as HTML: escaped, the matches in <mark>…</mark> (marks
 // kept balanced whatever the body holds).
 std::string search_page_json(const std::vector<store::SearchHit>& hits, const std::optional<std::string>& next_cursor);
+// A store snippet (kSnippetOpen/kSnippetClose around matches) as HTML: every
+// character escaped (& < > " '), the marks as <mark>…</mark>, never nested,
+// never left open; a broken UTF-8 sequence becomes U+FFFD.
+std::string snippet_html(std::string_view marked);
 // {"messages":[...], "nextCursor": N|null} for changedAfter pages (N: a changeSeq).
 std::string change_page_json(const std::vector<store::MessageRow>& messages, std::optional<store::Seq> next_cursor);
 // user_view + {role, lastReadSeq}

@@ -29,9 +29,9 @@ enum class Transport : std::uint8_t { rest, socket };
 class ChatMetrics {
  public:
   // The events the chat layer delivers; anything else counts as "other".
-  static constexpr std::array<std::string_view, 7> kEvents = {
+  static constexpr std::array<std::string_view, 9> kEvents = {
       "new_message", "message_deleted", "message_read", "conversation_updated", "typing", "stop_typing",
-      "user_status"};
+      "user_status", "message_updated", "reaction_updated"};
   static constexpr std::size_t kOtherEvent = kEvents.size();
   // An index for delivered(): computed once per delivery, not per recipient.
   static std::size_t event_index(std::string_view event);

@@ -123,6 +123,9 @@ void ChatGateway::install() {
   nsp_->on("new_message", [this](socketio::Socket& s, socketio::Event& e) { on_new_message(s, e); },
            socketio::Namespace::SlowLog::by_handler);
   nsp_->on("message_read", [this](socketio::Socket& s, socketio::Event& e) { on_message_read(s, e); });
+  nsp_->on("edit_message", [this](socketio::Socket& s, socketio::Event& e) { on_edit_message(s, e); });
+  nsp_->on("add_reaction", [this](socketio::Socket& s, socketio::Event& e) { on_reaction(s, e, true); });
+  nsp_->on("remove_reaction", [this](socketio::Socket& s, socketio::Event& e) { on_reaction(s, e, false); });
   nsp_->on_any([this](socketio::Socket&, socketio::Event& e) {
     if (e.ack()) e.ack().send(failed(Error::bad_request("unknown_event", "no such event")));
   });
@@ -220,16 +223,21 @@ void ChatGateway::on_new_message(socketio::Socket& socket, socketio::Event& even
   auto client_msg_id = string_field(payload, "clientMsgId");
   // A generous cap: the chat layer answers too_many_attachments above its own limit.
   auto attachment_ids = string_list_field(payload, "attachmentIds", 100);
-  if (!conversation || !body || !client_msg_id || !attachment_ids) {
+  // Optional: absent or null is not a reply; anything else than a string is refused.
+  const auto* reply = payload.is_object() ? payload.as_object().if_contains("replyToId") : nullptr;
+  const bool reply_ok = !reply || reply->is_null() || reply->is_string();
+  if (!conversation || !body || !client_msg_id || !attachment_ids || !reply_ok) {
     if (event.ack())
       event.ack().send(failed(Error::bad_request(
-          "invalid_payload", "expected {conversationId, body, clientMsgId, attachmentIds?: [string]}")));
+          "invalid_payload",
+          "expected {conversationId, body, clientMsgId, attachmentIds?: [string], replyToId?: string}")));
     return;
   }
   // Events carry no headers: a client may pass its trace context as an optional
   // `traceparent` field (docs/realtime.md); absent or invalid, a trace starts here.
   chat::SendInput input{std::move(*conversation), std::move(*body), std::move(*client_msg_id),
                         std::move(*attachment_ids)};
+  if (reply && reply->is_string()) input.reply_to_id = std::string(reply->as_string());
   auto traceparent = string_field(payload, "traceparent");
   input.trace = trace::continue_or_start(traceparent ? std::optional<std::string_view>(*traceparent) : std::nullopt);
   input.timer = trace::StageTimer::start();
@@ -272,8 +280,57 @@ void ChatGateway::on_message_read(socketio::Socket& socket, socketio::Event& eve
                     }
                     ack.send(ok(json::object{{"conversationId", id_to_string(state->conversation_id)},
                                              {"lastReadSeq", state->last_read_seq},
-                                             {"unreadCount", state->unread_count}}));
+                                             {"unreadCount", state->unread_count},
+                                             {"mentionCount", state->mention_count}}));
                   });
+}
+
+namespace {
+
+// {"ok":true,"data":<json>} around text the chat layer rendered.
+void ack_rendered(const socketio::Ack& ack, const std::string& json) {
+  std::string reply;
+  reply.reserve(json.size() + 20);
+  reply.append(R"({"ok":true,"data":)").append(json).push_back('}');
+  ack.send_raw(reply);
+}
+
+}  // namespace
+
+void ChatGateway::on_edit_message(socketio::Socket& socket, socketio::Event& event) {
+  const auto& payload = event.arg(0);
+  auto message = string_field(payload, "messageId");
+  auto body = string_field(payload, "body");
+  if (!message || !body) {
+    if (event.ack()) event.ack().send(failed(Error::bad_request("invalid_payload", "expected {messageId, body}")));
+    return;
+  }
+  live_.edit(socket.data().user_id, std::move(*message), std::move(*body),
+             [this, ack = event.ack()](Result<std::string> edited) {
+               if (!edited) {
+                 ack.send(failed(edited.error()));
+                 return;
+               }
+               ack_rendered(ack, *edited);
+             });
+}
+
+void ChatGateway::on_reaction(socketio::Socket& socket, socketio::Event& event, bool on) {
+  const auto& payload = event.arg(0);
+  auto message = string_field(payload, "messageId");
+  auto emoji = string_field(payload, "emoji");
+  if (!message || !emoji) {
+    if (event.ack()) event.ack().send(failed(Error::bad_request("invalid_payload", "expected {messageId, emoji}")));
+    return;
+  }
+  live_.react(socket.data().user_id, std::move(*message), std::move(*emoji), on,
+              [this, ack = event.ack()](Result<std::string> reactions) {
+                if (!reactions) {
+                  ack.send(failed(reactions.error()));
+                  return;
+                }
+                ack_rendered(ack, *reactions);
+              });
 }
 
 // ---- delivery

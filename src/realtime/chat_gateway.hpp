@@ -1,7 +1,8 @@
 #pragma once
 // The chat protocol adapter on the Socket.IO server (docs/realtime.md). It
 // turns client events (join_conversation, leave_conversation, typing,
-// stop_typing, new_message, message_read) into calls of chat::Live, answers
+// stop_typing, new_message, message_read, edit_message, add_reaction,
+// remove_reaction) into calls of chat::Live, answers
 // their acks, and delivers the bus's deliveries to sockets:
 //   - room "u:<userId>": every connection of a user (Audience::members);
 //   - room "c:<conversationId>": connections that joined the conversation
@@ -66,6 +67,8 @@ class ChatGateway final : public cluster::BusSubscriber, private socketio::Broad
   void on_typing(socketio::Socket& socket, socketio::Event& event, bool typing);
   void on_new_message(socketio::Socket& socket, socketio::Event& event);
   void on_message_read(socketio::Socket& socket, socketio::Event& event);
+  void on_edit_message(socketio::Socket& socket, socketio::Event& event);
+  void on_reaction(socketio::Socket& socket, socketio::Event& event, bool on);
 
   void leave_room_everywhere(Id user, Id conversation);
   void on_delivered(const socketio::BroadcastTag& tag, std::size_t recipients) override;

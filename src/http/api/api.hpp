@@ -20,6 +20,7 @@ class Accounts;
 class Attachments;
 class Conversations;
 class Messages;
+class Search;
 class Users;
 }  // namespace parley::chat
 namespace parley::cluster {
@@ -46,6 +47,9 @@ struct ApiContext {
   chat::Conversations* conversations = nullptr;
   chat::Messages* messages = nullptr;
   chat::Users* users = nullptr;
+  // GET /api/search (docs/features.md); optional: without it search answers 503
+  // "search_disabled".
+  chat::Search* search = nullptr;
   cluster::PresenceService* presence = nullptr;  // optional: refreshed on every authenticated request
   store::Store* store = nullptr;
   // Media (docs/media.md). Without attachments and media_store the media routes
@@ -69,6 +73,8 @@ void add_auth_routes(Router& router, const ApiContext& context);
 void add_conversation_routes(Router& router, const ApiContext& context);
 void add_message_routes(Router& router, const ApiContext& context);
 void add_user_routes(Router& router, const ApiContext& context);
+// GET /api/search (docs/features.md, "Search").
+void add_search_routes(Router& router, const ApiContext& context);
 // POST /api/uploads (streamed), GET /api/attachments/..., POST /api/media/token.
 void add_media_routes(Router& router, const ApiContext& context);
 

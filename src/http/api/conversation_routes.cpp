@@ -96,6 +96,19 @@ Response update(const ApiContext& context, Request& request, const store::UserRo
   return json_response(200, json::object{{"conversation", render(*detail)}});
 }
 
+// PUT /api/conversations/:id/mute {muted: bool}: the caller's own setting;
+// answers the conversation as GET /api/conversations does, with `muted`.
+Response mute(const ApiContext& context, Request& request, Id caller) {
+  auto body = parse_json_object(request);
+  if (!body) return error_response(body.error());
+  const auto* muted = body->if_contains("muted");
+  if (!muted) return error_response(Error::bad_request("missing_field", "muted is required"));
+  if (!muted->is_bool()) return error_response(Error::bad_request("invalid_field", "muted must be true or false"));
+  auto detail = context.conversations->set_muted(caller, request.param("id"), muted->as_bool());
+  if (!detail) return error_response(detail.error());
+  return json_response(200, json::object{{"conversation", render(*detail)}});
+}
+
 }  // namespace
 
 void add_conversation_routes(Router& router, const ApiContext& context) {
@@ -107,6 +120,8 @@ void add_conversation_routes(Router& router, const ApiContext& context) {
              authenticated(context, [context](Request& r, const store::UserRow& u) { return get(context, r, u); }));
   router.add("PUT", "/api/conversations/:id",
              authenticated(context, [context](Request& r, const store::UserRow& u) { return update(context, r, u); }));
+  router.add("PUT", "/api/conversations/:id/mute",
+             authenticated_id(context, [context](Request& r, Id u) { return mute(context, r, u); }));
 }
 
 }  // namespace parley::http::api

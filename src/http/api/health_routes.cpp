@@ -44,6 +44,7 @@ void add_all_routes(Router& router, const ApiContext& context) {
   add_conversation_routes(router, context);
   add_message_routes(router, context);
   add_user_routes(router, context);
+  add_search_routes(router, context);
   add_media_routes(router, context);
 }
 

@@ -321,6 +321,52 @@ TEST_F(DeliveryOrderTest, AStaleMemberListIsReadAgainAndTheMessagesComeFromTheSt
   EXPECT_EQ(*healed->ids, now) << "the stale cached list was replaced";
 }
 
+// message_updated and reaction_updated (docs/features.md) are not ordered by
+// seq: one that names its message's seq must not be taken for a repeat of that
+// message's new_message, nor hold back or advance the new_message order.
+TEST_F(DeliveryOrderTest, AChangeEventWithItsMessagesSeqPassesThroughAndLeavesTheOrderAlone) {
+  auto& order = make(quick());
+  const auto rows = write(3);
+  order.on_delivery(delivery(rows[0]));
+  order.on_delivery(delivery(rows[1]));
+  for (const char* event : {"message_updated", "reaction_updated", "message_deleted"}) {
+    auto change = delivery(rows[0]);  // seq 1: below what was delivered
+    change.event = event;
+    order.on_delivery(change);
+    auto ahead = delivery(rows[2]);  // seq 3: above, before new_message 3
+    ahead.event = event;
+    order.on_delivery(ahead);
+  }
+  order.on_delivery(delivery(rows[2]));
+  std::vector<std::string> events;
+  for (const auto& d : downstream_.deliveries()) events.push_back(d.event + " " + std::to_string(d.seq));
+  const std::vector<std::string> expected{
+      "new_message 1",      "new_message 2",       "message_updated 1", "message_updated 3",
+      "reaction_updated 1", "reaction_updated 3",  "message_deleted 1", "message_deleted 3",
+      "new_message 3"};
+  EXPECT_EQ(events, expected);
+  EXPECT_EQ(order.stats().duplicates, 0u);
+}
+
+TEST_F(DeliveryOrderTest, AChangeEventByReferenceGetsTheCachedListOrIsDroppedWhenItIsStale) {
+  auto& order = make(quick());
+  const auto rows = write(1);
+  auto change = delivery(rows[0]);  // loads the cache
+  change.event = "reaction_updated";
+  order.on_delivery(by_reference(change));
+  auto got = downstream_.deliveries();
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_NE(got[0].user_ids, nullptr);
+  EXPECT_EQ(*got[0].user_ids, *members_->peek(conversation_)->ids);
+
+  // Named by a list this node does not have: not delivered to a wrong list.
+  change.members_digest ^= 1;
+  order.on_delivery(by_reference(change));
+  EXPECT_EQ(downstream_.deliveries().size(), 1u);
+  EXPECT_EQ(order.stats().member_misses, 1u);
+  EXPECT_FALSE(members_->peek(conversation_)) << "the stale list was voided";
+}
+
 TEST_F(DeliveryOrderTest, AConversationFirstSeenWithoutItsListStartsAtThatMessage) {
   auto& order = make(quick());
   const auto rows = write(5);

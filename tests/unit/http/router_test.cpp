@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/request.hpp"
+
 namespace parley::http {
 namespace {
 
@@ -49,6 +51,29 @@ TEST_F(RouterTest, WrongMethodListsTheAllowedOnes) {
   auto m = router_.match("PATCH", "/api/conversations/1");
   EXPECT_EQ(m.outcome, Router::Outcome::method_not_allowed);
   EXPECT_EQ(m.allow, "GET, PUT");
+}
+
+// The reaction routes take the emoji as a path segment, percent-encoded by the
+// client: the session decodes the whole path before routing (decode_path), so
+// the parameter is the emoji's UTF-8. An encoded "/" becomes a separator and
+// the path no longer matches (no emoji holds an ASCII byte anyway).
+TEST_F(RouterTest, AReactionPathGivesTheDecodedEmoji) {
+  router_.add("PATCH", "/api/messages/:id", named("edit"));
+  router_.add("PUT", "/api/messages/:id/reactions/:emoji", named("react"));
+  router_.add("DELETE", "/api/messages/:id/reactions/:emoji", named("unreact"));
+  const auto path = decode_path("/api/messages/42/reactions/%F0%9F%91%8D%F0%9F%8F%BD");
+  ASSERT_TRUE(path.has_value());
+  auto m = router_.match("PUT", *path);
+  ASSERT_EQ(m.outcome, Router::Outcome::found);
+  EXPECT_EQ(call(m), "react");
+  ASSERT_EQ(m.params.size(), 2u);
+  EXPECT_EQ(m.params[0], (std::pair<std::string, std::string>("id", "42")));
+  EXPECT_EQ(m.params[1], (std::pair<std::string, std::string>("emoji", "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD")));
+  EXPECT_EQ(call(router_.match("DELETE", *path)), "unreact");
+  EXPECT_EQ(call(router_.match("PATCH", "/api/messages/42")), "edit");
+  EXPECT_EQ(call(router_.match("PUT", "/api/messages/42/read")), "read");
+  EXPECT_EQ(router_.match("PUT", *decode_path("/api/messages/42/reactions/a%2Fb")).outcome,
+            Router::Outcome::not_found);
 }
 
 TEST_F(RouterTest, UnknownPathsAreNotFound) {
