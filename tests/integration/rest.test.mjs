@@ -231,13 +231,13 @@ describe('messages', () => {
     assert.equal((await listed()).unreadCount, 4);
     const r3 = await bob.api.put(`/api/messages/${ids[2]}/read`, {});
     assert.equal(r3.status, 200);
-    assert.deepEqual(r3.json, { conversationId: c, lastReadSeq: 3, unreadCount: 1 });
+    assert.deepEqual(r3.json, { conversationId: c, lastReadSeq: 3, unreadCount: 1, mentionCount: 0 });
     const back = await bob.api.put(`/api/messages/${ids[0]}/read`, {});
-    assert.deepEqual(back.json, { conversationId: c, lastReadSeq: 3, unreadCount: 1 }, 'never backwards');
+    assert.deepEqual(back.json, { conversationId: c, lastReadSeq: 3, unreadCount: 1, mentionCount: 0 }, 'never backwards');
     assert.equal((await listed()).unreadCount, 1);
     assert.equal((await listed()).lastReadSeq, 3);
     const all = await bob.api.put(`/api/messages/${ids[3]}/read`, {});
-    assert.deepEqual(all.json, { conversationId: c, lastReadSeq: 4, unreadCount: 0 });
+    assert.deepEqual(all.json, { conversationId: c, lastReadSeq: 4, unreadCount: 0, mentionCount: 0 });
     assert.equal((await listed()).unreadCount, 0);
     // The sender's own view: bob's message is unread for alice.
     const forAlice = (await alice.api.get('/api/conversations?limit=100')).json.conversations.find((x) => x.id === c);
