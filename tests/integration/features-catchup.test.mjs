@@ -209,6 +209,62 @@ describe('the change sequence', () => {
     assert.deepEqual(page.json.messages, made.slice(0, 100));
   });
 
+  test('concurrent changes each take one changeSeq, without gaps; the 20-emoji cap holds under a race', async () => {
+    const crowd = await Promise.all(Array.from({ length: 24 }, (_, i) => registerUser(server.url, `fan${i}`)));
+    const cid = (await group(alice, crowd, 'Crowd')).json.conversation.id;
+    const m = await sent(alice, cid, 'react, all of you');
+    const other = await sent(alice, cid, 'and edit me');
+    // 24 users add 24 distinct emoji at once, while the sender edits another message.
+    const emoji = crowd.map((_, i) => String.fromCodePoint(0x1F400 + i));
+    const [answers, edits] = await Promise.all([
+      Promise.all(crowd.map((u, i) => react(u, m.id, emoji[i]))),
+      Promise.all([1, 2, 3].map(async (i) => (await edit(alice, other.id, `edit ${i}`)).json.message)),
+    ]);
+    const ok = answers.filter((r) => r.status === 200);
+    const refused = answers.filter((r) => r.status !== 200);
+    assert.equal(ok.length, 20, 'exactly 20 distinct emoji');
+    for (const r of refused) assert.deepEqual([r.status, r.json.error.code], [409, 'too_many_reactions']);
+    const seqs = [...ok.map((r) => r.json.changeSeq), ...edits.map((e) => e.changeSeq)].sort((x, y) => x - y);
+    assert.deepEqual(seqs, Array.from({ length: 23 }, (_, i) => other.changeSeq + 1 + i), 'one changeSeq per change, gapless');
+    const stored = (await history(alice, cid)).find((x) => x.id === m.id);
+    assert.equal(stored.reactions.length, 20);
+    // The 20 that got in are those answered 200, each with its user.
+    const expected = new Map(crowd.map((u, i) => [emoji[i], u.user.id]).filter((_, i) => answers[i].status === 200));
+    assert.deepEqual(new Map(stored.reactions.map((r) => [r.emoji, r.userIds[0]])), expected);
+    for (const r of stored.reactions) assert.equal(r.count, 1);
+    // Everyone piles onto one emoji at once: one entry, each user once.
+    const pile = stored.reactions[0].emoji;
+    const piled = await Promise.all([alice, ...crowd].map((u) => react(u, m.id, pile)));
+    for (const r of piled) assert.equal(r.status, 200);
+    const after = (await history(alice, cid)).find((x) => x.id === m.id);
+    const entry = after.reactions.find((x) => x.emoji === pile);
+    assert.equal(entry.count, 25);
+    assert.equal(new Set(entry.userIds).size, 25);
+    assert.equal((await conversation(alice, cid)).lastChangeSeq, other.changeSeq + 23 + 24, 'the one who was there already changed nothing');
+  });
+
+  test('the change sequence, edits, reactions, replies and mentions survive a restart', async () => {
+    const cid = (await group(alice, [bob], 'Durable')).json.conversation.id;
+    const parent = await sent(alice, cid, `hello @${bob.user.username}`);
+    await sent(bob, cid, 'a reply', { replyToId: parent.id });
+    await edit(alice, parent.id, `hello again @${bob.user.username}`);
+    await react(bob, parent.id, '👍');
+    const before = await history(bob, cid);
+    const last = (await conversation(bob, cid)).lastChangeSeq;
+    const listedBefore = (await bob.api.get('/api/conversations?limit=100')).json.conversations.find((c) => c.id === cid);
+    assert.equal(listedBefore.mentionCount, 1);
+    await server.restart();
+    assert.deepEqual(await history(bob, cid), before);
+    assert.equal((await conversation(bob, cid)).lastChangeSeq, last);
+    const listedAfter = (await bob.api.get('/api/conversations?limit=100')).json.conversations.find((c) => c.id === cid);
+    assert.equal(listedAfter.mentionCount, 1);
+    // The sequence goes on from where it was.
+    const next = (await react(alice, parent.id, '🎉')).json;
+    assert.equal(next.changeSeq, last + 1);
+    const page = await bob.api.get(`/api/messages/${cid}?changedAfter=${last}`);
+    assert.deepEqual(page.json.messages.map((x) => [x.id, x.changeSeq]), [[parent.id, last + 1]]);
+  });
+
   test('bad changedAfter queries → 400; a non-member → 404', async () => {
     const cid = (await group(alice, [bob], 'Bad')).json.conversation.id;
     const m = await sent(alice, cid, 'x');
