@@ -46,7 +46,7 @@ const Statement insert_sql{
     "WITH ins AS (INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, body,"
     " attachment_count, change_seq, reply_to_id, mentions, search_vector)"
     " SELECT v.c, v.s, v.id, v.sender, v.cm, v.at, v.body, v.n, v.cs, nullif(v.r, 0), v.mn::bigint[],"
-    "  CASE WHEN $15::boolean THEN to_tsvector('simple', v.body) END"
+    "  CASE WHEN $15::boolean THEN to_tsvector('parley_search', v.body) END"
     " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[],"
     " $7::text[], $8::integer[], $12::bigint[], $13::bigint[], $14::text[])"
     "  AS v(c, s, id, sender, cm, at, body, n, cs, r, mn))"

@@ -10,11 +10,11 @@ namespace parley::store::postgres {
 
 namespace {
 
-// In order of use: grouping by emoji in C++ keeps each emoji where it was first
-// used and its users in the order they reacted.
+// Each emoji at its first use (first_ord, kept while any of its reactions
+// remains), its users in the order they reacted: grouping in C++ keeps both.
 const Statement reactions_sql{"reactions_of_messages",
                               "SELECT message_id, emoji, user_id FROM reactions WHERE message_id = ANY ($1::bigint[])"
-                              " ORDER BY message_id, ord"};
+                              " ORDER BY message_id, coalesce(first_ord, ord), ord"};
 const Statement quotes_sql{"messages_quotes",
                            "SELECT id, seq, sender_id, body, deleted_at IS NOT NULL FROM messages"
                            " WHERE id = ANY ($1::bigint[])"};

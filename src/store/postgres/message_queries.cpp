@@ -43,7 +43,7 @@ const Statement soft_delete_sql{
 const Statement edit_sql{
     "messages_edit",
     "UPDATE messages m SET body = $2, edited_at = $3, mentions = $4::bigint[], change_seq = $5,"
-    " search_vector = CASE WHEN $6::boolean THEN to_tsvector('simple', $2) END WHERE m.id = $1"};
+    " search_vector = CASE WHEN $6::boolean THEN to_tsvector('parley_search', $2) END WHERE m.id = $1"};
 // A message's mentions as the unread-mention counts see them: the sender's own never.
 const Statement drop_mentions_sql{"mentions_drop",
                                   "DELETE FROM mentions WHERE conversation_id = $1 AND seq = $2"
@@ -58,7 +58,9 @@ const Statement reaction_exists_sql{"reactions_exists",
                                     " AND emoji = $3), (SELECT count(DISTINCT emoji) FROM reactions"
                                     " WHERE message_id = $1)"};
 const Statement reaction_add_sql{"reactions_add",
-                                 "INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES ($1, $2, $3, $4)"};
+                                 "INSERT INTO reactions (message_id, user_id, emoji, created_at, first_ord)"
+                                 " SELECT $1, $2, $3, $4, (SELECT min(coalesce(f.first_ord, f.ord)) FROM reactions f"
+                                 "  WHERE f.message_id = $1 AND f.emoji = $3)"};
 const Statement reaction_remove_sql{"reactions_remove",
                                     "DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3"};
 const Statement reaction_count_sql{"messages_reaction_count",

@@ -154,7 +154,13 @@ CREATE INDEX jobs_by_run_after ON jobs (run_after, id);
 // lookup. reactions.ord (an identity) keeps the order of first use.
 // search_vector is maintained by the store (NULL while --search-index is off,
 // and for deleted messages); its GIN index is created and dropped at open by
-// apply_search_index, never here.
+// apply_search_index, never here. The text search configuration
+// parley_search is 'simple' (case folded, no stemming) with accents folded by
+// the unaccent extension (trusted: a database owner may create it); where the
+// extension cannot be created, it is plain 'simple' and a NOTICE says so.
+// reactions.first_ord: the ord of the emoji's first use on the message
+// (NULL: this row is it), so that an emoji keeps its place while any of its
+// reactions remains.
 constexpr const char* schema_v4_features = R"sql(
 ALTER TABLE conversations ADD COLUMN last_change_seq bigint NOT NULL DEFAULT 0;
 UPDATE conversations SET last_change_seq = last_seq WHERE last_seq <> 0;
@@ -175,9 +181,24 @@ CREATE TABLE reactions (
   emoji       text    COLLATE "C" NOT NULL,
   created_at  bigint  NOT NULL,
   ord         bigint  GENERATED ALWAYS AS IDENTITY,
+  first_ord   bigint,
   PRIMARY KEY (message_id, user_id, emoji)
 );
 CREATE INDEX reactions_by_message ON reactions (message_id, ord);
+
+DO $$
+BEGIN
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS unaccent;
+  EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'parley: the unaccent extension is not available (%); search will not fold accents', SQLERRM;
+  END;
+  CREATE TEXT SEARCH CONFIGURATION parley_search (COPY = simple);
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN
+    ALTER TEXT SEARCH CONFIGURATION parley_search
+      ALTER MAPPING FOR word, hword, hword_part, asciiword, asciihword, hword_asciipart WITH unaccent, simple;
+  END IF;
+END $$;
 
 CREATE TABLE mentions (
   conversation_id  bigint  NOT NULL,
@@ -247,7 +268,7 @@ Status search_index_locked(Connection& db, bool enabled) {
   // missing. Live messages get theirs, then the index is built.
   const auto started = std::chrono::steady_clock::now();
   auto filled = db.exec(
-      "UPDATE messages SET search_vector = to_tsvector('simple', body)"
+      "UPDATE messages SET search_vector = to_tsvector('parley_search', body)"
       " WHERE search_vector IS NULL AND deleted_at IS NULL");
   if (!filled) return filled.error();
   if (auto r = db.exec("CREATE INDEX messages_search ON messages USING gin (search_vector)"); !r) return r.error();

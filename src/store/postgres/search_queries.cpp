@@ -15,8 +15,8 @@ namespace {
 // marks as records.hpp says; "…" is added where it was shortened (below).
 const Statement search_sql{
     "messages_search",
-    "SELECT " PARLEY_PG_MESSAGE_COLUMNS("m") ", ts_headline('simple', m.body, q.q, $7)"
-    " FROM (SELECT to_tsquery('simple', $2) AS q) q, members mb"
+    "SELECT " PARLEY_PG_MESSAGE_COLUMNS("m") ", ts_headline('parley_search', m.body, q.q, $7)"
+    " FROM (SELECT to_tsquery('parley_search', $2) AS q) q, members mb"
     " JOIN messages m ON m.conversation_id = mb.conversation_id"
     " WHERE mb.user_id = $1 AND ($3::bigint IS NULL OR mb.conversation_id = $3::bigint)"
     " AND ($4::bigint IS NULL OR m.id < $4::bigint) AND m.deleted_at IS NULL AND m.search_vector @@ q.q"

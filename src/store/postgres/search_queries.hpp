@@ -1,7 +1,8 @@
 #pragma once
 // Full-text search over messages (docs/features.md, "Search"): the user's text
 // becomes a tsquery that cannot fail to parse, matched against
-// messages.search_vector (to_tsvector('simple', body), GIN index), with the
+// messages.search_vector (to_tsvector('parley_search', body): 'simple'
+// with accents folded, migrations.cpp; GIN index), with the
 // caller's memberships joined into the query.
 //
 // Thread-safety: pure functions; the caller holds the Connection for the call.

@@ -7,7 +7,7 @@
 // Kept by three triggers on messages, so that the index changes in the very
 // statement (hence transaction) that changes a body: an append is still one
 // INSERT statement (AppendJob stays atomic), an edit or a deletion one UPDATE.
-// Deleted messages (body '') are not in it.
+// A deletion empties the body, hence the entry (search also filters deleted_at).
 //
 // --search-index off: prepare_search_index drops the table and the triggers, so
 // no write pays for it; switching it on again creates and fills the index from

@@ -460,8 +460,7 @@ TEST_F(PostgresFeatures, ReactionsKeepTheOrderOfFirstUseAndCountInPages) {
   ASSERT_TRUE(store_->set_reaction(m.id, b, heart, true, 1, 20).ok());
   ASSERT_TRUE(store_->set_reaction(m.id, a, thumbs, true, 2, 20).ok());
   ASSERT_TRUE(store_->set_reaction(m.id, a, heart, true, 3, 20).ok());
-  // Order of first use among the reactions there now: once bob's heart (the
-  // first of all) is gone, alice's thumbs (before her heart) comes first.
+  // Heart keeps its place (first used) while any heart remains.
   ASSERT_TRUE(store_->set_reaction(m.id, b, heart, false, 4, 20).ok());
   ASSERT_TRUE(store_->set_reaction(m.id, b, heart, true, 5, 20).ok());
   auto too_many = store_->set_reaction(m.id, b, cat, true, 6, 2);
@@ -474,14 +473,36 @@ TEST_F(PostgresFeatures, ReactionsKeepTheOrderOfFirstUseAndCountInPages) {
   ASSERT_EQ(page->size(), 1u);
   const auto& reactions = page->front().reactions;
   ASSERT_EQ(reactions.size(), 2u);
-  EXPECT_EQ(reactions[0].emoji, thumbs);
+  EXPECT_EQ(reactions[0].emoji, heart);
   EXPECT_EQ(reactions[0].user_ids, (std::vector<Id>{a, b}));
-  EXPECT_EQ(reactions[1].emoji, heart);
+  EXPECT_EQ(reactions[1].emoji, thumbs);
   EXPECT_EQ(reactions[1].user_ids, (std::vector<Id>{a, b}));
+  // Once every heart is gone, a new one comes after thumbs.
+  ASSERT_TRUE(store_->set_reaction(m.id, a, heart, false, 8, 20).ok());
+  ASSERT_TRUE(store_->set_reaction(m.id, b, heart, false, 9, 20).ok());
+  auto again = store_->set_reaction(m.id, a, heart, true, 10, 20);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->message.reactions.size(), 2u);
+  EXPECT_EQ(again->message.reactions[0].emoji, thumbs);
+  EXPECT_EQ(again->message.reactions[1].emoji, heart);
   // The summary's last message carries them too.
   auto summary = store_->conversation_summary(c, b);
   ASSERT_TRUE(summary.ok() && summary->has_value() && (*summary)->last_message);
   EXPECT_EQ((*summary)->last_message->reactions.size(), 2u);
+}
+
+TEST_F(PostgresFeatures, SearchFoldsCaseAndAccentsAndMarksTheOriginalText) {
+  Id a = add_user("alice");
+  Id c = add_group({a});
+  MessageRow m = sent(c, a, "Crème brûlée at the CAFÉ");
+  EXPECT_EQ(hit_ids({a, "creme", std::nullopt, std::nullopt, 20, 0}), std::vector<Id>{m.id});
+  EXPECT_EQ(hit_ids({a, "brûlée caf", std::nullopt, std::nullopt, 20, 0}), std::vector<Id>{m.id});
+  auto hits = store_->search_messages({a, "cafe", std::nullopt, std::nullopt, 20, 0});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_NE(hits->front().snippet.find(std::string(1, kSnippetOpen) + "CAFÉ" + kSnippetClose),
+            std::string::npos)
+      << hits->front().snippet;
 }
 
 }  // namespace
