@@ -7,7 +7,6 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ParleyServer } from './lib/server.mjs';
-import { onPostgres } from './lib/store.mjs';
 import { Api, registerUser } from './lib/api.mjs';
 import { group, direct, send, sent, edit, remove, search, searchAll, history, MESSAGE_KEYS } from './lib/features.mjs';
 
@@ -107,7 +106,7 @@ describe('search', () => {
     assert.ok(await finds(`${w1}:${w2}`), 'a colon is no column filter');
   });
 
-  test('accents are folded (SQLite)', { skip: onPostgres && 'PostgreSQL\'s simple configuration keeps accents (docs/features.md)' }, async () => {
+  test('accents are folded', async () => {
     const w = word();
     const m = await sent(alice, ab, `${w} café Ünïcödé`);
     assert.deepEqual(ids((await search(alice, { q: `${w} cafe` })).json.results), [m.id]);
