@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { ParleyServer } from './lib/server.mjs';
 import { registerUser, newClientMsgId } from './lib/api.mjs';
 import { connect, nextEvent, record, sleep } from './lib/chat.mjs';
+import { upload } from './lib/media.mjs';
 import {
   group, direct, send, sent, edit, react, unreact, remove, markRead, mute, conversation, listed, history, byId, MESSAGE_KEYS,
 } from './lib/features.mjs';
@@ -131,11 +132,24 @@ describe('edit', () => {
     assert.deepEqual(seen.message_updated.filter((x) => x.id === m.id).map((x) => x.body), ['final', 'final, really']);
   });
 
+  test('an edit keeps the attachments; a message of attachments alone may be given a body', async () => {
+    const up = await upload(server.url, alice.token, cid, 'notes.txt', Buffer.from('plain text notes\n'), { contentType: 'text/plain' });
+    assert.equal(up.status, 201, up.text);
+    const m = await sent(alice, cid, '', { attachmentIds: [up.json.attachment.id] });
+    assert.equal(m.attachments.length, 1);
+    const e = (await edit(alice, m.id, 'the notes, described')).json.message;
+    assert.equal(e.body, 'the notes, described');
+    assert.deepEqual(e.attachments, m.attachments);
+    assert.deepEqual((await history(bob, cid)).find((x) => x.id === m.id).attachments, m.attachments);
+  });
+
   test('over the socket: edit_message acks the message; errors as codes; events for the members', async () => {
     const a = await open(alice);
     const c = await open(carol);
     const m = await sent(alice, cid, 'socket draft');
     const updated = nextEvent(c, 'message_updated', (x) => x.id === m.id);
+    const a2 = await open(alice, { transports: ['polling'] });
+    const own = nextEvent(a2, 'message_updated', (x) => x.id === m.id);  // the editor's other device
     const ack = await a.emitWithAck('edit_message', { messageId: m.id, body: 'socket final' });
     assert.equal(ack.ok, true, JSON.stringify(ack));
     assert.equal(ack.data.id, m.id);
@@ -143,6 +157,7 @@ describe('edit', () => {
     assert.notEqual(ack.data.editedAt, null);
     assert.ok(ack.data.changeSeq > m.changeSeq);
     assert.deepEqual(await updated, ack.data);
+    assert.deepEqual(await own, ack.data);
     const cs = await open(carol);
     const notMine = await cs.emitWithAck('edit_message', { messageId: m.id, body: 'carol' });
     assert.equal(notMine.ok, false);
@@ -360,6 +375,17 @@ describe('replies', () => {
     assert.equal((await send(alice, cid, 'x', { replyToId: elsewhere.id, clientMsgId })).status, 409);
     const ok = await send(alice, cid, 'x', { clientMsgId });
     assert.equal(ok.status, 201);
+  });
+
+  test('POST /api/conversations/:id/messages takes replyToId too', async () => {
+    const parent = await sent(alice, cid, 'via the other route');
+    const res = await bob.api.post(`/api/conversations/${cid}/messages`, { body: 'answered there', clientMsgId: newClientMsgId(), replyToId: parent.id });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.json.message.replyTo.id, parent.id);
+    const elsewhere = await sent(alice, other, 'elsewhere');
+    const refused = await bob.api.post(`/api/conversations/${cid}/messages`, { body: 'no', clientMsgId: newClientMsgId(), replyToId: elsewhere.id });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.json.error.code, 'reply_unavailable');
   });
 
   test('over the socket: new_message with replyToId; the event carries replyTo', async () => {
