@@ -196,6 +196,17 @@ describe('search', () => {
     assert.equal((await search(alice, { q: w, cursor: 'garbage' })).status, 400);
   });
 
+  test('the cursor pages 1,000 results deep, no further', async () => {
+    const w = word();
+    const c = (await group(alice, [bob], 'Deep')).json.conversation.id;
+    for (let i = 0; i < 1010; i += 30) {
+      await Promise.all(Array.from({ length: Math.min(30, 1010 - i) }, (_, j) => sent(j % 2 ? alice : bob, c, `${w} deep ${i + j}`)));
+    }
+    const all = await searchAll(bob, { q: w, conversationId: c }, 50);
+    assert.equal(all.length, 1000);
+    assert.equal(new Set(ids(all)).size, 1000);
+  });
+
   test('ranked by relevance before recency', async () => {
     const w = word();
     const strong = await sent(alice, ab, `${w} ${w} ${w}`);
