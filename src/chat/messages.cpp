@@ -370,31 +370,34 @@ bool Messages::young(const PageTag& tag) const {
 }
 
 // Cluster mode: the bus may not have voided this node's pages yet (or ever),
-// so a cached page is checked against the conversation's last_seq on the
-// store (a primary-key read, which the replica router leaves on the primary)
-// unless it is closed. A page is tagged with the last_seq read before it, so
-// an equal last_seq now means no message was committed since.
+// so a cached page is checked against the conversation's last_seq and
+// last_change_seq on the store (a primary-key read, which the replica router
+// leaves on the primary) unless it is closed. A page is tagged with both as
+// read before it, so equal ones now mean no message was committed and none
+// changed (edited, reacted to, deleted) since.
 Result<PageCache::Page> Messages::page_json_validated(Id conversation, const PageKey& key) {
-  std::optional<store::Seq> last_seq;
+  std::optional<store::ConversationRow> now;
   if (auto hit = pages_.lookup(conversation, key); hit && young(hit->tag)) {
     if (closed_page(key, hit->tag)) return hit->page;
     auto row = store_.conversation_by_id(conversation);
     if (!row) return row.error();
     if (!row->has_value()) return conversation_not_found();
-    if ((*row)->last_seq == hit->tag.last_seq) return hit->page;
-    last_seq = (*row)->last_seq;
+    if ((*row)->last_seq == hit->tag.last_seq && (*row)->last_change_seq == hit->tag.last_change_seq)
+      return hit->page;
+    now = std::move(**row);
   }
   const auto generation = pages_.generation(conversation);
   PageTag tag;
   tag.stored_at = deps_.clock->now_ms();
-  if (!last_seq) {
+  if (!now) {
     auto row = store_.conversation_by_id(conversation);
     if (!row) return row.error();
     if (!row->has_value()) return conversation_not_found();
-    last_seq = (*row)->last_seq;
+    now = std::move(**row);
   }
-  tag.last_seq = *last_seq;
-  auto page = read_page(conversation, key, last_seq);
+  tag.last_seq = now->last_seq;
+  tag.last_change_seq = now->last_change_seq;
+  auto page = read_page(conversation, key, now->last_seq);
   if (!page) return page.error();
   auto json = std::make_shared<const std::string>(message_page_json(page->messages, page->next_cursor));
   pages_.put(conversation, generation, key, json, tag);

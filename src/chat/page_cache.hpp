@@ -16,10 +16,12 @@
 //
 // Across nodes the bus is late or lossy, so cluster mode does not trust it
 // alone (Messages::page_json, docs/replicas.md): each page carries a PageTag,
-// the conversation's last_seq read before the page was, and when it was
-// stored. A page whose tag still equals the conversation's last_seq on the
-// primary lacks no message; a page wholly before its tag (a `before` cursor at
-// most last_seq + 1) can gain none. Deletions move no seq: the age bounds them.
+// the conversation's last_seq and last_change_seq read before the page was,
+// and when it was stored. A page whose tag still equals both on the primary
+// lacks no message and no change (an edit, a reaction, a deletion moves
+// last_change_seq); a page wholly before its tag (a `before` cursor at most
+// last_seq + 1) can gain no message, and its messages' changes are bounded
+// by the age.
 //
 // Bounded by bytes (default 32 MiB); a full shard drops its oldest entries.
 // Thread-safety: every method from any thread (16 sharded mutexes).
@@ -48,10 +50,11 @@ struct PageKey {
   bool operator==(const PageKey&) const = default;
 };
 
-// What a page was computed from: the conversation's last_seq, read before the
-// page (-1: not known), and when it was stored.
+// What a page was computed from: the conversation's last_seq and
+// last_change_seq, read before the page (-1: not known), and when it was stored.
 struct PageTag {
   store::Seq last_seq = -1;
+  store::Seq last_change_seq = -1;
   TimeMs stored_at = 0;
 };
 

@@ -18,10 +18,10 @@ namespace parley::chat {
 
 struct SearchInput {
   std::string q;                               // 1–200 characters after trimming: else bad_request "invalid_query"
-  std::optional<std::string> conversation_id;  // only this conversation (the caller must be a member: else not_found)
-  std::optional<std::string> before;           // a message id: only older messages
-  std::optional<std::string> limit;            // 1–50, default 20
-  std::optional<std::string> cursor;           // the previous page's nextCursor (opaque to clients)
+  std::optional<std::string> conversation_id = {};  // only this conversation (the caller must be a member: else not_found)
+  std::optional<std::string> before = {};           // a message id: only older messages
+  std::optional<std::string> limit = {};            // 1–50, default 20
+  std::optional<std::string> cursor = {};           // the previous page's nextCursor (opaque to clients)
 };
 
 struct SearchPage {

@@ -105,6 +105,27 @@ inline std::unique_ptr<FaultyStore> open_test_store(const store::testing::TempDi
   return faulty;
 }
 
+// Records what Messages tells the send observer (notifications.hpp).
+class RecordingObserver final : public SendObserver {
+ public:
+  struct Seen {
+    store::MessageRow message;
+    std::vector<Id> members;
+  };
+  void message_sent(const store::MessageRow& message, const std::vector<Id>& members) override {
+    std::lock_guard lock(mutex_);
+    seen_.push_back({message, members});
+  }
+  std::vector<Seen> seen() {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Seen> seen_;  // GUARDED_BY(mutex_)
+};
+
 struct ChatOptions {
   int send_burst = 0;  // 0: unlimited
   double send_per_second = 1;
@@ -192,6 +213,7 @@ class ChatWorld {
     };
     d.max_group_size = 5;
     d.live.presence_grace = std::chrono::milliseconds(1000);
+    d.send_observer = &observer;
     return d;
   }
 
@@ -206,6 +228,7 @@ class ChatWorld {
  public:
   cluster::LocalBus bus;
   BusRecorder recorder;
+  RecordingObserver observer;  // told of every new message
   cluster::LocalPresence presence{clock_};
   cluster::LocalTyping typing{clock_, std::chrono::milliseconds(5000)};
   std::atomic<int> offloaded{0};
@@ -236,6 +259,7 @@ class ChatWorld {
   Conversations& conversations = chat_.conversations;
   Messages& messages = chat_.messages;
   Users& users = chat_.users;
+  Search& search = chat_.search;
   Live& live = chat_.live;
 };
 

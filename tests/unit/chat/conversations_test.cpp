@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 
 #include "chat/chat_fixture.hpp"
+#include "chat/views.hpp"
 
 namespace parley::chat {
 namespace {
@@ -26,6 +27,9 @@ TEST(Conversations, CreateAnnouncesToEveryMember) {
   auto payload = boost::json::parse(*updates[0].payload).as_object();
   EXPECT_EQ(payload.at("title").as_string(), "Team");
   EXPECT_FALSE(payload.contains("unreadCount")) << "no per-member counters in a shared payload";
+  EXPECT_FALSE(payload.contains("mentionCount"));
+  EXPECT_FALSE(payload.contains("muted")) << "mute is each member's own";
+  EXPECT_TRUE(payload.contains("lastChangeSeq"));
 }
 
 TEST(Conversations, ReadsThatFailAreUnavailableNotNotFound) {
@@ -81,6 +85,40 @@ TEST(Conversations, AFailedWriteChangesNothingAndAnnouncesNothing) {
   EXPECT_EQ(world.conversations.update(a, id_to_string(c), {"Renamed", {}, {}}).error().kind,
             ErrorKind::unavailable);
   EXPECT_TRUE(world.recorder.deliveries().empty());
+}
+
+TEST(Conversations, MuteIsForMembersOnlyAndFailsCleanly) {
+  ChatWorld world;
+  const Id a = world.user("alice"), b = world.user("bob"), c = world.user("carol");
+  const Id conversation = world.group(a, {b});
+  const std::string id = id_to_string(conversation);
+  EXPECT_EQ(world.conversations.set_muted(c, id, true).error().kind, ErrorKind::not_found);
+  EXPECT_EQ(world.conversations.set_muted(a, "nope", true).error().kind, ErrorKind::not_found);
+  world.store().fail_next(1, {testing::StoreCall::set_muted});
+  EXPECT_EQ(world.conversations.set_muted(a, id, true).error().kind, ErrorKind::unavailable);
+}
+
+// Against the store's implementation (conv-sqlite).
+TEST(Conversations, MuteIsPerMemberAndShowsInTheView) {
+  ChatWorld world;
+  const Id a = world.user("alice"), b = world.user("bob");
+  const Id conversation = world.group(a, {b});
+  const std::string id = id_to_string(conversation);
+  world.recorder.clear();
+  auto muted = world.conversations.set_muted(a, id, true);
+  ASSERT_TRUE(muted.ok()) << muted.error().message;
+  EXPECT_TRUE(muted->summary.self.muted);
+  EXPECT_TRUE(conversation_view(muted->summary, muted->members).at("muted").as_bool());
+  EXPECT_TRUE(world.recorder.deliveries().empty()) << "nobody else hears of it";
+  auto others = world.conversations.get(b, id);
+  ASSERT_TRUE(others.ok());
+  EXPECT_FALSE(others->summary.self.muted);
+  auto again = world.conversations.set_muted(a, id, true);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->summary.self.muted);
+  auto unmuted = world.conversations.set_muted(a, id, false);
+  ASSERT_TRUE(unmuted.ok());
+  EXPECT_FALSE(unmuted->summary.self.muted);
 }
 
 }  // namespace

@@ -127,5 +127,61 @@ TEST(Live, MarkReadMovesTheWatermarkAndTellsTheRoom) {
   EXPECT_EQ(wrong.result->error().kind, ErrorKind::not_found);
 }
 
+// edit_message and add_reaction / remove_reaction (docs/features.md): the
+// answers come rendered for the ack, the changes go to the members on the bus,
+// and refusals keep their codes.
+TEST(Live, EditAndReactAnswerTheRenderedStateAndAnnounceChangesOnly) {
+  ChatWorld world;
+  const Id a = world.user("alice"), b = world.user("bob"), eve = world.user("eve");
+  const Id c = world.group(a, {b});
+  auto sent = world.send(a, c, "first");
+  ASSERT_TRUE(sent.ok());
+  const std::string id = id_to_string(sent->message.id);
+  world.recorder.clear();
+
+  Answer<std::string> edited;
+  world.live.edit(a, id, "second", edited.done());
+  ASSERT_TRUE(edited.result && edited.result->ok()) << edited.result->error().message;
+  const auto message = boost::json::parse(**edited.result).as_object();
+  EXPECT_EQ(message.at("id").as_string(), id);
+  EXPECT_EQ(message.at("body").as_string(), "second");
+  EXPECT_FALSE(message.at("editedAt").is_null());
+  ASSERT_EQ(world.recorder.deliveries("message_updated").size(), 1u);
+  EXPECT_EQ(*world.recorder.deliveries("message_updated")[0].payload, **edited.result);
+  Answer<std::string> not_sender;
+  world.live.edit(b, id, "bob's", not_sender.done());
+  ASSERT_TRUE(not_sender.result && !not_sender.result->ok());
+  EXPECT_EQ(not_sender.result->error().kind, ErrorKind::forbidden);
+
+  Answer<std::string> added;
+  world.live.react(b, id, "\xF0\x9F\x8E\x89", true, added.done());
+  ASSERT_TRUE(added.result && added.result->ok()) << added.result->error().message;
+  const auto reactions = boost::json::parse(**added.result).as_object();
+  EXPECT_EQ(reactions.at("messageId").as_string(), id);
+  ASSERT_EQ(reactions.at("reactions").as_array().size(), 1u);
+  EXPECT_EQ(reactions.at("reactions").as_array()[0].as_object().at("count").as_int64(), 1);
+  ASSERT_EQ(world.recorder.deliveries("reaction_updated").size(), 1u);
+  EXPECT_EQ(*world.recorder.deliveries("reaction_updated")[0].payload, **added.result);
+  Answer<std::string> repeat;
+  world.live.react(b, id, "\xF0\x9F\x8E\x89", true, repeat.done());
+  ASSERT_TRUE(repeat.result && repeat.result->ok());
+  EXPECT_EQ(**repeat.result, **added.result) << "a repeat answers the same state";
+  EXPECT_EQ(world.recorder.deliveries("reaction_updated").size(), 1u) << "and announces nothing";
+  Answer<std::string> removed;
+  world.live.react(b, id, "\xF0\x9F\x8E\x89", false, removed.done());
+  ASSERT_TRUE(removed.result && removed.result->ok());
+  EXPECT_TRUE(boost::json::parse(**removed.result).as_object().at("reactions").as_array().empty());
+  EXPECT_EQ(world.recorder.deliveries("reaction_updated").size(), 2u);
+
+  Answer<std::string> ascii;
+  world.live.react(b, id, "abc", true, ascii.done());
+  ASSERT_TRUE(ascii.result && !ascii.result->ok());
+  EXPECT_EQ(ascii.result->error().code, "invalid_emoji");
+  Answer<std::string> stranger;
+  world.live.react(eve, id, "\xF0\x9F\x8E\x89", true, stranger.done());
+  ASSERT_TRUE(stranger.result && !stranger.result->ok());
+  EXPECT_EQ(stranger.result->error().kind, ErrorKind::not_found);
+}
+
 }  // namespace
 }  // namespace parley::chat
