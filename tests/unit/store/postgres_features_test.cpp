@@ -133,6 +133,17 @@ TEST_F(PostgresFeatures, SearchRanksMarksAndFollowsMembershipEditsAndDeletes) {
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(hits->front().snippet, std::string("the apple is ") + kSnippetOpen + "red" + kSnippetClose);
 
+  // Text that looks like HTML stays as typed (ts_headline's parser would drop
+  // tags), control characters included.
+  const std::string html = "use <div> & <b>markup</b> \x01<\x04 &amp; <script>x</script> end";
+  MessageRow tagged = sent(shared, a, html);
+  hits = store_->search_messages({a, "markup", std::nullopt, std::nullopt, 20, 0});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ(hits->front().message.id, tagged.id);
+  EXPECT_EQ(hits->front().snippet, "use <div> & <b>" + std::string(1, kSnippetOpen) + "markup" + kSnippetClose +
+                                        "</b> \x01<\x04 &amp; <script>x</script> end");
+
   // A long body: one fragment around the match, "…" where cut.
   std::string long_body;
   for (int i = 0; i < 60; ++i) long_body += "filler" + std::to_string(i) + " ";
