@@ -121,7 +121,10 @@ class Messages {
   // The same without blocking: safe on an IO thread. `done` runs exactly once,
   // on whatever thread decides: at once for invalid input or a refusal by a
   // local limiter; after the member list was loaded on a worker on a cache
-  // miss; after the commit and the release of new_message otherwise.
+  // miss (or the users of @names not yet known were, see docs/features.md,
+  // "Mentions"); after the commit and the release of new_message otherwise.
+  // The send observer is told of a new message right after its release,
+  // before `done`.
   // A conversation's asynchronous sends reach the store in the order of their
   // calls, whichever step finishes first (send_lanes.hpp).
   void send_async(Id sender, SendInput input, SendDone done);

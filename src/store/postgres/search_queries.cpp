@@ -13,11 +13,19 @@ namespace {
 // left contributes nothing. Ties in rank go to the newest (ids follow time).
 // The snippet: one fragment of at most 32 words around the best match, the
 // marks as records.hpp says; "…" is added where it was shortened (below).
+// ts_headline's parser drops what looks like an HTML tag, so the body goes in
+// with each '<' replaced by a control character it does not contain (the
+// first free one of a list; the last column says which, restored in C++;
+// NULL, for a body holding all of them: the body as it is).
 const Statement search_sql{
     "messages_search",
-    "SELECT " PARLEY_PG_MESSAGE_COLUMNS("m") ", ts_headline('parley_search', m.body, q.q, $7)"
+    "SELECT " PARLEY_PG_MESSAGE_COLUMNS("m") ","
+    " ts_headline('parley_search', CASE WHEN h.n IS NULL THEN m.body ELSE replace(m.body, '<', chr(h.n)) END,"
+    "  q.q, $7), h.n"
     " FROM (SELECT to_tsquery('parley_search', $2) AS q) q, members mb"
     " JOIN messages m ON m.conversation_id = mb.conversation_id"
+    " CROSS JOIN LATERAL (SELECT (SELECT n FROM unnest('{1,4,5,6,7,8,11,12,14,15,16,17,18,19,20,21,22,23,24,25,"
+    "26,27,28,29,30,31}'::integer[]) AS n WHERE strpos(m.body, chr(n)) = 0 LIMIT 1) AS n) h"
     " WHERE mb.user_id = $1 AND ($3::bigint IS NULL OR mb.conversation_id = $3::bigint)"
     " AND ($4::bigint IS NULL OR m.id < $4::bigint) AND m.deleted_at IS NULL AND m.search_vector @@ q.q"
     " ORDER BY ts_rank(m.search_vector, q.q) DESC, m.id DESC LIMIT $5 OFFSET $6"};
@@ -107,7 +115,11 @@ Result<std::vector<SearchHit>> search_messages(Connection& db, const SearchQuery
   for (int i = 0; i < r->rows(); ++i) rows.push_back(read_message(*r, i, 0));
   if (Status s = complete_messages(db, rows); !s) return s.error();
   for (int i = 0; i < r->rows(); ++i) {
-    std::string snippet = with_ellipses(r->text(i, message_column_count), rows[i].body);
+    std::string headline = r->text(i, message_column_count);
+    if (auto placeholder = r->opt_i64(i, message_column_count + 1)) {
+      std::replace(headline.begin(), headline.end(), static_cast<char>(*placeholder), '<');
+    }
+    std::string snippet = with_ellipses(std::move(headline), rows[i].body);
     out.push_back(SearchHit{std::move(rows[i]), std::move(snippet)});
   }
   return out;

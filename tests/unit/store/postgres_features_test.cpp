@@ -133,6 +133,17 @@ TEST_F(PostgresFeatures, SearchRanksMarksAndFollowsMembershipEditsAndDeletes) {
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(hits->front().snippet, std::string("the apple is ") + kSnippetOpen + "red" + kSnippetClose);
 
+  // Text that looks like HTML stays as typed (ts_headline's parser would drop
+  // tags), control characters included.
+  const std::string html = "use <div> & <b>markup</b> \x01<\x04 &amp; <script>x</script> end";
+  MessageRow tagged = sent(shared, a, html);
+  hits = store_->search_messages({a, "markup", std::nullopt, std::nullopt, 20, 0});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ(hits->front().message.id, tagged.id);
+  EXPECT_EQ(hits->front().snippet, "use <div> & <b>" + std::string(1, kSnippetOpen) + "markup" + kSnippetClose +
+                                        "</b> \x01<\x04 &amp; <script>x</script> end");
+
   // A long body: one fragment around the match, "…" where cut.
   std::string long_body;
   for (int i = 0; i < 60; ++i) long_body += "filler" + std::to_string(i) + " ";
@@ -276,6 +287,47 @@ TEST(PostgresFeaturesMigration, AVersion3DatabaseMigratesWithItsData) {
   ASSERT_TRUE(summary.ok() && summary->has_value());
   EXPECT_EQ((*summary)->conversation.last_change_seq, 5);
   EXPECT_EQ((*summary)->mention_count, 1);
+}
+
+TEST(PostgresFeaturesMigration, NodesStartingAtOnceMigrateAVersion3DatabaseOnce) {
+  TestPostgresDatabase db;
+  if (!db.available()) GTEST_SKIP() << db.skip_reason();
+  ASSERT_TRUE(db.ok()) << db.error();
+  ASSERT_EQ(run_sql(db.name(),
+                    "CREATE TABLE parley_schema (version integer PRIMARY KEY, name text NOT NULL,"
+                    " applied_at timestamptz NOT NULL DEFAULT now())"),
+            "");
+  for (const postgres::Migration& m : postgres::migrations()) {
+    if (m.version > 3) continue;
+    ASSERT_EQ(run_sql(db.name(), m.sql), "") << m.name;
+    ASSERT_EQ(run_sql(db.name(), "INSERT INTO parley_schema (version, name) VALUES (" + std::to_string(m.version) +
+                                     ", 'old')"),
+              "");
+  }
+  ASSERT_EQ(run_sql(db.name(),
+                    "INSERT INTO conversations (id, type, title, created_by, created_at, last_seq, last_activity_at)"
+                    " VALUES (10, 'group', 'old', 1, 5, 2, 30);"
+                    "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, body)"
+                    " VALUES (10, 1, 100, 1, 'a', 10, 'one'), (10, 2, 101, 1, 'b', 20, 'two')"),
+            "");
+  constexpr int nodes = 4;
+  std::vector<std::thread> threads;
+  std::vector<std::string> errors(nodes);
+  for (int i = 0; i < nodes; ++i) {
+    threads.emplace_back([&, i] {
+      PostgresOptions o;
+      o.pool_size = 1;
+      o.appenders = 1;
+      auto store = db.open(o);
+      if (!store.ok()) errors[static_cast<std::size_t>(i)] = store.error().message;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(sql_holds(db.name(), "(SELECT count(*) FROM parley_schema WHERE version = 4) = 1"), "");
+  EXPECT_EQ(sql_holds(db.name(), "(SELECT count(*) FROM messages WHERE change_seq = seq) = 2"), "");
+  EXPECT_EQ(sql_holds(db.name(), "(SELECT last_change_seq FROM conversations WHERE id = 10) = 2"), "");
+  EXPECT_EQ(sql_holds(db.name(), search_index_present()), "");
 }
 
 TEST_F(PostgresFeatures, BatchedAppendsStoreRepliesAndMentionsUnderConcurrency) {

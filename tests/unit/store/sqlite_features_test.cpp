@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <future>
+#include <thread>
 
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/search_index.hpp"
@@ -76,6 +78,20 @@ TEST(FtsQuery, QuotesEveryWordAndMakesTheLastAPrefix) {
 TEST_F(SqliteFeaturesTest, SearchWithoutAnyWordFindsNothing) {
   send(g_, me_.id, "something");
   EXPECT_TRUE(search_ids(me_.id, "\"*()").empty());
+}
+
+TEST_F(SqliteFeaturesTest, MentionsAreStoredAscendingAndDistinct) {
+  UserRow third = add_user("third");
+  ASSERT_TRUE(store_->update_conversation(g_, {std::nullopt, {{g_, third.id, MemberRole::member, 0, tick()}}, {}}).ok());
+  const Id lo = std::min(you_.id, third.id), hi = std::max(you_.id, third.id);
+  MessageRow d = draft(g_, me_.id, "@you @third @you");
+  d.mentions = {hi, lo, hi};
+  auto sent = must(store_->append_message(d));
+  EXPECT_EQ(sent.message.mentions, (std::vector<Id>{lo, hi}));
+  EXPECT_EQ(must_find(store_->message_by_id(d.id)).mentions, (std::vector<Id>{lo, hi}));
+  auto edited = must(store_->edit_message(d.id, "@third @you", {hi, lo, lo}, tick()));
+  EXPECT_EQ(edited.mentions, (std::vector<Id>{lo, hi}));
+  EXPECT_EQ(must_find(store_->conversation_summary(g_, you_.id)).mention_count, 1);
 }
 
 TEST_F(SqliteFeaturesTest, AVersion3FileMigratesAndOldMessagesCatchUp) {
@@ -167,6 +183,37 @@ TEST_F(SqliteFeaturesTest, IndexStaysExactlyInStepWithEveryKindOfChange) {
   ASSERT_TRUE(store_->edit_message(sent[1].id, sent[1].body, {}, tick()).ok());
   expect_index_in_step();
   EXPECT_EQ(search_ids(me_.id, "edited").size(), 10u - 3u);  // 0, 12, 24 were deleted
+}
+
+TEST_F(SqliteFeaturesTest, EditsAndDeletionsOfMessagesAppendedInTheSameTransaction) {
+  // New messages enter the index just before COMMIT (SearchPending); an edit
+  // or a deletion in the same transaction must leave the index exact.
+  std::promise<void> gate =
+      hold_writer([&](std::unique_ptr<sqlite::WriteJob> job) { return impl().submit_for_test(std::move(job)); });
+  MessageRow a = draft(g_, me_.id, "first draft");
+  MessageRow b = draft(g_, me_.id, "doomed words");
+  MessageRow c = draft(g_, me_.id, "kept words");
+  std::vector<std::future<Result<AppendResult>>> sent;
+  for (const MessageRow& d : {a, b, c}) {
+    auto promise = std::make_shared<std::promise<Result<AppendResult>>>();
+    sent.push_back(promise->get_future());
+    store_->append_message_async(d, [promise](Result<AppendResult> r) { promise->set_value(std::move(r)); });
+  }
+  auto edited = std::async(std::launch::async, [&] { return store_->edit_message(a.id, "final text", {}, tick()); });
+  auto deleted = std::async(std::launch::async, [&] { return store_->soft_delete_message(b.id, tick()); });
+  // Both are queued behind the appends before the writer goes on.
+  while (impl().write_queue_depth() < 5) std::this_thread::yield();
+  gate.set_value();
+  for (auto& f : sent) ASSERT_TRUE(f.get().ok());
+  ASSERT_TRUE(edited.get().ok());
+  ASSERT_TRUE(deleted.get().ok());
+  EXPECT_TRUE(search_ids(me_.id, "draft").empty());
+  EXPECT_EQ(search_ids(me_.id, "final"), (std::vector<Id>{a.id}));
+  EXPECT_EQ(search_ids(me_.id, "words"), (std::vector<Id>{c.id}));
+  // And an edit in a later transaction replaces the committed entry.
+  ASSERT_TRUE(store_->edit_message(c.id, "changed again", {}, tick()).ok());
+  EXPECT_TRUE(search_ids(me_.id, "words").empty());
+  expect_index_in_step();
 }
 
 TEST_F(SqliteFeaturesTest, ARefusedAsyncAppendInABatchLeavesNoGap) {
