@@ -387,6 +387,51 @@ if (uploads) {
   line();
 }
 
+const search = read('search.txt');
+const searchIndex = read('search-index.txt');
+if (search || searchIndex) {
+  line('## Search (issue 16)');
+  line();
+  if (search) {
+    const run = search.match(/search-run: (.*)/);
+    if (run) line(`Measured ${run[1]} (apart from the rest of this report).`), line();
+    const fill = search.match(/fill (\d+) messages \(([0-9]+) bytes.*?in (\d+) conversations.*?: ([0-9.]+) s, ([0-9]+) messages\/s; data folder ([0-9]+) MB/);
+    line('`parley-search-bench`: a fresh SQLite store (`store::open_store`, FTS5 index on, `synchronous=FULL`)');
+    line(`filled with ${fill ? int(Number(fill[1])) : '?'} messages of chat-like text (${fill ? fill[2] : '?'} bytes on average: words of a`);
+    line('50,000-word vocabulary drawn with Zipf frequencies, the 200 commonest being English chat words) in');
+    line(`${fill ? int(Number(fill[3])) : '?'} conversations of 3–8 members (activity skewed: a few busy conversations, many quiet),`);
+    line('appended with `append_message_async`, 512 in flight. Then 200 searches of each shape, one at a time, by');
+    line('10 users each a member of 40 conversations, limit 20 (the API\'s default page), through');
+    line('`Store::search_messages` (no HTTP: the store\'s own latency).');
+    line();
+    line('| shape | p50 | p99 | max | mean hits |');
+    line('|---|---|---|---|---|');
+    for (const l of search.split('\n')) {
+      const m = l.match(/search-bench: (\S+)\s+p50\s+([0-9.]+) ms\s+p99\s+([0-9.]+) ms\s+max\s+([0-9.]+) ms\s+mean hits\s+([0-9.]+)\s+\((.*)\)/);
+      if (m) line(`| ${m[1]}: ${m[6]} | ${m[2]} ms | ${m[3]} ms | ${m[4]} ms | ${m[5]} |`);
+    }
+    line();
+    if (fill) line(`Fill: ${int(Number(fill[5]))} messages/s with the index (${fill[4]} s); data folder ${fill[6]} MB afterwards.`);
+    line();
+  }
+  if (searchIndex) {
+    line('`bench/search-index.sh`: the persist scenario (64 senders, 64 unacknowledged sends each, closed loop)');
+    line('with 100-byte bodies of chat-like words (`--body-text words`) against `parley serve --search-index on`');
+    line('and `--search-index off`, a fresh server each, in pairs run back to back (order alternating). Target:');
+    line('with the index on, at least 85% of the acknowledged sends/s with it off.');
+    line();
+    line('```');
+    for (const l of searchIndex.split('\n')) if (l.startsWith('search-index:')) line(l.replace(/^search-index: /, ''));
+    line('```');
+    line();
+  }
+  line('```');
+  line(`build/release/bench/parley-search-bench --messages ${search && search.match(/fill (\d+)/) ? search.match(/fill (\d+)/)[1] : 1000000}`);
+  line('bench/search-index.sh 5');
+  line('```');
+  line();
+}
+
 const analysis = fs.existsSync('bench/analysis.md') ? fs.readFileSync('bench/analysis.md', 'utf8').trim() : null;
 if (analysis) {
   line('## What bounds the figures');
