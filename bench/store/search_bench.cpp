@@ -6,7 +6,9 @@
 // append_message_async as the server does (closed loop, `--window` in flight), then
 // runs `--searches` searches of each shape as `--searchers` users who are each a
 // member of `--member-of` conversations, one at a time, and prints one line per
-// shape: p50/p99 latency and the mean hits. docs/benchmarks.md ("Search") quotes it.
+// shape: p50/p99 latency and the mean hits. Most searches are built from words of
+// messages the searcher can see (a sample kept while filling), as people search
+// for what they remember; see kShapes. docs/benchmarks.md ("Search") quotes it.
 //
 //   build/release/bench/parley-search-bench --messages 1000000
 //   build/release/bench/parley-search-bench --messages 100000 --searches 100   # quick
@@ -107,12 +109,22 @@ struct Shape {
   const char* what;
 };
 
+// Most shapes look for something the searcher has seen: words of a message of
+// one of their conversations, sampled while filling (people search for what they
+// remember). "absent" looks for a word others use: matches the searcher may not see.
 constexpr std::array kShapes = {
-    Shape{"rare", "one word of rank 2,000-20,000 (a name, a term)"},
+    Shape{"rare", "the rarest word of a message the searcher can see"},
+    Shape{"two-words", "the rarest word of a visible message and another of its words"},
+    Shape{"prefix", "the first 3 letters of the rarest word of a visible message, as typed"},
+    Shape{"one-conversation", "the rarest word of a visible message, in its conversation only"},
     Shape{"common", "one word of rank 1-50 (\"the\", \"meeting\")"},
-    Shape{"two-words", "a word of rank 50-2,000 and one of rank 1-200"},
-    Shape{"prefix", "the first 3 letters of a word of rank 200-5,000, as typed"},
-    Shape{"one-conversation", "a word of rank 50-2,000 in one of the searcher's conversations"},
+    Shape{"absent", "a word of rank 2,000-20,000, most of whose messages the searcher cannot see"},
+};
+
+// A message of a searcher's conversation, kept to build searches from.
+struct Remembered {
+  Id conversation = 0;
+  std::vector<std::uint32_t> ranks;  // its words' vocabulary ranks, in order
 };
 
 double pct(std::vector<double>& v, double p) {
@@ -225,7 +237,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<std::vector<Id>> members(static_cast<std::size_t>(conversations_n));
-  std::vector<std::vector<Id>> searcher_conversations(static_cast<std::size_t>(searchers_n));
+  std::vector<std::vector<int>> searchers_in(static_cast<std::size_t>(conversations_n));
   std::uniform_int_distribution<int> member_count(3, 8);
   std::uniform_int_distribution<int> any_user(searchers_n + 1, users_n);
   for (int s = 0; s < searchers_n; ++s) {
@@ -234,7 +246,7 @@ int main(int argc, char** argv) {
       auto c = static_cast<std::size_t>((static_cast<long>(k) * conversations_n / member_of + s * 7) % conversations_n);
       if (std::find(members[c].begin(), members[c].end(), user_base + s + 1) == members[c].end()) {
         members[c].push_back(user_base + s + 1);
-        searcher_conversations[static_cast<std::size_t>(s)].push_back(conversation_base + static_cast<Id>(c));
+        searchers_in[c].push_back(s);
       }
     }
   }
@@ -267,6 +279,10 @@ int main(int argc, char** argv) {
   std::shuffle(conversation_of_rank.begin(), conversation_of_rank.end(), rng);
   std::lognormal_distribution<double> length(2.1, 0.6);
 
+  constexpr std::size_t kRemembered = 4096;
+  std::vector<std::vector<Remembered>> remembered(static_cast<std::size_t>(searchers_n));
+  std::vector<std::uint64_t> visible(static_cast<std::size_t>(searchers_n));
+
   std::mutex mu;
   std::condition_variable freed;
   int in_flight = 0;  // GUARDED_BY(mu)
@@ -285,9 +301,22 @@ int main(int argc, char** argv) {
     draft.conversation_id = conversation_base + static_cast<Id>(c);
     draft.sender_id = m[rng() % m.size()];
     int words = std::clamp(static_cast<int>(length(rng)), 1, 40);
+    Remembered message{draft.conversation_id, {}};
     for (int w = 0; w < words; ++w) {
       if (w) draft.body += ' ';
-      draft.body += vocabulary[word_rank(rng)];
+      auto rank = word_rank(rng);
+      draft.body += vocabulary[rank];
+      message.ranks.push_back(static_cast<std::uint32_t>(rank));
+    }
+    // A uniform sample (reservoir) of each searcher's visible messages.
+    for (int s : searchers_in[c]) {
+      auto& kept = remembered[static_cast<std::size_t>(s)];
+      auto seen = ++visible[static_cast<std::size_t>(s)];
+      if (kept.size() < kRemembered) {
+        kept.push_back(message);
+      } else if (auto slot = rng() % seen; slot < kRemembered) {
+        kept[slot] = message;
+      }
     }
     body_bytes += draft.body.size();
     draft.client_msg_id = std::to_string(i);
@@ -360,18 +389,22 @@ int main(int argc, char** argv) {
       SearchQuery q;
       q.user = user_base + static_cast<Id>(s) + 1;
       std::string_view name = shape.name;
-      if (name == "rare") {
-        q.text = word_in(2000, 20000);
-      } else if (name == "common") {
+      const auto& kept = remembered[s];
+      const Remembered& seen = kept.empty() ? Remembered{} : kept[rng() % kept.size()];
+      const auto rarest = seen.ranks.empty() ? 0 : *std::max_element(seen.ranks.begin(), seen.ranks.end());
+      if (name == "common") {
         q.text = word_in(0, 50);
+      } else if (name == "absent" || seen.ranks.empty()) {
+        q.text = word_in(2000, 20000);
+      } else if (name == "rare") {
+        q.text = vocabulary[rarest];
       } else if (name == "two-words") {
-        q.text = word_in(50, 2000) + " " + word_in(0, 200);
+        q.text = vocabulary[rarest] + " " + vocabulary[seen.ranks[rng() % seen.ranks.size()]];
       } else if (name == "prefix") {
-        q.text = word_in(200, 5000).substr(0, 3);
+        q.text = vocabulary[rarest].substr(0, 3);
       } else {
-        q.text = word_in(50, 2000);
-        const auto& mine = searcher_conversations[s];
-        q.conversation = mine[rng() % mine.size()];
+        q.text = vocabulary[rarest];
+        q.conversation = seen.conversation;
       }
       auto at = SteadyClock::now();
       auto result = store.search_messages(q);
