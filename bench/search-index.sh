@@ -10,6 +10,7 @@
 # Prints every pair and the median of the per-pair ratios on/off.
 #
 #   bench/search-index.sh [ROUNDS]      # default 5; BENCH_DURATION=5 seconds per run
+#   bench/search-index.sh profile on|off  # one run under perf record: where the server's time goes
 #
 # Needs build/parley (or BENCH_PARLEY) and build/release/bench/parley-loadgen (or
 # BENCH_LOADGEN). Loopback only; every run has a timeout.
@@ -33,9 +34,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# run_one on|off: one fresh server, one generator run; prints "ACKED_PER_S P99_MS".
+# run_one on|off [profile]: one fresh server, one generator run; prints
+# "ACKED_PER_S P99_MS SERVER_CORES". With "profile", the measured window is sampled
+# by perf (DWARF call chains: the release build keeps no frame pointers) into $tmp/perf.data.
 run_one() {
-  local index=$1 log=$tmp/server.log data addr
+  local index=$1 profile=${2:-} log=$tmp/server.log data addr gen
   data=$(mktemp -d "$tmp/data.XXXXXX")
   "$parley" serve --listen 127.0.0.1:0 --data-dir "$data" --password-cost minimal --rate-limit off \
     --log-level warn --search-index "$index" >"$log" 2>&1 &
@@ -49,8 +52,17 @@ run_one() {
   done
   [ -n "$addr" ] || { echo "search-index: the server did not start:" >&2; cat "$log" >&2; exit 1; }
   # shellcheck disable=SC2086
-  if ! timeout 300 "$loadgen" $args --target parley --server "$addr" --server-pid "$server_pid" \
-      --out "$tmp/out.json" >/dev/null 2>"$tmp/loadgen.err"; then
+  timeout 300 "$loadgen" $args --target parley --server "$addr" --server-pid "$server_pid" \
+    --out "$tmp/out.json" >/dev/null 2>"$tmp/loadgen.err" &
+  gen=$!
+  if [ -n "$profile" ]; then
+    # Sample the measured window only: from the end of the warm-up, for its duration.
+    for _ in $(seq 1200); do grep -q "sending for" "$tmp/loadgen.err" && break; sleep 0.05; done
+    sleep 1.3
+    perf record -F 499 --call-graph dwarf,16384 -p "$server_pid" -o "$tmp/perf.data" -- sleep "$duration" \
+      >"$tmp/perf.log" 2>&1 || true
+  fi
+  if ! wait "$gen"; then
     echo "search-index: the generator failed (--search-index $index):" >&2
     tail -5 "$tmp/loadgen.err" "$log" >&2
     exit 1
@@ -65,6 +77,24 @@ run_one() {
     const l = t.ack_latency_ms || t.latency_ms || {};
     console.log(`${Math.round(t.acked_per_s)} ${l.p99_ms} ${s.cpu_cores}`);' "$tmp/out.json"
 }
+
+if [ "$rounds" = profile ]; then
+  index=${2:-on}
+  command -v perf >/dev/null || { echo "search-index: perf is missing" >&2; exit 1; }
+  echo "search-index: profile of parley serve --search-index $index; parley-loadgen $args"
+  read -r a p c < <(run_one "$index" profile)
+  echo "search-index: $a acked/s (ack p99 $p ms, server $c cores) while sampled"
+  # Inclusive time (children) of the calls that matter, then self time by symbol and by thread.
+  perf report -i "$tmp/perf.data" --stdio --children --sort symbol -g none --percent-limit 2 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | grep -v '(inlined)' | cut -c1-150 | head -45
+  echo "-- self time by symbol"
+  perf report -i "$tmp/perf.data" --stdio --no-children --sort symbol -g none --percent-limit 1 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | cut -c1-150 | head -30
+  echo "-- by thread"
+  perf report -i "$tmp/perf.data" --stdio --no-children --sort comm -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -10
+  exit 0
+fi
 
 echo "search-index: $rounds pairs of: parley serve --search-index on|off; parley-loadgen $args"
 ratios=()
