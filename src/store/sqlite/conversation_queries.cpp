@@ -2,7 +2,7 @@
 
 #include <sqlite3.h>
 
-#include "store/sqlite/attachment_queries.hpp"
+#include "store/sqlite/message_details.hpp"
 #include "store/sqlite/errors.hpp"
 #include "store/sqlite/rows.hpp"
 #include "store/sqlite/text_keys.hpp"
@@ -12,12 +12,13 @@ namespace parley::store::sqlite {
 namespace {
 
 constexpr const char* insert_member_sql =
-    "INSERT INTO members (conversation_id, user_id, role, last_read_seq, joined_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (conversation_id, user_id) DO NOTHING";
+    "INSERT INTO members (conversation_id, user_id, role, last_read_seq, joined_at, muted)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (conversation_id, user_id) DO NOTHING";
 
 Result<std::monostate> insert_member(Connection& db, Id conversation, const MemberRow& m, const char* context) {
   Stmt st = db.prepare(insert_member_sql);
   st.bind(1, conversation).bind(2, m.user_id).bind(3, role_text(m.role)).bind(4, m.last_read_seq).bind(5, m.joined_at);
+  st.bind(6, std::int64_t{m.muted ? 1 : 0});
   if (st.run()) return std::monostate{};
   if (st.rc() == SQLITE_CONSTRAINT_FOREIGNKEY) return Error::not_found("unknown user");
   return st.error(context);
@@ -33,31 +34,34 @@ Result<bool> conversation_exists(Connection& db, Id id, const char* context) {
 }
 
 // The page of a user's memberships (LIMIT applies before the subselects run),
-// then each row's last message (possibly a tombstone) and unread count.
-// Columns: conversation (7), member (5), message (8), unread (1).
+// then each row's last message (possibly a tombstone), unread and mention counts.
+// Columns: conversation (8), member (6), message (14), unread (1), mentions (1).
 #define PARLEY_SUMMARY_SQL(page_filter, page_limit)                                                       \
   "WITH page AS ("                                                                                        \
   " SELECT " PARLEY_CONVERSATION_COLUMNS("c") ", m.conversation_id AS m_conversation_id,"                 \
   "  m.user_id AS m_user_id, m.role AS m_role, m.last_read_seq AS m_last_read_seq,"                       \
-  "  m.joined_at AS m_joined_at"                                                                          \
+  "  m.joined_at AS m_joined_at, m.muted AS m_muted"                                                      \
   " FROM members m JOIN conversations c ON c.id = m.conversation_id"                                      \
   " WHERE " page_filter                                                                                   \
   " ORDER BY c.last_activity_at DESC, c.id DESC " page_limit ")"                                          \
   " SELECT p.id, p.type, p.title, p.created_by, p.created_at, p.last_seq, p.last_activity_at,"            \
-  "  p.m_conversation_id, p.m_user_id, p.m_role, p.m_last_read_seq, p.m_joined_at, " PARLEY_MESSAGE_COLUMNS( \
-      "l") ","                                                                                            \
+  "  p.last_change_seq, p.m_conversation_id, p.m_user_id, p.m_role, p.m_last_read_seq, p.m_joined_at,"    \
+  "  p.m_muted, " PARLEY_MESSAGE_COLUMNS("l") ","                                                         \
   "  (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND u.seq > p.m_last_read_seq"       \
-  "    AND u.sender_id <> p.m_user_id AND u.deleted_at IS NULL)"                                          \
+  "    AND u.sender_id <> p.m_user_id AND u.deleted_at IS NULL),"                                         \
+  "  (SELECT count(*) FROM mentions n WHERE n.conversation_id = p.id AND n.user_id = p.m_user_id"         \
+  "    AND n.seq > p.m_last_read_seq)"                                                                    \
   " FROM page p LEFT JOIN messages l ON l.conversation_id = p.id AND l.seq = p.last_seq"                  \
   " ORDER BY p.last_activity_at DESC, p.id DESC"
 
-// The last messages' attachments, in one query for the whole list.
+// The last messages' attachments, replies and reactions: one query each for the
+// whole list, and only when one of them has any.
 Status fill_last_attachments(Connection& db, std::vector<ConversationSummary>& list) {
   std::vector<MessageRow*> last;
   for (ConversationSummary& s : list) {
-    if (s.last_message && !s.last_message->attachments.empty()) last.push_back(&*s.last_message);
+    if (s.last_message) last.push_back(&*s.last_message);
   }
-  return fill_attachments(db, last);
+  return fill_message_details(db, last);
 }
 
 ConversationSummary read_summary(const Stmt& st) {
@@ -67,6 +71,7 @@ ConversationSummary read_summary(const Stmt& st) {
   constexpr int message_at = conversation_column_count + member_column_count;
   if (!st.is_null(message_at)) s.last_message = read_message(st, message_at);
   s.unread_count = st.i64(message_at + message_column_count);
+  s.mention_count = st.i64(message_at + message_column_count + 1);
   return s;
 }
 

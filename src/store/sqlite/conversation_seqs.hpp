@@ -1,8 +1,9 @@
 #pragma once
-// ConversationSeqs: the newest seq (and activity time) of each conversation the
-// current write transaction appended to, so that append_message writes
-// conversations.last_seq once per conversation per transaction (before COMMIT)
-// instead of once per message.
+// ConversationSeqs: the newest seq, change_seq (and activity time) of each
+// conversation the current write transaction changed, so that append_message
+// (and edits, reactions, deletions: they take change_seqs) write
+// conversations.last_seq / last_change_seq once per conversation per
+// transaction (before COMMIT) instead of once per message.
 //
 // Why it is correct: the writer thread is the only writer of the database, so
 // inside one transaction the value here is the truth, and the row is brought up
@@ -39,13 +40,19 @@ class ConversationSeqs final : public TransactionState {
   struct Entry {
     Seq last_seq = 0;
     TimeMs last_activity_at = 0;  // the newest message's time (written as max with the row's)
+    Seq last_change_seq = 0;
   };
 
   // The conversation's entry if this transaction appended to it already; null otherwise.
   const Entry* find(Id conversation) const;
   // The current job stored message `seq` (the entry's last_seq + 1, or the
   // row's when there is no entry yet) at time `at` in `conversation`.
-  void appended(Id conversation, Seq seq, TimeMs at);
+  void appended(Id conversation, Seq seq, TimeMs at, Seq change_seq);
+  // Takes the conversation's next change_seq for a change that is not an
+  // append (edit, reaction, deletion): from the entry, else from the row (an
+  // entry is made). not_found if the conversation is gone. The current job
+  // owns it as for appended() (undone if the job rolls back).
+  Result<Seq> next_change(Connection& db, Id conversation);
 
   // Writes the conversation's entry (if any) to its row now. REQUIRES: in the
   // writer's transaction.

@@ -7,14 +7,15 @@
 
 #include "store/sqlite/attachment_queries.hpp"
 #include "store/sqlite/errors.hpp"
+#include "store/sqlite/message_details.hpp"
 #include "store/sqlite/rows.hpp"
 
 namespace parley::store::sqlite {
 
 namespace {
 
-// Both read the rows, then their attachments (fill_attachments: no query
-// when none of them has any). The statement is reset first, so that the
+// Both read the rows, then their attachments, quoted parents and reactions
+// (fill_message_details: no query when none of them has any). The statement is reset first, so that the
 // connection's cached statements are free for the attachment query.
 Result<std::optional<MessageRow>> one_message(Connection& db, Stmt st, const char* context) {
   std::optional<MessageRow> out;
@@ -26,7 +27,7 @@ Result<std::optional<MessageRow>> one_message(Connection& db, Stmt st, const cha
   }
   { Stmt done = std::move(st); }
   if (out) {
-    if (Status s = fill_attachments(db, *out); !s) return s.error();
+    if (Status s = fill_message_details(db, *out); !s) return s.error();
   }
   return out;
 }
@@ -37,14 +38,52 @@ Result<std::vector<MessageRow>> all_messages(Connection& db, Stmt st, bool rever
   if (st.rc() != SQLITE_DONE) return st.error(context);
   { Stmt done = std::move(st); }
   if (reverse) std::reverse(out.begin(), out.end());
-  if (Status s = fill_attachments(db, out); !s) return s.error();
+  if (Status s = fill_message_details(db, out); !s) return s.error();
   return out;
 }
 
 }  // namespace
 
+Result<LiveMessage> live_message(Connection& db, Id message, const char* context) {
+  Stmt st = db.prepare("SELECT conversation_id, seq, sender_id, deleted_at IS NOT NULL, body, mentions"
+                       " FROM messages WHERE id = ?1");
+  st.bind(1, message);
+  int rc = st.step();
+  if (rc == SQLITE_DONE) return Error::not_found("no such message");
+  if (rc != SQLITE_ROW) return st.error(context);
+  LiveMessage out;
+  out.conversation_id = st.i64(0);
+  out.seq = st.i64(1);
+  out.sender_id = st.i64(2);
+  out.deleted = st.i64(3) != 0;
+  out.body = st.text(4);
+  if (!st.is_null(5)) out.mentions = mentions_from_text(st.text(5));
+  return out;
+}
+
+Status insert_mentions(Connection& db, Id conversation, Seq seq, Id sender, const std::vector<Id>& users) {
+  for (Id user : users) {
+    if (user == sender) continue;  // one's own message is never unread
+    Stmt st = db.prepare("INSERT INTO mentions (conversation_id, user_id, seq) VALUES (?1, ?2, ?3)"
+                         " ON CONFLICT DO NOTHING");
+    st.bind(1, conversation).bind(2, user).bind(3, seq);
+    if (!st.run()) return st.error("mentions");
+  }
+  return Status::success();
+}
+
+Status delete_mentions(Connection& db, Id conversation, Seq seq, const std::vector<Id>& users) {
+  for (Id user : users) {
+    Stmt st = db.prepare("DELETE FROM mentions WHERE conversation_id = ?1 AND user_id = ?2 AND seq = ?3");
+    st.bind(1, conversation).bind(2, user).bind(3, seq);
+    if (!st.run()) return st.error("mentions");
+  }
+  return Status::success();
+}
+
 Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, MessageRow draft) {
   Seq last_seq = 0;
+  Seq last_change_seq = 0;
   if (const ConversationSeqs::Entry* entry = seqs.find(draft.conversation_id)) {
     // This transaction appended to the conversation already: its last_seq is
     // in memory (the row is written before COMMIT); only membership is asked.
@@ -54,16 +93,38 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Mess
     if (rc == SQLITE_DONE) return Error::not_found("no such conversation");
     if (rc != SQLITE_ROW) return st.error("append_message");
     last_seq = entry->last_seq;
+    last_change_seq = entry->last_change_seq;
   } else {
     Stmt st = db.prepare(
-        "SELECT c.last_seq, EXISTS (SELECT 1 FROM members m WHERE m.conversation_id = c.id AND m.user_id = ?2)"
-        " FROM conversations c WHERE c.id = ?1");
+        "SELECT c.last_seq, EXISTS (SELECT 1 FROM members m WHERE m.conversation_id = c.id AND m.user_id = ?2),"
+        " c.last_change_seq FROM conversations c WHERE c.id = ?1");
     st.bind(1, draft.conversation_id).bind(2, draft.sender_id);
     int rc = st.step();
     if (rc == SQLITE_DONE) return Error::not_found("no such conversation");
     if (rc != SQLITE_ROW) return st.error("append_message");
     if (st.i64(1) == 0) return Error::not_found("no such conversation");
     last_seq = st.i64(0);
+    last_change_seq = st.i64(2);
+  }
+  std::optional<ReplyQuote> quote;
+  if (draft.reply_to_id) {
+    // Read before the INSERT, so that a refused reply stores nothing and
+    // nothing can fail after the INSERT (an append without attachments and
+    // mentions stays one statement: AppendJob::atomic).
+    Stmt st = db.prepare("SELECT conversation_id, seq, sender_id, body, deleted_at IS NOT NULL FROM messages"
+                         " WHERE id = ?1");
+    st.bind(1, *draft.reply_to_id);
+    int rc = st.step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return st.error("append_message: reply");
+    if (rc == SQLITE_DONE || st.i64(0) != draft.conversation_id) {
+      return Error::conflict("reply_unavailable", "the message replied to is not in this conversation");
+    }
+    quote.emplace();
+    quote->id = *draft.reply_to_id;
+    quote->seq = st.i64(1);
+    quote->sender_id = st.i64(2);
+    quote->deleted = st.i64(4) != 0;
+    if (!quote->deleted) quote->body = st.text(3);
   }
   // Distinct attachment ids; the draft's placeholder rows are not stored.
   const std::vector<Id> attachment_ids =
@@ -71,15 +132,21 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Mess
   // The draft becomes the stored row: moved, not copied (its two strings).
   MessageRow row = std::move(draft);
   row.seq = last_seq + 1;
+  row.change_seq = last_change_seq + 1;
   row.deleted_at.reset();
+  row.edited_at.reset();
+  row.reply_to = std::move(quote);
+  row.reactions.clear();
   row.attachments.clear();
+  const std::optional<std::string> mentions = mentions_text(row.mentions);
   {
     // The insert itself detects a repeat of (conversation, sender, clientMsgId) through the
     // unique index, so the common case (a new message) walks that index once
     // instead of once for a SELECT and again for the INSERT.
     Stmt st = db.prepare(
         "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, deleted_at, body,"
-        " attachment_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8)"
+        " attachment_count, change_seq, reply_to_id, mentions)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8, ?9, ?10, ?11)"
         " ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING");
     // `row` outlives `st` (this block), so SQLite may read its text in place.
     st.bind(1, row.conversation_id)
@@ -89,7 +156,14 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Mess
         .bind_static(5, row.client_msg_id)
         .bind(6, row.created_at)
         .bind_static(7, row.body)
-        .bind(8, static_cast<std::int64_t>(attachment_ids.size()));
+        .bind(8, static_cast<std::int64_t>(attachment_ids.size()))
+        .bind(9, row.change_seq)
+        .bind_opt(10, row.reply_to_id);
+    if (mentions) {
+      st.bind_static(11, *mentions);
+    } else {
+      st.bind_null(11);
+    }
     if (!st.run()) {
       if (is_constraint(st.rc()) && st.rc() != SQLITE_CONSTRAINT_FOREIGNKEY) {
         return Error::conflict("id_taken", "a message with this id exists");
@@ -114,20 +188,38 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Mess
     if (!claimed) return claimed.error();
     row.attachments = std::move(*claimed);
   }
-  // Last, once nothing can fail any more: conversations.last_seq and
-  // last_activity_at are written once per transaction (ConversationSeqs).
-  seqs.appended(row.conversation_id, row.seq, row.created_at);
+  if (!row.mentions.empty()) {
+    if (Status s = insert_mentions(db, row.conversation_id, row.seq, row.sender_id, row.mentions); !s) {
+      return s.error();
+    }
+  }
+  // Last, once nothing can fail any more: conversations.last_seq,
+  // last_change_seq and last_activity_at are written once per transaction
+  // (ConversationSeqs).
+  seqs.appended(row.conversation_id, row.seq, row.created_at, row.change_seq);
   return AppendResult{std::move(row), true};
 }
 
-Result<MessageRow> soft_delete_message(Connection& db, Id message, TimeMs at) {
-  {
-    Stmt st = db.prepare("UPDATE messages SET body = '', deleted_at = coalesce(deleted_at, ?2), attachment_count = 0"
-                         " WHERE id = ?1");
-    st.bind(1, message).bind(2, at);
-    if (!st.run()) return st.error("soft_delete_message");
+Result<MessageRow> soft_delete_message(Connection& db, ConversationSeqs& seqs, Id message, TimeMs at) {
+  auto live = live_message(db, message, "soft_delete_message");
+  if (!live) return live.error();
+  if (!live->deleted) {
+    auto change = seqs.next_change(db, live->conversation_id);
+    if (!change) return change.error();
+    {
+      Stmt st = db.prepare("UPDATE messages SET body = '', deleted_at = ?2, attachment_count = 0, mentions = NULL,"
+                           " reaction_count = 0, change_seq = ?3 WHERE id = ?1");
+      st.bind(1, message).bind(2, at).bind(3, *change);
+      if (!st.run()) return st.error("soft_delete_message");
+    }
+    {
+      Stmt st = db.prepare("DELETE FROM reactions WHERE message_id = ?1");
+      st.bind(1, message);
+      if (!st.run()) return st.error("soft_delete_message: reactions");
+    }
+    if (Status s = delete_mentions(db, live->conversation_id, live->seq, live->mentions); !s) return s.error();
+    if (Status s = mark_attachments_deleted(db, message, at); !s) return s.error();
   }
-  if (Status s = mark_attachments_deleted(db, message, at); !s) return s.error();
   auto row = message_by_id(db, message);
   if (!row) return row.error();
   if (!*row) return Error::not_found("no such message");
@@ -157,7 +249,10 @@ Result<ReadState> advance_read(Connection& db, ConversationSeqs& seqs, Id conver
   }
   auto unread = unread_count(db, conversation, user);
   if (!unread) return unread.error();
-  return ReadState{conversation, next, *unread};
+  Stmt st = db.prepare("SELECT count(*) FROM mentions WHERE conversation_id = ?1 AND user_id = ?2 AND seq > ?3");
+  st.bind(1, conversation).bind(2, user).bind(3, next);
+  if (st.step() != SQLITE_ROW) return st.error("advance_read: mentions");
+  return ReadState{conversation, next, *unread, st.i64(0)};
 }
 
 Result<std::optional<MessageRow>> message_by_id(Connection& db, Id id) {

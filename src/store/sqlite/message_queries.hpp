@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/result.hpp"
@@ -23,13 +24,29 @@ namespace parley::store::sqlite {
 // last_seq / last_activity_at move in `seqs`, written to the row before COMMIT.
 // `draft` is taken by value: it becomes the stored row without copying its text.
 Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, MessageRow draft);
-Result<MessageRow> soft_delete_message(Connection& db, Id message, TimeMs at);
+// The first deletion takes a change_seq (seqs) and drops reactions, mentions
+// and (by trigger, search_index.hpp) the search entry; a repeat changes nothing.
+Result<MessageRow> soft_delete_message(Connection& db, ConversationSeqs& seqs, Id message, TimeMs at);
 // Watermark = max(current, min(seq, last_seq)). not_found if not a member.
 Result<ReadState> advance_read(Connection& db, ConversationSeqs& seqs, Id conversation, Id user, Seq seq);
 
 Result<std::optional<MessageRow>> message_by_id(Connection& db, Id id);
 Result<std::vector<MessageRow>> messages(Connection& db, Id conversation, std::optional<Seq> before,
                                          std::optional<Seq> after, int limit);
+// What the feature writes check first about a message. not_found if absent.
+struct LiveMessage {
+  Id conversation_id = 0;
+  Seq seq = 0;
+  Id sender_id = 0;
+  bool deleted = false;
+  std::string body;
+  std::vector<Id> mentions;
+};
+Result<LiveMessage> live_message(Connection& db, Id message, const char* context);
+// The mentions table: one row per mentioned user (never the sender) of message `seq`.
+Status insert_mentions(Connection& db, Id conversation, Seq seq, Id sender, const std::vector<Id>& users);
+Status delete_mentions(Connection& db, Id conversation, Seq seq, const std::vector<Id>& users);
+
 // 0 for a non-member.
 Result<std::int64_t> unread_count(Connection& db, Id conversation, Id user);
 

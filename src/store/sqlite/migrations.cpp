@@ -127,10 +127,62 @@ CREATE UNIQUE INDEX jobs_by_subject ON jobs(kind, subject_id);
 CREATE INDEX jobs_by_run_after ON jobs(run_after, id);
 )sql";
 
+
+// Version 4: the conversation features (docs/features.md). Each conversation
+// gets a change sequence; each message the change_seq of its latest change,
+// edited_at and reply_to_id. Existing rows take change_seq = seq (and
+// last_change_seq = last_seq), so a client that catches up with changedAfter
+// sees old messages as it sees new ones; seqs are unique per conversation, so
+// change_seqs are too.
+// messages.mentions: the mentioned users ("1,2,3", ascending; NULL if none),
+// read with the row (no lookup); the mentions table has one row per (member,
+// message) that counts toward the member's mention count, keyed so that the
+// count after a watermark is a range of its primary key. messages.reaction_count
+// (rows in reactions) works as attachment_count: a page without any reaction
+// costs no reaction lookup. Order: reactions.id (the rowid) grows with each
+// reaction, which orders an emoji's users; emoji_rank orders the emoji of a
+// message by first use: a new emoji takes the message's highest rank + 1, a
+// user joining an emoji takes its rank, so it keeps its place while anyone
+// still uses it (and goes last when it comes back after everyone removed it).
+// The search index (message_search) is not part of the schema: the store
+// creates or drops it at open (search_index.hpp), as --search-index says.
+constexpr const char* schema_v4 = R"sql(
+ALTER TABLE messages ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+ALTER TABLE messages ADD COLUMN reply_to_id INTEGER;
+ALTER TABLE messages ADD COLUMN mentions TEXT;
+ALTER TABLE messages ADD COLUMN reaction_count INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET change_seq = seq;
+CREATE INDEX messages_by_change ON messages(conversation_id, change_seq);
+
+ALTER TABLE conversations ADD COLUMN last_change_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE conversations SET last_change_seq = last_seq;
+
+ALTER TABLE members ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE reactions (
+  id               INTEGER PRIMARY KEY,
+  message_id       INTEGER NOT NULL,
+  user_id          INTEGER NOT NULL,
+  emoji            TEXT    NOT NULL,
+  emoji_rank       INTEGER NOT NULL,
+  created_at       INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX reactions_by_message ON reactions(message_id, user_id, emoji);
+
+CREATE TABLE mentions (
+  conversation_id  INTEGER NOT NULL,
+  user_id          INTEGER NOT NULL,
+  seq              INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, user_id, seq)
+) STRICT, WITHOUT ROWID;
+)sql";
+
 constexpr Migration all_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "clientMsgId unique per conversation", schema_v2},
     {3, "attachments and jobs", schema_v3},
+    {4, "edits, reactions, replies, mentions, mute", schema_v4},
 };
 
 static_assert(parley_application_id == 1349676153, "schema_v1 spells the application id in decimal");

@@ -11,6 +11,7 @@
 
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/preflight.hpp"
+#include "store/sqlite/search_index.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/sqlite_store_impl.hpp"
 #include "store/sqlite/wal_write_buffer.hpp"
@@ -65,6 +66,7 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
   if (!writer_db) return writer_db.error();
   if (Status s = configure_writer(**writer_db, options); !s) return s.error();
   if (Status s = sqlite::apply_migrations(**writer_db); !s) return s.error();
+  if (Status s = sqlite::prepare_search_index(**writer_db, options.search.enabled); !s) return s.error();
 
   auto readers = sqlite::ReaderPool::open(options.path, options.readers,
                                           [&](Connection& db) { return configure_common(db, options, options.reader_cache_kib); });

@@ -1,6 +1,7 @@
 #include "store/sqlite/rows.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 namespace parley::store::sqlite {
 
@@ -35,6 +36,7 @@ ConversationRow read_conversation(const Stmt& st, int first) {
   c.created_at = st.i64(first + 4);
   c.last_seq = st.i64(first + 5);
   c.last_activity_at = st.i64(first + 6);
+  c.last_change_seq = st.i64(first + 7);
   return c;
 }
 
@@ -45,6 +47,7 @@ MemberRow read_member(const Stmt& st, int first) {
   m.role = st.text(first + 2) == "admin" ? MemberRole::admin : MemberRole::member;
   m.last_read_seq = st.i64(first + 3);
   m.joined_at = st.i64(first + 4);
+  m.muted = st.i64(first + 5) != 0;
   return m;
 }
 
@@ -60,6 +63,12 @@ MessageRow read_message(const Stmt& st, int first) {
   m.deleted_at = st.opt_i64(first + 7);
   const std::int64_t attachments = std::clamp<std::int64_t>(st.i64(first + 8), 0, max_attachments_per_message);
   if (attachments > 0) m.attachments.resize(static_cast<std::size_t>(attachments));
+  m.change_seq = st.i64(first + 9);
+  m.edited_at = st.opt_i64(first + 10);
+  m.reply_to_id = st.opt_i64(first + 11);
+  if (m.reply_to_id) m.reply_to.emplace();  // placeholder: fill_message_details reads the parent
+  if (!st.is_null(first + 12)) m.mentions = mentions_from_text(st.text(first + 12));
+  if (st.i64(first + 13) > 0) m.reactions.resize(1);  // placeholder: fill_message_details reads them
   return m;
 }
 
@@ -96,6 +105,30 @@ JobRow read_job(const Stmt& st, int first) {
   j.last_error = st.text(first + 6);
   j.created_at = st.i64(first + 7);
   return j;
+}
+
+std::optional<std::string> mentions_text(const std::vector<Id>& ids) {
+  if (ids.empty()) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out;
+}
+
+std::vector<Id> mentions_from_text(std::string_view text) {
+  std::vector<Id> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find(',', at);
+    if (end == std::string_view::npos) end = text.size();
+    Id value = 0;
+    auto [ptr, ec] = std::from_chars(text.data() + at, text.data() + end, value);
+    if (ec == std::errc() && ptr == text.data() + end) out.push_back(value);
+    at = end + 1;
+  }
+  return out;
 }
 
 const char* type_text(ConversationType type) { return type == ConversationType::direct ? "direct" : "group"; }

@@ -10,7 +10,10 @@
 // Thread-safety: pure functions over a Stmt the caller holds.
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/records.hpp"
 #include "store/sqlite/statement.hpp"
@@ -21,18 +24,23 @@
 // 5 columns: no email, no hash.
 #define PARLEY_PUBLIC_USER_COLUMNS(t) \
   t ".id, " t ".username, " t ".display_name, " t ".created_at, " t ".last_seen_at"
-// 7 columns.
+// 8 columns.
 #define PARLEY_CONVERSATION_COLUMNS(t)                                                                    \
-  t ".id, " t ".type, " t ".title, " t ".created_by, " t ".created_at, " t ".last_seq, " t ".last_activity_at"
-// 5 columns.
+  t ".id, " t ".type, " t ".title, " t ".created_by, " t ".created_at, " t ".last_seq, " t ".last_activity_at, " t \
+    ".last_change_seq"
+// 6 columns.
 #define PARLEY_MEMBER_COLUMNS(t) \
-  t ".conversation_id, " t ".user_id, " t ".role, " t ".last_read_seq, " t ".joined_at"
-// 9 columns. The last, attachment_count, is not a field: read_message leaves
-// that many placeholders in `attachments`, which fill_attachments
-// (attachment_queries.hpp) replaces with the rows.
+  t ".conversation_id, " t ".user_id, " t ".role, " t ".last_read_seq, " t ".joined_at, " t ".muted"
+// 14 columns. attachment_count is not a field: read_message leaves that many
+// placeholders in `attachments`, which fill_attachments (attachment_queries.hpp)
+// replaces with the rows. Likewise reaction_count > 0 leaves one placeholder in
+// `reactions` and reply_to_id a placeholder `reply_to`, which
+// fill_message_details (message_details.hpp) replaces. mentions is the text
+// "id,id,..." (or NULL), decoded here.
 #define PARLEY_MESSAGE_COLUMNS(t)                                                                        \
   t ".id, " t ".conversation_id, " t ".seq, " t ".sender_id, " t ".body, " t ".client_msg_id, " t         \
-    ".created_at, " t ".deleted_at, " t ".attachment_count"
+    ".created_at, " t ".deleted_at, " t ".attachment_count, " t ".change_seq, " t ".edited_at, " t        \
+    ".reply_to_id, " t ".mentions, " t ".reaction_count"
 // 17 columns.
 #define PARLEY_ATTACHMENT_COLUMNS(t)                                                                       \
   t ".id, " t ".conversation_id, " t ".uploader_id, " t ".message_id, " t ".name, " t ".content_type, " t \
@@ -46,9 +54,9 @@ namespace parley::store::sqlite {
 
 inline constexpr int user_column_count = 7;
 inline constexpr int public_user_column_count = 5;
-inline constexpr int conversation_column_count = 7;
-inline constexpr int member_column_count = 5;
-inline constexpr int message_column_count = 9;
+inline constexpr int conversation_column_count = 8;
+inline constexpr int member_column_count = 6;
+inline constexpr int message_column_count = 14;
 inline constexpr int attachment_column_count = 17;
 inline constexpr int job_column_count = 8;
 
@@ -59,6 +67,11 @@ MemberRow read_member(const Stmt& st, int first);
 MessageRow read_message(const Stmt& st, int first);
 AttachmentRow read_attachment(const Stmt& st, int first);
 JobRow read_job(const Stmt& st, int first);
+
+// messages.mentions: "1,2,3" for {1,2,3}; NULL (nullopt) for none. Decoding
+// skips anything that is not a number (bad data).
+std::optional<std::string> mentions_text(const std::vector<Id>& ids);
+std::vector<Id> mentions_from_text(std::string_view text);
 
 const char* type_text(ConversationType type);
 const char* role_text(MemberRole role);

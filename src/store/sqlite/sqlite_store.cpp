@@ -9,9 +9,11 @@
 
 #include "store/sqlite/attachment_queries.hpp"
 #include "store/sqlite/conversation_queries.hpp"
+#include "store/sqlite/feature_queries.hpp"
 #include "store/sqlite/function_job.hpp"
 #include "store/sqlite/job_queries.hpp"
 #include "store/sqlite/message_queries.hpp"
+#include "store/sqlite/search_index.hpp"
 #include "store/sqlite/user_queries.hpp"
 
 namespace parley::store::sqlite {
@@ -36,16 +38,17 @@ class AppendJob final : public ResultJob<AppendResult> {
       : ResultJob(std::move(done), closing()),
         seqs_(seqs),
         draft_(std::move(draft)),
-        plain_(draft_.attachments.empty()) {}
+        plain_(draft_.attachments.empty() && draft_.mentions.empty()) {}
 
   bool run(Connection& db) override {
     result_.emplace(sqlite::append_message(db, seqs_, std::move(draft_)));
     return result_->ok();
   }
 
-  // Without attachments, append_message writes with one single-row INSERT (no
-  // trigger), the last thing that can fail: a failed append changed nothing.
-  // Claiming attachments comes after the INSERT and may fail: a savepoint.
+  // Without attachments and mentions, append_message writes with one
+  // single-row INSERT (its search trigger is part of the statement), the last
+  // thing that can fail: a failed append changed nothing. Claiming attachments
+  // and inserting mention rows come after the INSERT and may fail: a savepoint.
   bool atomic() const override { return plain_; }
 
   // Appends to different conversations touch different rows, seqs and
@@ -55,7 +58,7 @@ class AppendJob final : public ResultJob<AppendResult> {
  private:
   ConversationSeqs& seqs_;
   MessageRow draft_;
-  const bool plain_;  // no attachments (read before run() moves the draft)
+  const bool plain_;  // no attachments, no mentions (read before run() moves the draft)
 };
 
 }  // namespace
@@ -213,7 +216,7 @@ Result<std::vector<MessageRow>> SqliteStore::messages(Id conversation, std::opti
 }
 
 Result<MessageRow> SqliteStore::soft_delete_message(Id message, TimeMs at) {
-  return write<MessageRow>([&](Connection& db) { return sqlite::soft_delete_message(db, message, at); });
+  return write<MessageRow>([&](Connection& db) { return sqlite::soft_delete_message(db, *seqs_, message, at); });
 }
 
 Result<ReadState> SqliteStore::advance_read(Id conversation, Id user, Seq seq) {
@@ -222,6 +225,38 @@ Result<ReadState> SqliteStore::advance_read(Id conversation, Id user, Seq seq) {
 
 Result<std::int64_t> SqliteStore::unread_count(Id conversation, Id user) {
   return read("unread_count", [&](Connection& db) { return sqlite::unread_count(db, conversation, user); });
+}
+
+// ---- conversation features (docs/features.md)
+
+Result<MessageRow> SqliteStore::edit_message(Id message, std::string_view body, const std::vector<Id>& mentions,
+                                             TimeMs at) {
+  return write<MessageRow>(
+      [&](Connection& db) { return sqlite::edit_message(db, *seqs_, message, body, mentions, at); });
+}
+
+Result<ReactionChange> SqliteStore::set_reaction(Id message, Id user, std::string_view emoji, bool on, TimeMs at,
+                                                 int max_distinct) {
+  return write<ReactionChange>([&](Connection& db) {
+    return sqlite::set_reaction(db, *seqs_, message, user, emoji, on, at, max_distinct);
+  });
+}
+
+Result<std::vector<MessageRow>> SqliteStore::changed_messages(Id conversation, Seq after_change, int limit) {
+  return read("changed_messages",
+              [&](Connection& db) { return sqlite::changed_messages(db, conversation, after_change, limit); });
+}
+
+Status SqliteStore::set_muted(Id conversation, Id user, bool muted) {
+  return to_status(
+      write<std::monostate>([&](Connection& db) { return sqlite::set_muted(db, conversation, user, muted); }));
+}
+
+Result<std::vector<SearchHit>> SqliteStore::search_messages(const SearchQuery& query) {
+  if (!options_.search.enabled) {
+    return Error{ErrorKind::unavailable, "search_disabled", "message search is off (--search-index off)"};
+  }
+  return read("search_messages", [&](Connection& db) { return sqlite::search_messages(db, query); });
 }
 
 // ---- attachments

@@ -17,17 +17,17 @@ using sqlite::ConversationSeqs;
 
 TEST(ConversationSeqsTest, ARolledBackJobIsUndoneAndAnEndedTransactionForgotten) {
   ConversationSeqs seqs;
-  seqs.appended(1, 5, 100);
+  seqs.appended(1, 5, 100, 5);
   seqs.job_released();
-  seqs.appended(1, 6, 90);  // an older clock: activity never goes back
-  seqs.appended(2, 1, 200);
+  seqs.appended(1, 6, 90, 6);  // an older clock: activity never goes back
+  seqs.appended(2, 1, 200, 1);
   ASSERT_NE(seqs.find(2), nullptr);
   EXPECT_EQ(seqs.find(1)->last_seq, 6);
   EXPECT_EQ(seqs.find(1)->last_activity_at, 100);
   seqs.job_rolled_back();
   EXPECT_EQ(seqs.find(1)->last_seq, 5);  // as the released job left it
   EXPECT_EQ(seqs.find(2), nullptr);      // first touched by the rolled-back job
-  seqs.appended(1, 6, 300);
+  seqs.appended(1, 6, 300, 6);
   seqs.job_released();
   seqs.job_rolled_back();  // nothing of the released job is undone
   EXPECT_EQ(seqs.find(1)->last_seq, 6);
