@@ -430,6 +430,12 @@ if (search || searchIndex) {
   line('bench/search-index.sh 5');
   line('```');
   line();
+  // The hand-written reading of these figures (what bounds them, what to change).
+  const searchAnalysis = fs.existsSync('bench/search-analysis.md') ? fs.readFileSync('bench/search-analysis.md', 'utf8').trim() : null;
+  if (searchAnalysis) {
+    line(searchAnalysis);
+    line();
+  }
 }
 
 const analysis = fs.existsSync('bench/analysis.md') ? fs.readFileSync('bench/analysis.md', 'utf8').trim() : null;

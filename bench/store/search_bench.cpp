@@ -150,6 +150,7 @@ int main(int argc, char** argv) {
   int searchers_n = 10;
   int member_of = 40;
   int searches_n = 200;
+  double shape_seconds = 120;
   int window = 512;
   int vocabulary_n = 50'000;
   double zipf_s = 1.07;
@@ -164,6 +165,8 @@ int main(int argc, char** argv) {
   cli.add_option("--searchers", searchers_n, "users who search, in turn")->check(CLI::Range(1, 1000))->capture_default_str();
   cli.add_option("--member-of", member_of, "conversations each searcher is a member of")->check(CLI::Range(1, 100'000))->capture_default_str();
   cli.add_option("--searches", searches_n, "measured searches per shape")->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  cli.add_option("--shape-seconds", shape_seconds, "stop a shape's searches once they took this long in all")
+      ->check(CLI::Range(1.0, 86400.0))->capture_default_str();
   cli.add_option("--window", window, "appends in flight while filling")->check(CLI::Range(1, 60'000))->capture_default_str();
   cli.add_option("--vocabulary", vocabulary_n, "distinct words")->check(CLI::Range(1000, 10'000'000))->capture_default_str();
   cli.add_option("--zipf", zipf_s, "Zipf exponent of word frequencies")->capture_default_str();
@@ -383,8 +386,12 @@ int main(int argc, char** argv) {
   for (const Shape& shape : kShapes) {
     std::vector<double> ms;
     long hits = 0, errors = 0;
-    std::string error;
-    for (int n = 0; n < searches_n + 10; ++n) {
+    std::string error, slowest;
+    double slowest_ms = 0, spent_ms = 0;
+    // 3 unmeasured searches first; a shape stops early once its searches took
+    // --shape-seconds in all (at 1,000,000 messages a frequent word can take seconds).
+    constexpr int kWarmup = 3;
+    for (int n = 0; n < searches_n + kWarmup && spent_ms < shape_seconds * 1000; ++n) {
       const auto s = static_cast<std::size_t>(n % searchers_n);
       SearchQuery q;
       q.user = user_base + static_cast<Id>(s) + 1;
@@ -409,7 +416,9 @@ int main(int argc, char** argv) {
       auto at = SteadyClock::now();
       auto result = store.search_messages(q);
       double took = std::chrono::duration<double, std::milli>(SteadyClock::now() - at).count();
-      if (n < 10) continue;
+      if (n < kWarmup) continue;
+      spent_ms += took;
+      if (took > slowest_ms) slowest_ms = took, slowest = q.text + (q.conversation ? " (one conversation)" : "");
       if (!result.ok()) {
         if (errors++ == 0) error = result.error().message;
         continue;
@@ -425,8 +434,13 @@ int main(int argc, char** argv) {
     if (!ms.empty()) {
       const auto count = static_cast<double>(ms.size());
       const double p50 = pct(ms, 0.5), p99 = pct(ms, 0.99), max = ms.back();  // pct sorted ms
-      std::printf("search-bench: %-16s p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  mean hits %4.1f  (%s)\n", shape.name,
-                  p50, p99, max, static_cast<double>(hits) / count, shape.what);
+      std::printf("search-bench: %-16s p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  mean hits %4.1f  (%s)%s\n", shape.name,
+                  p50, p99, max, static_cast<double>(hits) / count, shape.what,
+                  ms.size() < static_cast<std::size_t>(searches_n)
+                      ? (" [" + std::to_string(ms.size()) + " searches: --shape-seconds reached]").c_str()
+                      : "");
+      std::fprintf(stderr, "search-bench: %s: the slowest search, %.0f ms: \"%s\"\n", shape.name, slowest_ms,
+                   slowest.c_str());
     }
     std::fflush(stdout);
   }
