@@ -86,13 +86,13 @@ if [ "$rounds" = profile ]; then
   echo "search-index: $a acked/s (ack p99 $p ms, server $c cores) while sampled"
   # Inclusive time (children) of the calls that matter, then self time by symbol and by thread.
   perf report -i "$tmp/perf.data" --stdio --children --sort symbol -g none --percent-limit 2 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | grep -v '(inlined)' | cut -c1-150 | head -45
+    grep -v '^#' | grep -v '^$' | grep -v '(inlined)' | cut -c1-150 | head -45 || true  # head closes the pipe early
   echo "-- self time by symbol"
   perf report -i "$tmp/perf.data" --stdio --no-children --sort symbol -g none --percent-limit 1 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | cut -c1-150 | head -30
+    grep -v '^#' | grep -v '^$' | cut -c1-150 | head -30 || true
   echo "-- by thread"
   perf report -i "$tmp/perf.data" --stdio --no-children --sort comm -g none 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -10
+    grep -v '^#' | grep -v '^$' | head -10 || true
   exit 0
 fi
 

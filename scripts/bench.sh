@@ -248,6 +248,7 @@ if [ "${BENCH_SEARCH:-1}" = 1 ]; then
   section "search latency over ${SEARCH_MESSAGES:-1000000} messages (parley-search-bench)"
   echo "search-run: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), load average $(cut -d' ' -f1-3 /proc/loadavg)" \
     >"$results/search.txt"
+  echo "search-command: build/release/bench/parley-search-bench --messages ${SEARCH_MESSAGES:-1000000}" >>"$results/search.txt"
   timeout 1800 "${BENCH_SEARCH_BENCH:-build/release/bench/parley-search-bench}" --messages "${SEARCH_MESSAGES:-1000000}" |
     tee -a "$results/search.txt" || echo "bench: the search bench failed"
   section "persisted sends, search index on and off in pairs (bench/search-index.sh)"
