@@ -21,8 +21,11 @@ Error deleted_error() { return Error::conflict("message_deleted", "the message w
 
 }  // namespace
 
-Result<MessageRow> edit_message(Connection& db, ConversationSeqs& seqs, Id message, std::string_view body,
-                                const std::vector<Id>& mentions, TimeMs at) {
+Result<MessageRow> edit_message(Connection& db, ConversationSeqs& seqs, SearchPending* search, Id message,
+                                std::string_view body,
+                                const std::vector<Id>& given_mentions, TimeMs at) {
+  std::vector<Id> mentions = given_mentions;
+  normalize_mentions(mentions);
   auto live = live_message(db, message, "edit_message");
   if (!live) return live.error();
   if (live->deleted) return deleted_error();
@@ -31,7 +34,6 @@ Result<MessageRow> edit_message(Connection& db, ConversationSeqs& seqs, Id messa
   if (!change) return change.error();
   {
     const std::optional<std::string> text = mentions_text(mentions);
-    // The search trigger (search_index.hpp) replaces the entry: UPDATE OF body.
     Stmt st = db.prepare("UPDATE messages SET body = ?2, mentions = ?3, edited_at = ?4, change_seq = ?5 WHERE id = ?1");
     st.bind(1, message).bind_static(2, body).bind(4, at).bind(5, *change);
     if (text) {
@@ -40,6 +42,9 @@ Result<MessageRow> edit_message(Connection& db, ConversationSeqs& seqs, Id messa
       st.bind_null(3);
     }
     if (!st.run()) return st.error("edit_message");
+  }
+  if (search != nullptr && live->body != body) {
+    if (Status s = search->replace(db, message, live->body, body); !s) return s.error();
   }
   if (live->mentions != mentions) {
     if (Status s = delete_mentions(db, live->conversation_id, live->seq, live->mentions); !s) return s.error();

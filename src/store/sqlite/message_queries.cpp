@@ -81,7 +81,7 @@ Status delete_mentions(Connection& db, Id conversation, Seq seq, const std::vect
   return Status::success();
 }
 
-Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, MessageRow draft) {
+Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, SearchPending* search, MessageRow draft) {
   Seq last_seq = 0;
   Seq last_change_seq = 0;
   if (const ConversationSeqs::Entry* entry = seqs.find(draft.conversation_id)) {
@@ -138,6 +138,7 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Mess
   row.reply_to = std::move(quote);
   row.reactions.clear();
   row.attachments.clear();
+  normalize_mentions(row.mentions);
   const std::optional<std::string> mentions = mentions_text(row.mentions);
   {
     // The insert itself detects a repeat of (conversation, sender, clientMsgId) through the
@@ -197,10 +198,12 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Mess
   // last_change_seq and last_activity_at are written once per transaction
   // (ConversationSeqs).
   seqs.appended(row.conversation_id, row.seq, row.created_at, row.change_seq);
+  if (search != nullptr) search->appended(row.id);
   return AppendResult{std::move(row), true};
 }
 
-Result<MessageRow> soft_delete_message(Connection& db, ConversationSeqs& seqs, Id message, TimeMs at) {
+Result<MessageRow> soft_delete_message(Connection& db, ConversationSeqs& seqs, SearchPending* search, Id message,
+                                       TimeMs at) {
   auto live = live_message(db, message, "soft_delete_message");
   if (!live) return live.error();
   if (!live->deleted) {
@@ -218,6 +221,9 @@ Result<MessageRow> soft_delete_message(Connection& db, ConversationSeqs& seqs, I
       if (!st.run()) return st.error("soft_delete_message: reactions");
     }
     if (Status s = delete_mentions(db, live->conversation_id, live->seq, live->mentions); !s) return s.error();
+    if (search != nullptr) {
+      if (Status s = search->replace(db, message, live->body, ""); !s) return s.error();
+    }
     if (Status s = mark_attachments_deleted(db, message, at); !s) return s.error();
   }
   auto row = message_by_id(db, message);

@@ -13,6 +13,7 @@
 #include "store/records.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/conversation_seqs.hpp"
+#include "store/sqlite/search_index.hpp"
 #include "store/store.hpp"
 
 namespace parley::store::sqlite {
@@ -23,10 +24,12 @@ namespace parley::store::sqlite {
 // clientMsgId in another conversation is another message. The conversation's
 // last_seq / last_activity_at move in `seqs`, written to the row before COMMIT.
 // `draft` is taken by value: it becomes the stored row without copying its text.
-Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, MessageRow draft);
+// `search` (null: the index is off) notes the new message for the index.
+Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, SearchPending* search, MessageRow draft);
 // The first deletion takes a change_seq (seqs) and drops reactions, mentions
-// and (by trigger, search_index.hpp) the search entry; a repeat changes nothing.
-Result<MessageRow> soft_delete_message(Connection& db, ConversationSeqs& seqs, Id message, TimeMs at);
+// and empties the search entry (`search`, null when off); a repeat changes nothing.
+Result<MessageRow> soft_delete_message(Connection& db, ConversationSeqs& seqs, SearchPending* search, Id message,
+                                       TimeMs at);
 // Watermark = max(current, min(seq, last_seq)). not_found if not a member.
 Result<ReadState> advance_read(Connection& db, ConversationSeqs& seqs, Id conversation, Id user, Seq seq);
 

@@ -82,13 +82,13 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
   if (!checkpointer) return checkpointer.error();
   if (Status s = (*checkpointer)->attach(**writer_db); !s) return s.error();
 
-  auto seqs = std::make_unique<sqlite::ConversationSeqs>();
+  auto states = std::make_unique<sqlite::WriterStates>(options.search.enabled);
   auto writer = std::make_unique<sqlite::Writer>(std::move(writer_db).value(), options.max_batch, options.max_queue,
-                                                 seqs.get());
+                                                 states.get());
   spdlog::info("sqlite: opened {} (schema {}, {} readers, synchronous={})", options.path,
                sqlite::latest_schema_version(), options.readers, options.synchronous_full ? "FULL" : "NORMAL");
   return std::unique_ptr<Store>(
-      std::make_unique<sqlite::SqliteStore>(options, std::move(seqs), std::move(writer), std::move(readers).value(),
+      std::make_unique<sqlite::SqliteStore>(options, std::move(states), std::move(writer), std::move(readers).value(),
                                             std::move(checkpointer).value()));
 }
 

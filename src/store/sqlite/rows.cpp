@@ -107,6 +107,11 @@ JobRow read_job(const Stmt& st, int first) {
   return j;
 }
 
+void normalize_mentions(std::vector<Id>& ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+}
+
 std::optional<std::string> mentions_text(const std::vector<Id>& ids) {
   if (ids.empty()) return std::nullopt;
   std::string out;

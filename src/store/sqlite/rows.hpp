@@ -69,7 +69,9 @@ AttachmentRow read_attachment(const Stmt& st, int first);
 JobRow read_job(const Stmt& st, int first);
 
 // messages.mentions: "1,2,3" for {1,2,3}; NULL (nullopt) for none. Decoding
-// skips anything that is not a number (bad data).
+// skips anything that is not a number (bad data). normalize_mentions sorts and
+// deduplicates (the contract's order, whatever the caller passed).
+void normalize_mentions(std::vector<Id>& ids);
 std::optional<std::string> mentions_text(const std::vector<Id>& ids);
 std::vector<Id> mentions_from_text(std::string_view text);
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <vector>
 
+#include "store/sqlite/attachment_queries.hpp"
 #include "store/sqlite/message_details.hpp"
 #include "store/sqlite/rows.hpp"
 
@@ -17,20 +18,10 @@ namespace {
 constexpr const char* create_sql = R"sql(
 CREATE VIRTUAL TABLE message_search USING fts5(
   body, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');
-CREATE TRIGGER message_search_insert AFTER INSERT ON messages WHEN new.deleted_at IS NULL BEGIN
-  INSERT INTO message_search (rowid, body) VALUES (new.id, new.body);
-END;
-CREATE TRIGGER message_search_update AFTER UPDATE OF body, deleted_at ON messages
-  WHEN old.deleted_at IS NULL AND (new.body IS NOT old.body OR new.deleted_at IS NOT NULL) BEGIN
-  INSERT INTO message_search (message_search, rowid, body) VALUES ('delete', old.id, old.body);
-  INSERT INTO message_search (rowid, body) SELECT new.id, new.body WHERE new.deleted_at IS NULL;
-END;
-CREATE TRIGGER message_search_delete AFTER DELETE ON messages WHEN old.deleted_at IS NULL BEGIN
-  INSERT INTO message_search (message_search, rowid, body) VALUES ('delete', old.id, old.body);
-END;
-INSERT INTO message_search (rowid, body) SELECT id, body FROM messages WHERE deleted_at IS NULL;
+INSERT INTO message_search (message_search) VALUES ('rebuild');
 )sql";
 
+// Triggers of an earlier build of this schema version (dropped if present).
 constexpr const char* drop_sql = R"sql(
 DROP TRIGGER IF EXISTS message_search_insert;
 DROP TRIGGER IF EXISTS message_search_update;
@@ -70,7 +61,8 @@ Result<std::vector<SearchHit>> search_messages(Connection& db, const SearchQuery
   const std::string match = fts_query(query.text);
   if (match.empty() || query.limit <= 0) return out;
   // hits: the page, ranked; membership is a join of the query itself. Then
-  // the page's rows and snippets (MATCH again, restricted to each rowid).
+  // the page's rows and snippets (MATCH again, restricted to each rowid):
+  // snippet() reads and tokenizes the body again, so only for the page.
   Stmt st = db.prepare(
       "WITH hits AS ("
       " SELECT s.rowid AS id, s.rank AS rank FROM message_search s"
@@ -80,8 +72,11 @@ Result<std::vector<SearchHit>> search_messages(Connection& db, const SearchQuery
       "  AND (?3 IS NULL OR m.conversation_id = ?3) AND (?4 IS NULL OR m.id < ?4)"
       " ORDER BY s.rank, s.rowid DESC LIMIT ?5 OFFSET ?6)"
       " SELECT " PARLEY_MESSAGE_COLUMNS("m") ", snippet(message_search, 0, char(2), char(3), '…', 32)"
-      " FROM hits h JOIN message_search ON message_search.rowid = h.id JOIN messages m ON m.id = h.id"
-      " WHERE message_search MATCH ?1 ORDER BY h.rank, h.id DESC");
+      // CROSS JOIN fixes the loop order: for each hit, the FTS5 lookup by
+      // rowid (MATCH and rowid = ?), not a second full MATCH scan.
+      " FROM hits h CROSS JOIN message_search CROSS JOIN messages m"
+      " WHERE message_search MATCH ?1 AND message_search.rowid = h.id AND m.id = h.id"
+      " ORDER BY h.rank, h.id DESC");
   st.bind(1, match).bind(2, query.user).bind_opt(3, query.conversation).bind_opt(4, query.before);
   st.bind(5, std::int64_t{query.limit}).bind(6, std::int64_t{std::max(0, query.offset)});
   while (st.step() == SQLITE_ROW) {
@@ -98,14 +93,50 @@ Result<std::vector<SearchHit>> search_messages(Connection& db, const SearchQuery
   return out;
 }
 
+void SearchPending::appended(Id message) {
+  if (ids_.insert(message).second) job_.push_back(message);
+}
+
+Status SearchPending::replace(Connection& db, Id message, std::string_view old_body, std::string_view new_body) {
+  if (contains(message)) return Status::success();  // before_commit reads the body as it is then
+  {
+    Stmt st = db.prepare("INSERT INTO message_search (message_search, rowid, body) VALUES ('delete', ?1, ?2)");
+    st.bind(1, message).bind_static(2, old_body);
+    if (!st.run()) return st.error("search index: delete");
+  }
+  Stmt st = db.prepare("INSERT INTO message_search (rowid, body) VALUES (?1, ?2)");
+  st.bind(1, message).bind_static(2, new_body);
+  if (!st.run()) return st.error("search index: insert");
+  return Status::success();
+}
+
+Status SearchPending::before_commit(Connection& db) {
+  if (ids_.empty()) return Status::success();
+  std::vector<Id> ids(ids_.begin(), ids_.end());
+  Stmt st = db.prepare("INSERT INTO message_search (rowid, body)"
+                       " SELECT m.id, m.body FROM json_each(?1) j JOIN messages m ON m.id = j.value");
+  st.bind(1, json_id_list(ids));
+  if (!st.run()) return st.error("search index");
+  return Status::success();
+}
+
+void SearchPending::job_rolled_back() {
+  for (Id id : job_) ids_.erase(id);
+  job_.clear();
+}
+
+void SearchPending::transaction_ended() {
+  ids_.clear();
+  job_.clear();
+}
+
 Status prepare_search_index(Connection& db, bool enabled) {
   const std::string& path = db.path();
-  auto present = db.query_int(
-      "SELECT count(*) FROM sqlite_schema WHERE (type = 'table' AND name = 'message_search') OR (type = 'trigger'"
-      " AND name IN ('message_search_insert', 'message_search_update', 'message_search_delete'))");
-  if (!present) return present.error();
-  if (enabled && *present == 4) return Status::success();
-  if (!enabled && *present == 0) return Status::success();
+  auto table = db.query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'message_search'");
+  if (!table) return table.error();
+  auto triggers = db.query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'message_search%'");
+  if (!triggers) return triggers.error();
+  if (*triggers == 0 && (*table != 0) == enabled) return Status::success();
   const auto started = std::chrono::steady_clock::now();
   if (Status s = db.exec_status("BEGIN IMMEDIATE", path + ": search index"); !s) return s;
   Status s = db.exec_status(drop_sql, path + ": dropping the search index");

@@ -13,13 +13,14 @@
 //
 // Thread-safety: as Store. Ownership: owns the writer, the readers, the
 // checkpointer (already attached to the writer's connection) and the writer's
-// ConversationSeqs (the Writer was built with it).
+// WriterStates (the Writer was built with it).
 
 #include <memory>
 #include <type_traits>
 
 #include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/conversation_seqs.hpp"
+#include "store/sqlite/writer_states.hpp"
 #include "store/sqlite/reader_pool.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/writer.hpp"
@@ -29,7 +30,7 @@ namespace parley::store::sqlite {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(SqliteOptions options, std::unique_ptr<ConversationSeqs> seqs, std::unique_ptr<Writer> writer,
+  SqliteStore(SqliteOptions options, std::unique_ptr<WriterStates> states, std::unique_ptr<Writer> writer,
               std::unique_ptr<ReaderPool> readers, std::unique_ptr<Checkpointer> checkpointer);
   ~SqliteStore() override;
 
@@ -93,7 +94,7 @@ class SqliteStore final : public Store {
   // Submits an arbitrary job (tests use it to hold the writer or inject faults).
   bool submit_for_test(std::unique_ptr<WriteJob> job) { return writer_->submit(std::move(job), true); }
   // The writer's per-transaction seqs, for such jobs. Writer thread only.
-  ConversationSeqs& seqs_for_test() { return *seqs_; }
+  ConversationSeqs& seqs_for_test() { return states_->seqs(); }
 
  private:
   // Runs `work` in the writer's next transaction and waits for the outcome.
@@ -105,7 +106,9 @@ class SqliteStore final : public Store {
   std::invoke_result_t<Work&, Connection&> read(const char* what, Work work);
 
   SqliteOptions options_;
-  std::unique_ptr<ConversationSeqs> seqs_;  // writer thread only; outlives writer_
+  std::unique_ptr<WriterStates> states_;  // writer thread only; outlives writer_
+  ConversationSeqs* seqs_;                // = &states_->seqs()
+  SearchPending* search_;                 // = states_->search(): null when the index is off
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<ReaderPool> readers_;
   std::unique_ptr<Checkpointer> checkpointer_;
