@@ -435,7 +435,8 @@ if (search || searchIndex) {
   // The hand-written reading of these figures (what bounds them, what to change).
   const searchAnalysis = fs.existsSync('bench/search-analysis.md') ? fs.readFileSync('bench/search-analysis.md', 'utf8').trim() : null;
   if (searchAnalysis) {
-    line(searchAnalysis);
+    const fts = read('fts5-savepoint.txt');
+    line(searchAnalysis.replace('FTS5_SAVEPOINT_RESULTS', fts ? fts.trim().split('\n').map((l) => l.replace(/^fts5-savepoint: /, '')).join('\n') : '(bench/results/fts5-savepoint.txt is missing)'));
     line();
   }
 }

@@ -256,6 +256,8 @@ if [ "${BENCH_SEARCH:-1}" = 1 ]; then
     >"$results/search-index.txt"
   BENCH_PARLEY=$parley BENCH_LOADGEN=$loadgen BENCH_DURATION=$duration bench/search-index.sh "${SEARCH_PAIRS:-5}" |
     tee -a "$results/search-index.txt" || echo "bench: the search index pairs failed"
+  # What an FTS5 index costs per row by how rows reach it (sqlite3 shell): the reading's evidence.
+  python3 bench/store/fts5_savepoint.py | tee "$results/fts5-savepoint.txt" || echo "bench: the FTS5 experiment failed"
 fi
 
 # Cross-node fan-out: three Parley nodes on one PostgreSQL and one Redis beside three
