@@ -71,6 +71,7 @@ run_one() {
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
   rm -rf "$data"
+  # shellcheck disable=SC2016  # JavaScript template literals, not shell expansions
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const t = r.traffic || {}, s = r.server || {};
