@@ -387,6 +387,60 @@ if (uploads) {
   line();
 }
 
+const search = read('search.txt');
+const searchIndex = read('search-index.txt');
+if (search || searchIndex) {
+  line('## Search (issue 16)');
+  line();
+  if (search) {
+    const run = search.match(/search-run: (.*)/);
+    if (run) line(`Measured ${run[1]} (apart from the rest of this report).`), line();
+    const fill = search.match(/fill (\d+) messages \(([0-9]+) bytes.*?in (\d+) conversations.*?: ([0-9.]+) s, ([0-9]+) messages\/s; data folder ([0-9]+) MB/);
+    line('`parley-search-bench`: a fresh SQLite store (`store::open_store`, FTS5 index on, `synchronous=FULL`)');
+    line(`filled with ${fill ? int(Number(fill[1])) : '?'} messages of chat-like text (${fill ? fill[2] : '?'} bytes on average: words of a`);
+    line('50,000-word vocabulary drawn with Zipf frequencies, the 200 commonest being English chat words) in');
+    line(`${fill ? int(Number(fill[3])) : '?'} conversations of 3–8 members (activity skewed: a few busy conversations, many quiet),`);
+    line('appended with `append_message_async`, 512 in flight. Then up to 200 searches of each shape (fewer once a');
+    line('shape\'s searches took `--shape-seconds` in all), one at a time, by');
+    line('10 users each a member of 40 conversations, limit 20 (the API\'s default page), through');
+    line('`Store::search_messages` (no HTTP: the store\'s own latency).');
+    line();
+    line('| shape | p50 | p99 | max | mean hits | searches measured |');
+    line('|---|---|---|---|---|---|');
+    for (const l of search.split('\n')) {
+      const m = l.match(/search-bench: (\S+)\s+p50\s+([0-9.]+) ms\s+p99\s+([0-9.]+) ms\s+max\s+([0-9.]+) ms\s+mean hits\s+([0-9.]+)\s+\((.*)\)(?: \[(\d+) searches: --shape-seconds reached\])?$/);
+      if (m) line(`| ${m[1]}: ${m[6]} | ${m[2]} ms | ${m[3]} ms | ${m[4]} ms | ${m[5]} | ${m[7] ? `${m[7]} (the time cap)` : 'all'} |`);
+    }
+    line();
+    if (fill) line(`Fill: ${int(Number(fill[5]))} messages/s with the index (${fill[4]} s); data folder ${fill[6]} MB afterwards.`);
+    line();
+  }
+  if (searchIndex) {
+    line('`bench/search-index.sh`: the persist scenario (64 senders, 64 unacknowledged sends each, closed loop)');
+    line('with 100-byte bodies of chat-like words (`--body-text words`) against `parley serve --search-index on`');
+    line('and `--search-index off`, a fresh server each, in pairs run back to back (order alternating). Target:');
+    line('with the index on, at least 85% of the acknowledged sends/s with it off.');
+    line();
+    line('```');
+    for (const l of searchIndex.split('\n')) if (l.startsWith('search-index:')) line(l.replace(/^search-index: /, ''));
+    line('```');
+    line();
+  }
+  line('```');
+  const searchCommand = search && search.match(/search-command: (.*)/);
+  line(searchCommand ? searchCommand[1] : 'build/release/bench/parley-search-bench --messages 1000000');
+  line('bench/search-index.sh 5');
+  line('```');
+  line();
+  // The hand-written reading of these figures (what bounds them, what to change).
+  const searchAnalysis = fs.existsSync('bench/search-analysis.md') ? fs.readFileSync('bench/search-analysis.md', 'utf8').trim() : null;
+  if (searchAnalysis) {
+    const fts = read('fts5-savepoint.txt');
+    line(searchAnalysis.replace('FTS5_SAVEPOINT_RESULTS', fts ? fts.trim().split('\n').map((l) => l.replace(/^fts5-savepoint: /, '')).join('\n') : '(bench/results/fts5-savepoint.txt is missing)'));
+    line();
+  }
+}
+
 const analysis = fs.existsSync('bench/analysis.md') ? fs.readFileSync('bench/analysis.md', 'utf8').trim() : null;
 if (analysis) {
   line('## What bounds the figures');
@@ -431,6 +485,7 @@ line();
 line('```sh');
 line('make bench                      # everything: build, both servers, every scenario, this file');
 line('BENCH_SCENARIOS="fanout-max" BENCH_TARGETS=parley BENCH_PROFILE=0 BENCH_HISTORY=0 make bench');
+line('SEARCH_MESSAGES=100000 SEARCH_PAIRS=3 make bench  # a quicker search section (BENCH_SEARCH=0: none)');
 line('```');
 line();
 line('By hand: start a server (`build/parley serve --listen 127.0.0.1:8080 --data-dir /tmp/p --password-cost minimal --rate-limit off`');

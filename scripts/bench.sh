@@ -13,7 +13,9 @@
 # BENCH_PROFILE=1 (0: no perf run), BENCH_HISTORY=1 (0: skip bench/history.sh),
 # BENCH_UPLOADS=1 (0: skip bench/uploads.mjs), BENCH_BUILD=1 (0: use the binaries BENCH_PARLEY and BENCH_LOADGEN as they are),
 # BENCH_PREVIEWS=1 (0: skip the image thumbnails through the preview sandbox),
-# BENCH_COMPRESSION=1 (0: skip the WebSocket compression runs).
+# BENCH_COMPRESSION=1 (0: skip the WebSocket compression runs),
+# BENCH_SEARCH=1 (0: skip the full-text search runs), SEARCH_MESSAGES=1000000 (messages in the
+# search bench's store), SEARCH_PAIRS=5 (index on/off pairs of persisted sends).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -32,7 +34,7 @@ loadgen=${BENCH_LOADGEN:-build/release/bench/parley-loadgen}
 if [ "${BENCH_BUILD:-1}" = 1 ]; then
   section "build (release): parley and parley-loadgen"
   cmake --preset release >/dev/null
-  cmake --build build/release --target parley parley-loadgen parley-preview-bench -j "$jobs"
+  cmake --build build/release --target parley parley-loadgen parley-preview-bench parley-search-bench -j "$jobs"
   cp build/release/src/app/parley build/parley
   parley=build/parley
   loadgen=build/release/bench/parley-loadgen
@@ -237,6 +239,25 @@ if [ "${BENCH_PREVIEWS:-1}" = 1 ]; then
   section "image previews through the sandbox (parley-preview-bench)"
   timeout 600 "${BENCH_PREVIEW_BENCH:-build/release/bench/parley-preview-bench}" --images 24 --child "$parley" |
     tee "$results/previews.txt"
+fi
+
+# Full-text search (issue 16): latency over a store of 1,000,000 messages (SQLite, FTS5),
+# then persisted sends with the index on and off in alternating pairs (the index's cost).
+# About 3 minutes for the fill and the searches, 1 minute per pair.
+if [ "${BENCH_SEARCH:-1}" = 1 ]; then
+  section "search latency over ${SEARCH_MESSAGES:-1000000} messages (parley-search-bench)"
+  echo "search-run: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), load average $(cut -d' ' -f1-3 /proc/loadavg)" \
+    >"$results/search.txt"
+  echo "search-command: build/release/bench/parley-search-bench --messages ${SEARCH_MESSAGES:-1000000}" >>"$results/search.txt"
+  timeout 1800 "${BENCH_SEARCH_BENCH:-build/release/bench/parley-search-bench}" --messages "${SEARCH_MESSAGES:-1000000}" |
+    tee -a "$results/search.txt" || echo "bench: the search bench failed"
+  section "persisted sends, search index on and off in pairs (bench/search-index.sh)"
+  echo "search-index: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), load average $(cut -d' ' -f1-3 /proc/loadavg)" \
+    >"$results/search-index.txt"
+  BENCH_PARLEY=$parley BENCH_LOADGEN=$loadgen BENCH_DURATION=$duration bench/search-index.sh "${SEARCH_PAIRS:-5}" |
+    tee -a "$results/search-index.txt" || echo "bench: the search index pairs failed"
+  # What an FTS5 index costs per row by how rows reach it (sqlite3 shell): the reading's evidence.
+  python3 bench/store/fts5_savepoint.py | tee "$results/fts5-savepoint.txt" || echo "bench: the FTS5 experiment failed"
 fi
 
 # Cross-node fan-out: three Parley nodes on one PostgreSQL and one Redis beside three

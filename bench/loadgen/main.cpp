@@ -45,6 +45,7 @@ json::object options_json(const Options& o) {
                  {"rate_per_sender", o.rate},
                  {"window", o.window},
                  {"body_bytes", o.body_bytes},
+                 {"body_text", o.body_text},
                  {"join", o.join},
                  {"ack", o.use_ack},
                  {"send_event", o.send_event},

@@ -165,6 +165,8 @@ std::variant<Options, ParseError> parse_options(int argc, char** argv) {
   cli.add_option("--rate", o.rate, "Messages/s per sender (0: closed loop on the window)")->check(CLI::Range(0.0, 1e6));
   cli.add_option("--window", o.window, "Unacknowledged sends per sender")->check(CLI::Range(1, 65536));
   cli.add_option("--body-bytes", o.body_bytes, "Message body size")->check(CLI::Range(40, 65536));
+  cli.add_option("--body-text", o.body_text, "Body filler after the timing prefix: x (one token) or words (chat-like)")
+      ->check(CLI::IsMember({"x", "words"}));
   cli.add_option("--join", o.join, "join_conversation after connecting (true/false)");
   cli.add_option("--ack", o.use_ack, "Ask for an ack on every send (true/false)");
   cli.add_option("--send-event", o.send_event, "Event the senders emit");

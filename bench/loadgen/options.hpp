@@ -59,6 +59,9 @@ struct Options {
   double rate = 0;        // messages/s per sender; 0: closed loop on the ack window
   int window = 0;         // unacknowledged sends allowed per sender
   int body_bytes = 64;
+  // What fills the body after its timing prefix: "x" (one long token) or "words"
+  // (chat-like words, so that a server's full-text index does realistic work).
+  std::string body_text = "x";
   bool join = true;       // join_conversation after CONNECT
   bool use_ack = true;    // sends ask for an ack
   std::string send_event = "new_message";

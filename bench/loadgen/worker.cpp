@@ -4,10 +4,12 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <fcntl.h>
+#include <iterator>
 #include <unistd.h>
 
 #include "clock.hpp"
@@ -25,6 +27,20 @@ constexpr std::uint64_t kQuietNs = 500 * kNsPerMs;
 constexpr std::uint64_t kLifetimeNs = 30ull * 60 * kNsPerSec;
 // Message numbers above this are counted but not tracked for duplicates (bitmap bound).
 constexpr std::uint64_t kMaxTrackedN = 1ull << 24;
+
+// --body-text words: common chat words, most frequent first, drawn with a skew
+// toward the front; one word in eight is a random 4-8 letter string instead (the
+// long tail of names, typos and terms that keeps a text index growing).
+constexpr std::string_view kWords[] = {
+    "the", "i", "to", "you", "a", "and", "it", "is", "that", "of", "in", "we", "for", "on", "this", "be",
+    "have", "do", "not", "with", "so", "can", "just", "are", "will", "at", "if", "but", "me", "what", "my",
+    "ok", "yes", "no", "get", "there", "all", "about", "think", "know", "one", "out", "up", "now", "like",
+    "go", "here", "time", "good", "thanks", "see", "they", "how", "from", "then", "would", "should", "need",
+    "today", "tomorrow", "meeting", "call", "let", "when", "want", "work", "check", "sure", "more", "new",
+    "back", "fix", "build", "test", "release", "review", "please", "morning", "later", "done", "maybe",
+    "week", "file", "issue", "bug", "deploy", "server", "branch", "merge", "team", "lunch", "again",
+    "right", "sorry", "looks", "great", "update", "question", "problem", "idea", "plan", "customer",
+    "change", "before", "after", "because", "which", "where", "who", "last", "next", "first", "only"};
 
 constexpr std::string_view kBodyKey = "\"body\":\"t=";
 constexpr std::string_view kSeqKey = "\"seq\":";
@@ -347,6 +363,27 @@ void Worker::pace_senders(std::uint64_t now) {
   }
 }
 
+void Worker::append_words(std::string& b, std::size_t bytes) {
+  constexpr std::uint64_t n = std::size(kWords);
+  const std::size_t end = b.size() + bytes;
+  auto next = [this] {
+    word_state_ ^= word_state_ << 13;
+    word_state_ ^= word_state_ >> 7;
+    word_state_ ^= word_state_ << 17;
+    return word_state_;
+  };
+  while (b.size() < end) {
+    const std::uint64_t r = next();
+    if (r % 8 == 0) {
+      for (std::uint64_t k = 4 + (r >> 8) % 5, x = r >> 16; k > 0; --k, x /= 26) b += static_cast<char>('a' + x % 26);
+    } else {
+      b.append(kWords[((r >> 8) % n) * ((r >> 32) % n) / n]);  // the product of two uniforms: skewed to the front
+    }
+    b += ' ';
+  }
+  b.resize(std::max(end, b.size() - 1));  // drop the trailing space unless the prefix alone filled the body
+}
+
 void Worker::send_one(Sender& sender, std::uint64_t now) {
   Sock& sock = socks_[sender.sock];
   const std::uint64_t n = ++sender.sent;
@@ -358,7 +395,11 @@ void Worker::send_one(Sender& sender, std::uint64_t now) {
   std::string& b = body_buffer_;
   b.assign(send_prefix_).append(plan_.room_ids[sock.room]).append("\",\"body\":\"");
   b.append(prefix, static_cast<std::size_t>(len));
-  if (options_.body_bytes > len) b.append(static_cast<std::size_t>(options_.body_bytes - len), 'x');
+  if (options_.body_text == "words") {
+    append_words(b, options_.body_bytes > len ? static_cast<std::size_t>(options_.body_bytes - len) : 0);
+  } else if (options_.body_bytes > len) {
+    b.append(static_cast<std::size_t>(options_.body_bytes - len), 'x');
+  }
   b.append("\",\"clientMsgId\":\"").append(plan_.run_id).append("-");
   b.append(std::to_string(sock.global)).append("-").append(std::to_string(n)).append("\"}]");
   if (options_.use_ack) {

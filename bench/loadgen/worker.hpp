@@ -94,6 +94,8 @@ class Worker final : private SioSocket::Listener, private EventLoop::Handler {
   void tick(std::uint64_t now);
   void pace_senders(std::uint64_t now);
   void send_one(Sender& sender, std::uint64_t now);
+  // Appends about `bytes` bytes of chat-like words (--body-text words).
+  void append_words(std::string& b, std::size_t bytes);
   void on_delivery(Sock& sock, std::string_view packet, std::uint64_t now);
   // `text` starts at the digits of the message's "seq".
   void check_seq(Sock& sock, DeliveryTally& tally, std::string_view text);
@@ -112,6 +114,7 @@ class Worker final : private SioSocket::Listener, private EventLoop::Handler {
   std::string recv_prefix_;   // ["<recv_event>",
   std::string send_prefix_;   // ["<send_event>",{"conversationId":"
   std::string body_buffer_;   // scratch for outgoing messages
+  std::uint64_t word_state_ = 0x9e3779b97f4a7c15ULL;  // --body-text words: xorshift state
   std::size_t ring_mask_ = 0;
   std::vector<sockaddr_in> node_addrs_;  // per options.nodes entry
   std::vector<std::string> node_hosts_;  // the Host header for each

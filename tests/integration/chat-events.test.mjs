@@ -114,7 +114,8 @@ describe('chat events', () => {
     assert.equal(answer.status, 200);
     const tomb = await deleted;
     assert.deepEqual(tomb, answer.json.message, 'the event carries the tombstone the REST answer shows');
-    assert.deepEqual({ ...tomb, deletedAt: null }, { ...sent, body: '' });
+    assert.deepEqual({ ...tomb, deletedAt: null, changeSeq: sent.changeSeq }, { ...sent, body: '' });
+    assert.ok(tomb.changeSeq > sent.changeSeq, 'a deletion takes a new changeSeq');
     assert.notEqual(tomb.deletedAt, null);
     const renamed = nextEvent(c, 'conversation_updated', (conv) => conv.id === groupId && conv.title === 'Quartet');
     const added = nextEvent(d, 'conversation_updated', (conv) => conv.id === groupId);

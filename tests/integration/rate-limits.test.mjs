@@ -230,11 +230,11 @@ describe(`--rate-limit ${BURST},${PER_SECOND}`, () => {
 
     const r1 = await readRest(bob, ids[0]);
     assert.equal(r1.status, 200, r1.text);
-    assert.deepEqual(r1.json, { conversationId: cid, lastReadSeq: 1, unreadCount: 4 });
-    assert.deepEqual(assertAccepted(await readSocket(bobSocket, cid, ids[1]), 'receipt 2'), { conversationId: cid, lastReadSeq: 2, unreadCount: 3 });
+    assert.deepEqual(r1.json, { conversationId: cid, lastReadSeq: 1, unreadCount: 4, mentionCount: 0 });
+    assert.deepEqual(assertAccepted(await readSocket(bobSocket, cid, ids[1]), 'receipt 2'), { conversationId: cid, lastReadSeq: 2, unreadCount: 3, mentionCount: 0 });
     const r3 = await readRest(bob, ids[2]);
     assert.equal(r3.status, 200, r3.text);
-    assert.deepEqual(r3.json, { conversationId: cid, lastReadSeq: 3, unreadCount: 2 });
+    assert.deepEqual(r3.json, { conversationId: cid, lastReadSeq: 3, unreadCount: 2, mentionCount: 0 });
     assertRefusedAck(await readSocket(bobSocket, cid, ids[3]), 'receipt 4, on the socket');
     assertRefusedRest(await readRest(bob, ids[4]), 'receipt 5, on REST');
     assertRefusedRest(await readRest(bob, ids[4]), 'receipt 6, on REST');

@@ -130,7 +130,8 @@ describe('messages', () => {
     const a = await send(alice, cid, 'one', 'cm-1');
     assert.equal(a.status, 201);
     const m = a.json.message;
-    assert.deepEqual(Object.keys(m).sort(), ['attachments', 'body', 'clientMsgId', 'conversationId', 'createdAt', 'deletedAt', 'id', 'senderId', 'seq']);
+    assert.deepEqual(Object.keys(m).sort(), ['attachments', 'body', 'changeSeq', 'clientMsgId', 'conversationId', 'createdAt', 'deletedAt',
+      'editedAt', 'id', 'mentions', 'reactions', 'replyTo', 'replyToId', 'senderId', 'seq']);
     assert.equal(m.body, 'one');
     assert.equal(m.seq, 1);
     assert.equal(m.senderId, alice.user.id);
@@ -230,13 +231,13 @@ describe('messages', () => {
     assert.equal((await listed()).unreadCount, 4);
     const r3 = await bob.api.put(`/api/messages/${ids[2]}/read`, {});
     assert.equal(r3.status, 200);
-    assert.deepEqual(r3.json, { conversationId: c, lastReadSeq: 3, unreadCount: 1 });
+    assert.deepEqual(r3.json, { conversationId: c, lastReadSeq: 3, unreadCount: 1, mentionCount: 0 });
     const back = await bob.api.put(`/api/messages/${ids[0]}/read`, {});
-    assert.deepEqual(back.json, { conversationId: c, lastReadSeq: 3, unreadCount: 1 }, 'never backwards');
+    assert.deepEqual(back.json, { conversationId: c, lastReadSeq: 3, unreadCount: 1, mentionCount: 0 }, 'never backwards');
     assert.equal((await listed()).unreadCount, 1);
     assert.equal((await listed()).lastReadSeq, 3);
     const all = await bob.api.put(`/api/messages/${ids[3]}/read`, {});
-    assert.deepEqual(all.json, { conversationId: c, lastReadSeq: 4, unreadCount: 0 });
+    assert.deepEqual(all.json, { conversationId: c, lastReadSeq: 4, unreadCount: 0, mentionCount: 0 });
     assert.equal((await listed()).unreadCount, 0);
     // The sender's own view: bob's message is unread for alice.
     const forAlice = (await alice.api.get('/api/conversations?limit=100')).json.conversations.find((x) => x.id === c);
@@ -254,7 +255,9 @@ describe('messages', () => {
     const beforeDelete = Date.now();
     const del = await bob.api.delete(`/api/messages/${fromBob.id}`);
     assert.equal(del.status, 200);
-    assert.deepEqual({ ...del.json.message, deletedAt: null }, { ...fromBob, body: '' }, 'the same message, body gone');
+    // The same message, body gone; the deletion is a change (docs/features.md): a new changeSeq.
+    assert.deepEqual({ ...del.json.message, deletedAt: null, changeSeq: fromBob.changeSeq }, { ...fromBob, body: '' }, 'the same message, body gone');
+    assert.ok(del.json.message.changeSeq > fromBob.changeSeq);
     assert.match(del.json.message.deletedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const deletedAt = Date.parse(del.json.message.deletedAt);
     assert.ok(deletedAt >= beforeDelete - 1000 && deletedAt <= Date.now() + 1000, del.json.message.deletedAt);

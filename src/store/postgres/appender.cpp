@@ -8,6 +8,8 @@
 #include <unordered_map>
 
 #include "store/postgres/attachment_queries.hpp"
+#include "store/postgres/message_extras.hpp"
+#include "store/postgres/message_queries.hpp"
 #include "store/postgres/pg_rows.hpp"
 
 namespace parley::store::postgres {
@@ -20,26 +22,42 @@ using Clock = std::chrono::steady_clock;
 // node's appender) cannot deadlock. NO KEY UPDATE still lets other sessions
 // insert rows referencing the conversation (members, messages' foreign keys).
 const Statement lock_sql{"append_lock",
-                         "SELECT id, last_seq FROM conversations WHERE id = ANY ($1::bigint[])"
+                         "SELECT id, last_seq, last_change_seq FROM conversations WHERE id = ANY ($1::bigint[])"
                          " ORDER BY id FOR NO KEY UPDATE"};
-// One row per job, in job order: is the sender a member, and the stored copy of
-// a message with the same (conversation, sender, clientMsgId) if any.
+// One row per job, in job order: is the sender a member, the stored copy of
+// a message with the same (conversation, sender, clientMsgId) if any, and the
+// message it replies to if that is in the same conversation (k.r = 0: no reply).
 const Statement jobs_sql{
     "append_jobs",
     "SELECT k.i, EXISTS (SELECT 1 FROM members mb WHERE mb.conversation_id = k.c AND mb.user_id = k.s), "
-    PARLEY_PG_MESSAGE_COLUMNS("m")
-    " FROM unnest($1::bigint[], $2::bigint[], $3::text[]) WITH ORDINALITY AS k(c, s, cm, i)"
+    PARLEY_PG_MESSAGE_COLUMNS("m") ", p.id, p.seq, p.sender_id, p.body, p.deleted_at IS NOT NULL"
+    " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) WITH ORDINALITY AS k(c, s, cm, r, i)"
     " LEFT JOIN messages m ON m.conversation_id = k.c AND m.sender_id = k.s AND m.client_msg_id = k.cm"
+    " LEFT JOIN messages p ON k.r <> 0 AND p.id = k.r AND p.conversation_id = k.c"
     " ORDER BY k.i"};
-// Every new message of the batch and each conversation's new last_seq in one statement.
+constexpr int job_message_at = 2;
+constexpr int job_parent_at = job_message_at + message_column_count;
+// Every new message of the batch and each conversation's new last_seq and
+// last_change_seq in one statement. Mentions come as array literals ($13,
+// one per message: unnest would flatten a two-dimensional array); reply ids
+// as 0 for none. $15: whether the search index is kept.
 const Statement insert_sql{
     "append_insert",
     "WITH ins AS (INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, body,"
-    " attachment_count)"
-    " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[],"
-    " $7::text[], $8::integer[]))"
-    " UPDATE conversations c SET last_seq = v.s, last_activity_at = greatest(c.last_activity_at, v.a)"
-    " FROM unnest($9::bigint[], $10::bigint[], $11::bigint[]) AS v(id, s, a) WHERE c.id = v.id"};
+    " attachment_count, change_seq, reply_to_id, mentions, search_vector)"
+    " SELECT v.c, v.s, v.id, v.sender, v.cm, v.at, v.body, v.n, v.cs, nullif(v.r, 0), v.mn::bigint[],"
+    "  CASE WHEN $15::boolean THEN to_tsvector('parley_search', v.body) END"
+    " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[],"
+    " $7::text[], $8::integer[], $12::bigint[], $13::bigint[], $14::text[])"
+    "  AS v(c, s, id, sender, cm, at, body, n, cs, r, mn))"
+    " UPDATE conversations c SET last_seq = v.s, last_activity_at = greatest(c.last_activity_at, v.a),"
+    " last_change_seq = v.cs"
+    " FROM unnest($9::bigint[], $10::bigint[], $11::bigint[], $16::bigint[]) AS v(id, s, a, cs) WHERE c.id = v.id"};
+// The batch's mentions, for the unread-mention counts (never the sender's own).
+const Statement mentions_sql{"append_mentions",
+                             "INSERT INTO mentions (conversation_id, user_id, seq, message_id)"
+                             " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])"
+                             " ON CONFLICT DO NOTHING"};
 
 constexpr std::chrono::milliseconds min_backoff{50};
 constexpr std::chrono::milliseconds max_backoff{2000};
@@ -56,6 +74,7 @@ std::vector<Id> distinct_attachment_ids(const MessageRow& draft) {
 
 struct Tail {
   Seq last_seq = 0;
+  Seq last_change_seq = 0;
   TimeMs last_activity_at = 0;
   bool appended = false;
 };
@@ -193,6 +212,8 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
     senders.push_back(job.draft.sender_id);
     client_ids.emplace_back(job.draft.client_msg_id);
   }
+  std::vector<Id> reply_ids;
+  for (const AppendJob& job : jobs) reply_ids.push_back(job.draft.reply_to_id.value_or(0));
   std::vector<Id> distinct = conversations;
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
@@ -206,8 +227,16 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
   auto locked = db.run(lock_sql, Params{}.add(int_array(distinct)));
   if (!locked) return fail(locked.error());
   std::unordered_map<Id, Tail> tails;
-  for (int i = 0; i < locked->rows(); ++i) tails[locked->i64(i, 0)].last_seq = locked->i64(i, 1);
-  auto found = db.run(jobs_sql, Params{}.add(int_array(conversations)).add(int_array(senders)).add(text_array(client_ids)));
+  for (int i = 0; i < locked->rows(); ++i) {
+    Tail& tail = tails[locked->i64(i, 0)];
+    tail.last_seq = locked->i64(i, 1);
+    tail.last_change_seq = locked->i64(i, 2);
+  }
+  auto found = db.run(jobs_sql, Params{}
+                                    .add(int_array(conversations))
+                                    .add(int_array(senders))
+                                    .add(text_array(client_ids))
+                                    .add(int_array(reply_ids)));
   if (!found) return fail(found.error());
   if (found->rows() != static_cast<int>(jobs.size())) return fail(Error::internal("append: one row per job expected"));
 
@@ -227,10 +256,25 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
       outcomes.emplace_back(Error::not_found("no such conversation"));
       continue;
     }
-    if (!found->is_null(row, 2)) {
-      // A repeat: its attachments (if any) are read before COMMIT, below.
-      outcomes.emplace_back(AppendResult{read_message(*found, row, 2), false});
+    if (!found->is_null(row, job_message_at)) {
+      // A repeat: its attachments, reactions and quote are read before COMMIT, below.
+      outcomes.emplace_back(AppendResult{read_message(*found, row, job_message_at), false});
       continue;
+    }
+    std::optional<ReplyQuote> quote;
+    if (draft.reply_to_id) {
+      if (found->is_null(row, job_parent_at)) {
+        // Not a message of this conversation: this job fails alone, and takes no seq.
+        outcomes.emplace_back(
+            Error::conflict("reply_unavailable", "the message replied to is not in this conversation"));
+        continue;
+      }
+      quote.emplace();
+      quote->id = found->i64(row, job_parent_at);
+      quote->seq = found->i64(row, job_parent_at + 1);
+      quote->sender_id = found->i64(row, job_parent_at + 2);
+      quote->deleted = found->boolean(row, job_parent_at + 4);
+      if (!quote->deleted) quote->body = found->text(row, job_parent_at + 3);
     }
     auto key = std::make_tuple(draft.conversation_id, draft.sender_id, std::string_view(draft.client_msg_id));
     if (auto same = fresh_by_key.find(key); same != fresh_by_key.end()) {
@@ -241,7 +285,12 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
     }
     MessageRow m = draft;
     m.seq = ++tail->second.last_seq;
+    m.change_seq = ++tail->second.last_change_seq;
     m.deleted_at.reset();
+    m.edited_at.reset();
+    m.reply_to = std::move(quote);
+    m.mentions = normalized_mentions(m.mentions);
+    m.reactions.clear();
     if (!m.attachments.empty()) {
       // Claimed below; the row keeps the distinct ids until the claim answers.
       for (Id a : distinct_attachment_ids(draft)) {
@@ -262,8 +311,11 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
   }
 
   if (!fresh.empty()) {
-    std::vector<std::int64_t> c, s, id, sender, at, count;
-    std::vector<std::string_view> cm, body;
+    std::vector<std::int64_t> c, s, id, sender, at, count, cs, reply;
+    std::vector<std::string_view> cm, body, mentions;
+    std::vector<std::string> mention_literals;
+    mention_literals.reserve(fresh.size());
+    std::vector<std::int64_t> mc, mu, ms, mm;  // the mentions table's rows
     std::unordered_map<Id, std::int64_t> wanted;  // message id -> attachments it claims
     for (std::size_t k = 0; k < claim_messages.size(); ++k) ++wanted[claim_messages[k]];
     for (const MessageRow& m : fresh) {
@@ -276,19 +328,37 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
       body.emplace_back(m.body);
       auto w = wanted.find(m.id);
       count.push_back(w == wanted.end() ? 0 : w->second);
+      cs.push_back(m.change_seq);
+      reply.push_back(m.reply_to_id.value_or(0));
+      mention_literals.push_back(int_array(m.mentions));
+      for (Id u : m.mentions) {
+        if (u == m.sender_id) continue;
+        mc.push_back(m.conversation_id);
+        mu.push_back(u);
+        ms.push_back(m.seq);
+        mm.push_back(m.id);
+      }
     }
-    std::vector<std::int64_t> tc, ts, ta;
+    for (const std::string& literal : mention_literals) mentions.emplace_back(literal);
+    std::vector<std::int64_t> tc, ts, ta, tcs;
     for (const auto& [conversation, tail] : tails) {
       if (!tail.appended) continue;
       tc.push_back(conversation);
       ts.push_back(tail.last_seq);
       ta.push_back(tail.last_activity_at);
+      tcs.push_back(tail.last_change_seq);
     }
     Params p;
     p.add(int_array(c)).add(int_array(s)).add(int_array(id)).add(int_array(sender)).add(text_array(cm));
     p.add(int_array(at)).add(text_array(body)).add(int_array(count));
     p.add(int_array(tc)).add(int_array(ts)).add(int_array(ta));
+    p.add(int_array(cs)).add(int_array(reply)).add(text_array(mentions)).add(options_.search_index ? "true" : "false");
+    p.add(int_array(tcs));
     if (auto r = db.run(insert_sql, p); !r) return fail(r.error());
+    if (!mc.empty()) {
+      auto r = db.run(mentions_sql, Params{}.add(int_array(mc)).add(int_array(mu)).add(int_array(ms)).add(int_array(mm)));
+      if (!r) return fail(r.error());
+    }
     if (!claim_ids.empty()) {
       auto claimed = claim_attachments(db, claim_ids, claim_messages, claim_conversations, claim_senders);
       if (!claimed) return fail(claimed.error());
@@ -311,12 +381,13 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
     }
   }
   {
-    // Repeats that have attachments: read in this transaction (one query).
+    // Repeats: what they need beyond their row, read in this transaction
+    // (one query each for attachments, reactions, quotes; none if none needs it).
     std::vector<MessageRow*> repeats;
     for (auto& outcome : outcomes) {
-      if (outcome.ok() && !outcome->message.attachments.empty()) repeats.push_back(&outcome->message);
+      if (outcome.ok()) repeats.push_back(&outcome->message);
     }
-    if (Status st = fill_attachments(db, repeats); !st) return fail(st.error());
+    if (Status st = complete_messages(db, repeats); !st) return fail(st.error());
   }
   auto started = Clock::now();
   if (auto r = db.exec("COMMIT"); !r) {

@@ -6,7 +6,7 @@
 // that also moves each conversation's last_seq once. Concurrent sends thus
 // share round trips and a single COMMIT (one WAL flush).
 //
-// Seq: the conversation row is locked (FOR NO KEY UPDATE) for the whole
+// Seq and change_seq: the conversation row is locked (FOR NO KEY UPDATE) for the whole
 // transaction, so seq = last_seq + 1 is gapless and commit order equals seq
 // order, across appenders and across nodes. The store routes each
 // conversation to one appender, so appenders lock disjoint rows and their
@@ -50,6 +50,7 @@ struct AppenderOptions {
   int connect_timeout_s = 3;
   int max_batch = 4096;
   int max_queue = 65536;
+  bool search_index = true;  // write each message's search vector (SearchIndexOptions::enabled)
 };
 
 class Appender {

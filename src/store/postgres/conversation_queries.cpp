@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "store/postgres/attachment_queries.hpp"
+#include "store/postgres/message_extras.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/sqlite/text_keys.hpp"
 
@@ -32,6 +32,8 @@ const Statement exists_sql{"conversations_exists", "SELECT 1 FROM conversations 
 const Statement set_title_sql{"conversations_set_title", "UPDATE conversations SET title = $2 WHERE id = $1"};
 const Statement remove_members_sql{"members_remove",
                                    "DELETE FROM members WHERE conversation_id = $1 AND user_id = ANY ($2::bigint[])"};
+const Statement set_muted_sql{"members_set_muted",
+                              "UPDATE members SET muted = $3 WHERE conversation_id = $1 AND user_id = $2"};
 const Statement by_id_sql{"conversations_by_id",
                           "SELECT " PARLEY_PG_CONVERSATION_COLUMNS("c") " FROM conversations c WHERE c.id = $1"};
 const Statement membership_sql{"members_one", "SELECT " PARLEY_PG_MEMBER_COLUMNS("m") " FROM members m"
@@ -42,19 +44,22 @@ const Statement members_of_sql{"members_of", "SELECT " PARLEY_PG_MEMBER_COLUMNS(
                                                       " ORDER BY m.role = 'admin' DESC, m.joined_at, m.user_id"};
 
 // The page of a user's memberships (LIMIT before the per-row subqueries), then
-// each row's last message (possibly a tombstone) and unread count.
-// Columns: conversation (7), member (5), message (8), unread (1).
+// each row's last message (possibly a tombstone), unread and mention counts.
+// Columns: conversation (8), member (6), message (14), unread (1), mentions (1).
 #define PARLEY_PG_SUMMARY_SQL(page_filter, page_limit)                                                         \
   "WITH page AS ("                                                                                             \
   " SELECT " PARLEY_PG_CONVERSATION_COLUMNS("c") ", m.conversation_id AS m_conversation_id,"                   \
-  "  m.user_id AS m_user_id, m.role AS m_role, m.last_read_seq AS m_last_read_seq, m.joined_at AS m_joined_at" \
+  "  m.user_id AS m_user_id, m.role AS m_role, m.last_read_seq AS m_last_read_seq, m.joined_at AS m_joined_at," \
+  "  m.muted AS m_muted"                                                                                       \
   " FROM members m JOIN conversations c ON c.id = m.conversation_id"                                           \
   " WHERE " page_filter " ORDER BY c.last_activity_at DESC, c.id DESC " page_limit ")"                         \
-  " SELECT p.id, p.type, p.title, p.created_by, p.created_at, p.last_seq, p.last_activity_at,"                 \
-  "  p.m_conversation_id, p.m_user_id, p.m_role, p.m_last_read_seq, p.m_joined_at, " PARLEY_PG_MESSAGE_COLUMNS( \
-      "l") ","                                                                                                 \
+  " SELECT p.id, p.type, p.title, p.created_by, p.created_at, p.last_seq, p.last_activity_at, p.last_change_seq," \
+  "  p.m_conversation_id, p.m_user_id, p.m_role, p.m_last_read_seq, p.m_joined_at, p.m_muted, "                \
+  PARLEY_PG_MESSAGE_COLUMNS("l") ","                                                                           \
   "  (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND u.seq > p.m_last_read_seq"            \
-  "    AND u.sender_id <> p.m_user_id AND u.deleted_at IS NULL)"                                               \
+  "    AND u.sender_id <> p.m_user_id AND u.deleted_at IS NULL),"                                              \
+  "  (SELECT count(*) FROM mentions mn WHERE mn.conversation_id = p.id AND mn.user_id = p.m_user_id"           \
+  "    AND mn.seq > p.m_last_read_seq)"                                                                        \
   " FROM page p LEFT JOIN messages l ON l.conversation_id = p.id AND l.seq = p.last_seq"                       \
   " ORDER BY p.last_activity_at DESC, p.id DESC"
 
@@ -72,17 +77,18 @@ ConversationSummary read_summary(const PgResult& r, int row) {
   constexpr int message_at = conversation_column_count + member_column_count;
   if (!r.is_null(row, message_at)) s.last_message = read_message(r, row, message_at);
   s.unread_count = r.i64(row, message_at + message_column_count);
+  s.mention_count = r.i64(row, message_at + message_column_count + 1);
   return s;
 }
 
-// The last messages' attachments, in one query for the whole list (none
-// when no last message has any).
+// The last messages' attachments, reactions and reply quotes, in one query
+// each for the whole list (none when no last message needs it).
 Status fill_last_attachments(Connection& db, std::vector<ConversationSummary>& list) {
   std::vector<MessageRow*> last;
   for (ConversationSummary& s : list) {
-    if (s.last_message && !s.last_message->attachments.empty()) last.push_back(&*s.last_message);
+    if (s.last_message) last.push_back(&*s.last_message);
   }
-  return fill_attachments(db, last);
+  return complete_messages(db, last);
 }
 
 Status insert_members(Connection& db, Id conversation, const std::vector<MemberRow>& members) {
@@ -187,6 +193,13 @@ Result<std::optional<MemberRow>> membership(Connection& db, Id conversation, Id 
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<MemberRow>();
   return std::optional<MemberRow>(read_member(*r, 0, 0));
+}
+
+Status set_muted(Connection& db, Id conversation, Id user, bool muted) {
+  auto r = db.run(set_muted_sql, Params{}.add(conversation).add(user).add(muted ? "true" : "false"));
+  if (!r) return r.error();
+  if (r->affected() == 0) return Error::not_found("not a member of this conversation");
+  return Status::success();
 }
 
 Result<std::vector<MemberView>> members_of(Connection& db, Id conversation) {

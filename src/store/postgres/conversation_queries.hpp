@@ -19,6 +19,7 @@ Result<CreatedConversation> create_conversation(Connection& db, const Conversati
 Status update_conversation(Connection& db, Id conversation, const ConversationChange& change);
 Result<std::optional<ConversationRow>> conversation_by_id(Connection& db, Id id);
 Result<std::optional<MemberRow>> membership(Connection& db, Id conversation, Id user);
+Status set_muted(Connection& db, Id conversation, Id user, bool muted);
 Result<std::vector<MemberView>> members_of(Connection& db, Id conversation);
 Result<std::vector<ConversationSummary>> conversations_of(Connection& db, Id user,
                                                           std::optional<ActivityCursor> cursor, int limit);

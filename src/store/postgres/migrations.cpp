@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <string>
 
 namespace parley::store::postgres {
@@ -142,10 +143,77 @@ CREATE UNIQUE INDEX jobs_by_subject ON jobs (kind, subject_id);
 CREATE INDEX jobs_by_run_after ON jobs (run_after, id);
 )sql";
 
+// Version 4: the conversation features (docs/features.md). Each conversation
+// gets a change sequence beside seq; existing messages take change_seq = seq
+// (their send was their latest change) and conversations last_change_seq =
+// last_seq, so clients catching up with changedAfter see a consistent past.
+// messages.mentions holds a message's mentioned users (read with the row, no
+// extra query); the mentions table holds the same pairs keyed for counting a
+// member's unread mentions with an index range (the sender is never counted).
+// reaction_count, like attachment_count, lets a page skip the reactions
+// lookup. reactions.ord (an identity) keeps the order of first use.
+// search_vector is maintained by the store (NULL while --search-index is off,
+// and for deleted messages); its GIN index is created and dropped at open by
+// apply_search_index, never here. The text search configuration
+// parley_search is 'simple' (case folded, no stemming) with accents folded by
+// the unaccent extension (trusted: a database owner may create it); where the
+// extension cannot be created, it is plain 'simple' and a NOTICE says so.
+// reactions.first_ord: the ord of the emoji's first use on the message
+// (NULL: this row is it), so that an emoji keeps its place while any of its
+// reactions remains.
+constexpr const char* schema_v4_features = R"sql(
+ALTER TABLE conversations ADD COLUMN last_change_seq bigint NOT NULL DEFAULT 0;
+UPDATE conversations SET last_change_seq = last_seq WHERE last_seq <> 0;
+ALTER TABLE members ADD COLUMN muted boolean NOT NULL DEFAULT false;
+ALTER TABLE messages
+  ADD COLUMN change_seq bigint NOT NULL DEFAULT 0,
+  ADD COLUMN edited_at bigint,
+  ADD COLUMN reply_to_id bigint,
+  ADD COLUMN mentions bigint[] NOT NULL DEFAULT '{}',
+  ADD COLUMN reaction_count integer NOT NULL DEFAULT 0,
+  ADD COLUMN search_vector tsvector;
+UPDATE messages SET change_seq = seq;
+CREATE INDEX messages_by_change ON messages (conversation_id, change_seq);
+
+CREATE TABLE reactions (
+  message_id  bigint  NOT NULL,
+  user_id     bigint  NOT NULL,
+  emoji       text    COLLATE "C" NOT NULL,
+  created_at  bigint  NOT NULL,
+  ord         bigint  GENERATED ALWAYS AS IDENTITY,
+  first_ord   bigint,
+  PRIMARY KEY (message_id, user_id, emoji)
+);
+CREATE INDEX reactions_by_message ON reactions (message_id, ord);
+
+DO $$
+BEGIN
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS unaccent;
+  EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'parley: the unaccent extension is not available (%); search will not fold accents', SQLERRM;
+  END;
+  CREATE TEXT SEARCH CONFIGURATION parley_search (COPY = simple);
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN
+    ALTER TEXT SEARCH CONFIGURATION parley_search
+      ALTER MAPPING FOR word, hword, hword_part, asciiword, asciihword, hword_asciipart WITH unaccent, simple;
+  END IF;
+END $$;
+
+CREATE TABLE mentions (
+  conversation_id  bigint  NOT NULL,
+  user_id          bigint  NOT NULL,
+  seq              bigint  NOT NULL,
+  message_id       bigint  NOT NULL,
+  PRIMARY KEY (conversation_id, user_id, seq)
+);
+)sql";
+
 constexpr Migration all_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "node leases and shared settings", schema_v2_cluster},
     {3, "attachments and jobs", schema_v3_media},
+    {4, "edits, reactions, replies, mentions, search, mute", schema_v4_features},
 };
 
 constexpr const char* version_table_sql =
@@ -181,7 +249,50 @@ Status migrate_locked(Connection& db) {
   return Status::success();
 }
 
+const Statement search_index_exists{"parley_search_index_exists",
+                                    "SELECT count(*) FROM pg_class WHERE oid = to_regclass('messages_search')"};
+
+Status search_index_locked(Connection& db, bool enabled) {
+  if (auto r = db.exec(lock_sql); !r) return r.error();
+  auto exists = db.run(search_index_exists, Params{});
+  if (!exists) return exists.error();
+  const bool present = exists->i64(0, 0) > 0;
+  if (!enabled) {
+    if (!present) return Status::success();
+    if (auto r = db.exec("DROP INDEX messages_search"); !r) return r.error();
+    spdlog::info("postgres: {} search index dropped (--search-index off)", db.target());
+    return Status::success();
+  }
+  if (present) return Status::success();
+  // No index: vectors written while it was off (or before schema 4) are
+  // missing. Live messages get theirs, then the index is built.
+  const auto started = std::chrono::steady_clock::now();
+  auto filled = db.exec(
+      "UPDATE messages SET search_vector = to_tsvector('parley_search', body)"
+      " WHERE search_vector IS NULL AND deleted_at IS NULL");
+  if (!filled) return filled.error();
+  if (auto r = db.exec("CREATE INDEX messages_search ON messages USING gin (search_vector)"); !r) return r.error();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info("postgres: {} search index built in {} ms ({} messages indexed)", db.target(), ms,
+               filled->affected());
+  return Status::success();
+}
+
 }  // namespace
+
+Status apply_search_index(Connection& db, bool enabled) {
+  if (auto r = db.exec("BEGIN"); !r) return r.error();
+  Status s = search_index_locked(db, enabled);
+  if (s) {
+    if (auto r = db.exec("COMMIT"); !r) return r.error();
+    return s;
+  }
+  db.rollback();
+  Error e = s.error();
+  e.message = db.target() + ": search index: " + e.message;
+  return e;
+}
 
 std::span<const Migration> migrations() { return all_migrations; }
 

@@ -15,6 +15,7 @@ Result<std::unique_ptr<Store>> open_postgres_store(const PostgresOptions& option
   auto first = Connection::connect(options.url, options.connect_timeout_s);
   if (!first) return first.error();
   if (Status s = apply_migrations(**first); !s) return s.error();
+  if (Status s = apply_search_index(**first, options.search.enabled); !s) return s.error();
   std::string target = (*first)->target();
   auto pool = std::make_unique<ConnectionPool>(options.url, options.pool_size, options.acquire_timeout_ms,
                                                options.connect_timeout_s, std::move(*first));
@@ -23,6 +24,7 @@ Result<std::unique_ptr<Store>> open_postgres_store(const PostgresOptions& option
   appender.connect_timeout_s = options.connect_timeout_s;
   appender.max_batch = options.max_batch;
   appender.max_queue = options.max_queue;
+  appender.search_index = options.search.enabled;
   spdlog::info("postgres: {} open (pool {}, appenders {})", target, options.pool_size, options.appenders);
   return std::unique_ptr<Store>(std::make_unique<PostgresStore>(std::move(pool), appender, options.appenders));
 }

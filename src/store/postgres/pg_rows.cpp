@@ -17,6 +17,7 @@ class Columns {
   std::int64_t i64() { return r_.i64(row_, next_++); }
   std::optional<std::int64_t> opt_i64() { return r_.opt_i64(row_, next_++); }
   std::string text() { return r_.text(row_, next_++); }
+  bool boolean() { return r_.boolean(row_, next_++); }
 
  private:
   const PgResult& r_;
@@ -60,6 +61,7 @@ ConversationRow read_conversation(const PgResult& r, int row, int first) {
   c.created_at = col.i64();
   c.last_seq = col.i64();
   c.last_activity_at = col.i64();
+  c.last_change_seq = col.i64();
   return c;
 }
 
@@ -71,6 +73,7 @@ MemberRow read_member(const PgResult& r, int row, int first) {
   m.role = col.text() == "admin" ? MemberRole::admin : MemberRole::member;
   m.last_read_seq = col.i64();
   m.joined_at = col.i64();
+  m.muted = col.boolean();
   return m;
 }
 
@@ -87,6 +90,11 @@ MessageRow read_message(const PgResult& r, int row, int first) {
   m.deleted_at = col.opt_i64();
   const std::int64_t attachments = std::clamp<std::int64_t>(col.i64(), 0, max_attachments_per_message);
   if (attachments > 0) m.attachments.resize(static_cast<std::size_t>(attachments));
+  m.change_seq = col.i64();
+  m.edited_at = col.opt_i64();
+  m.reply_to_id = col.opt_i64();
+  m.mentions = parse_int_array(col.text());
+  if (col.i64() > 0) m.reactions.resize(1);  // placeholder: complete_messages reads them
   return m;
 }
 
@@ -125,6 +133,27 @@ JobRow read_job(const PgResult& r, int row, int first) {
   j.last_error = col.text();
   j.created_at = col.i64();
   return j;
+}
+
+std::vector<std::int64_t> parse_int_array(std::string_view text) {
+  std::vector<std::int64_t> out;
+  std::int64_t value = 0;
+  bool negative = false;
+  bool digits = false;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      value = value * 10 + (c - '0');
+      digits = true;
+    } else if (c == '-') {
+      negative = true;
+    } else {
+      if (digits) out.push_back(negative ? -value : value);
+      value = 0;
+      negative = false;
+      digits = false;
+    }
+  }
+  return out;
 }
 
 const char* type_text(ConversationType type) { return type == ConversationType::direct ? "direct" : "group"; }

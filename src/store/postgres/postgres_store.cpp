@@ -7,6 +7,7 @@
 #include "store/postgres/conversation_queries.hpp"
 #include "store/postgres/job_queries.hpp"
 #include "store/postgres/message_queries.hpp"
+#include "store/postgres/search_queries.hpp"
 #include "store/postgres/user_queries.hpp"
 
 namespace parley::store::postgres {
@@ -17,7 +18,7 @@ const Statement ping_sql{"ping", "SELECT 1"};
 
 PostgresStore::PostgresStore(std::unique_ptr<ConnectionPool> pool, const AppenderOptions& appender_options,
                              int appenders)
-    : pool_(std::move(pool)) {
+    : pool_(std::move(pool)), search_index_(appender_options.search_index) {
   for (int i = 0; i < std::max(1, appenders); ++i) {
     appenders_.push_back(std::make_unique<Appender>(appender_options, nullptr, counters_));
   }
@@ -170,6 +171,39 @@ Result<ReadState> PostgresStore::advance_read(Id conversation, Id user, Seq seq)
 
 Result<std::int64_t> PostgresStore::unread_count(Id conversation, Id user) {
   return with_db([&](Connection& db) { return postgres::unread_count(db, conversation, user); }, true);
+}
+
+// ---- conversation features (docs/features.md)
+
+Result<MessageRow> PostgresStore::edit_message(Id message, std::string_view body, const std::vector<Id>& mentions,
+                                               TimeMs at) {
+  // Not retried: an edit whose COMMIT was lost may have happened (a second
+  // would take another change_seq).
+  return write([&](Connection& db) { return postgres::edit_message(db, message, body, mentions, at, search_index_); },
+               false);
+}
+
+Result<ReactionChange> PostgresStore::set_reaction(Id message, Id user, std::string_view emoji, bool on, TimeMs at,
+                                                   int max_distinct) {
+  // Idempotent (a repeat changes nothing): safe to retry.
+  return write([&](Connection& db) { return postgres::set_reaction(db, message, user, emoji, on, at, max_distinct); },
+               true);
+}
+
+Result<std::vector<MessageRow>> PostgresStore::changed_messages(Id conversation, Seq after_change, int limit) {
+  return with_db([&](Connection& db) { return postgres::changed_messages(db, conversation, after_change, limit); },
+                 true);
+}
+
+Status PostgresStore::set_muted(Id conversation, Id user, bool muted) {
+  return write([&](Connection& db) { return postgres::set_muted(db, conversation, user, muted); }, true);
+}
+
+Result<std::vector<SearchHit>> PostgresStore::search_messages(const SearchQuery& query) {
+  if (!search_index_) {
+    return Error{ErrorKind::unavailable, "search_disabled", "search is off on this server (--search-index off)"};
+  }
+  return with_db([&](Connection& db) { return postgres::search_messages(db, query); }, true);
 }
 
 // ---- attachments

@@ -19,6 +19,7 @@ namespace parley::store::postgres {
 
 class PostgresStore final : public Store {
  public:
+  // appender_options.search_index says whether search vectors are kept.
   PostgresStore(std::unique_ptr<ConnectionPool> pool, const AppenderOptions& appender_options, int appenders);
   ~PostgresStore() override;
 
@@ -88,6 +89,7 @@ class PostgresStore final : public Store {
   mutable WriteCounters counters_;
   std::unique_ptr<ConnectionPool> pool_;
   std::vector<std::unique_ptr<Appender>> appenders_;
+  bool search_index_ = true;
 };
 
 }  // namespace parley::store::postgres

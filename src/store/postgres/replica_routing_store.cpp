@@ -120,16 +120,16 @@ Result<std::vector<MessageRow>> ReplicaRoutingStore::messages(Id conversation, s
     return from_primary();
   }
   const Seq replayed = (*replica_row)->last_seq;
-  // The highest seq the page may hold, bounded by `before`...
+  // A page wholly below what the replica holds (scrolling back)...
   bool fresh = before && replayed >= *before - 1;
   if (!fresh) {
-    // ... and by what the primary has committed.
+    // ... else every change the primary has committed: its change sequence
+    // moves with each send, edit, reaction and deletion, so such a page shows
+    // them all (and every message up to the primary's last_seq).
     auto primary_row = primary_->conversation_by_id(conversation);
     if (!primary_row) return primary_row.error();
     if (!primary_row->has_value()) return from_primary();
-    Seq needed = (*primary_row)->last_seq;
-    if (before) needed = std::min(needed, *before - 1);
-    fresh = replayed >= needed;
+    fresh = (*replica_row)->last_change_seq >= (*primary_row)->last_change_seq;
   }
   if (!fresh) {
     primary_not_fresh_.fetch_add(1, std::memory_order_relaxed);

@@ -6,14 +6,15 @@
 // primary Store it wraps. The chat layer does not know it is there.
 //
 // Freshness rules (docs/replicas.md):
-//   messages(): the replica answers only if its conversations.last_seq is at
-//     least every seq the page may hold that is committed: min(before - 1,
-//     the primary's last_seq). The replica's last_seq is read first, the
-//     primary's after, so every message committed before the request began
-//     is on the replica when the rule holds: a client never misses its own
-//     acknowledged message, nor anyone's. A page that lies wholly below
-//     `before` where the replica has replayed past before - 1 needs no
-//     primary read at all (scrolling back through history).
+//   messages(): the replica answers a page that lies wholly below `before`
+//     when its conversations.last_seq reaches before - 1 (scrolling back
+//     through history: no primary read; a change to those messages may show
+//     as late as the replica lags, as deletions always could). Any other
+//     page only if the replica's last_change_seq reaches the primary's: every
+//     change (send, edit, reaction, deletion) committed before the request
+//     began is then on the replica. The replica's row is read first, the
+//     primary's after, so a client never misses its own acknowledged message
+//     or change, nor anyone's.
 //   conversations_of(): the replica answers only if it has replayed the
 //     primary's WAL flush position, read at the start of the request
 //     (pg_current_wal_flush_lsn() <= pg_last_wal_replay_lsn()): every commit

@@ -190,6 +190,72 @@ TEST_F(ReplicaRoutingTest, FreshReadsAreServedByTheReplica) {
   EXPECT_EQ(generic.replica_unavailable, 0u);
 }
 
+// The conversation features' columns decode on the replica as on the primary
+// (docs/features.md): change_seq, edited_at, the reply quote, mentions, reactions.
+TEST_F(ReplicaRoutingTest, ReplicaPagesCarryTheConversationFeatures) {
+  Id ann = add_user("ann");
+  Id bob = add_user("bob");
+  Id c = add_group({ann, bob});
+  MessageRow parent;
+  parent.id = next_id();
+  parent.conversation_id = c;
+  parent.sender_id = ann;
+  parent.client_msg_id = "parent";
+  parent.body = "the parent";
+  parent.created_at = 3000;
+  ASSERT_TRUE(store_->append_message(parent).ok());
+  MessageRow reply = parent;
+  reply.id = next_id();
+  reply.client_msg_id = "reply";
+  reply.body = "hi @bob";
+  reply.reply_to_id = parent.id;
+  reply.mentions = {bob};
+  ASSERT_TRUE(store_->append_message(reply).ok());
+  ASSERT_TRUE(store_->edit_message(parent.id, "the parent, edited", {}, 4000).ok());
+  ASSERT_TRUE(store_->set_reaction(reply.id, bob, "\xf0\x9f\x91\x8d", true, 4100, 20).ok());
+  ASSERT_TRUE(caught_up());
+  auto page = store_->messages(c, std::nullopt, std::nullopt, 10);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  EXPECT_EQ(store_->routing_stats().replica_reads, 1u);
+  ASSERT_EQ(page->size(), 2u);
+  const MessageRow& p = (*page)[0];
+  const MessageRow& r = (*page)[1];
+  EXPECT_EQ(p.body, "the parent, edited");
+  EXPECT_EQ(p.edited_at, std::optional<TimeMs>(4000));
+  EXPECT_EQ(p.change_seq, 3);
+  EXPECT_EQ(r.change_seq, 4);
+  EXPECT_EQ(r.reply_to_id, std::optional<Id>(parent.id));
+  ASSERT_TRUE(r.reply_to);
+  EXPECT_EQ(r.reply_to->body, "the parent, edited");
+  EXPECT_EQ(r.mentions, std::vector<Id>{bob});
+  ASSERT_EQ(r.reactions.size(), 1u);
+  EXPECT_EQ(r.reactions[0].user_ids, std::vector<Id>{bob});
+}
+
+// An edit moves no seq but moves last_change_seq: a page reaching the newest
+// messages is not read from a replica that has not replayed it.
+TEST_F(ReplicaRoutingTest, AnEditNotReplayedSendsTheNewestPageToThePrimary) {
+  Id ann = add_user("ann");
+  Id c = add_group({ann});
+  MessageRow first = append(c, ann, "m1");
+  append(c, ann, "m2");
+  ASSERT_TRUE(caught_up());
+  pause_replay();
+  ASSERT_TRUE(store_->edit_message(first.id, "m1 edited", {}, 5000).ok());
+  auto page = store_->messages(c, std::nullopt, std::nullopt, 50);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ(page->front().body, "m1 edited");
+  EXPECT_EQ(store_->routing_stats().replica_reads, 0u);
+  EXPECT_EQ(store_->routing_stats().primary_not_fresh, 1u);
+  replica_admin_->value("SELECT pg_wal_replay_resume()");
+  ASSERT_TRUE(caught_up());
+  page = store_->messages(c, std::nullopt, std::nullopt, 50);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->front().body, "m1 edited");
+  EXPECT_EQ(store_->routing_stats().replica_reads, 1u);
+}
+
 TEST_F(ReplicaRoutingTest, ReplicaPagesCarryAttachmentsAndMediaCallsGoToThePrimary) {
   Id ann = add_user("ann");
   Id c = add_group({ann});

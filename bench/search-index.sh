@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The cost of the full-text index on sends (issue 16's target: with the index on,
+# persisted sends/s within 15% of the index off). The persist scenario of
+# `make bench` (64 senders, 64 unacknowledged sends each, closed loop, through
+# SQLite with synchronous=FULL) against `parley serve --search-index on` and
+# `--search-index off` in pairs: each round starts a fresh server of each, back to
+# back, the order alternating every round (the machine drifts by ±20% within
+# minutes: compare within a pair, not across rounds). Bodies are 100 bytes of
+# chat-like words (`--body-text words`), so the index does the work real text makes.
+# Prints every pair and the median of the per-pair ratios on/off.
+#
+#   bench/search-index.sh [ROUNDS]      # default 5; BENCH_DURATION=5 seconds per run
+#   bench/search-index.sh profile on|off  # one run under perf record: where the server's time goes
+#
+# Needs build/parley (or BENCH_PARLEY) and build/release/bench/parley-loadgen (or
+# BENCH_LOADGEN). Loopback only; every run has a timeout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds=${1:-5}
+duration=${BENCH_DURATION:-5}
+parley=${BENCH_PARLEY:-build/parley}
+loadgen=${BENCH_LOADGEN:-build/release/bench/parley-loadgen}
+args="persist --rooms 64 --window 64 --body-bytes 100 --body-text words --duration $duration"
+for bin in "$parley" "$loadgen"; do
+  [ -x "$bin" ] || { echo "search-index: $bin is missing (make build; cmake --build build/release --target parley-loadgen)" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/parley-search-index.XXXXXX)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# run_one on|off [profile]: one fresh server, one generator run; prints
+# "ACKED_PER_S P99_MS SERVER_CORES". With "profile", the measured window is sampled
+# by perf (DWARF call chains: the release build keeps no frame pointers) into $tmp/perf.data.
+run_one() {
+  local index=$1 profile=${2:-} log=$tmp/server.log data addr gen
+  data=$(mktemp -d "$tmp/data.XXXXXX")
+  "$parley" serve --listen 127.0.0.1:0 --data-dir "$data" --password-cost minimal --rate-limit off \
+    --log-level warn --search-index "$index" >"$log" 2>&1 &
+  server_pid=$!
+  addr=""
+  for _ in $(seq 200); do
+    addr=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$log" | head -1 | sed 's|http://||') || true
+    [ -n "$addr" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -n "$addr" ] || { echo "search-index: the server did not start:" >&2; cat "$log" >&2; exit 1; }
+  # shellcheck disable=SC2086
+  timeout 300 "$loadgen" $args --target parley --server "$addr" --server-pid "$server_pid" \
+    --out "$tmp/out.json" >/dev/null 2>"$tmp/loadgen.err" &
+  gen=$!
+  if [ -n "$profile" ]; then
+    # Sample the measured window only: from the end of the warm-up, for its duration.
+    for _ in $(seq 1200); do grep -q "sending for" "$tmp/loadgen.err" && break; sleep 0.05; done
+    sleep 1.3
+    perf record -F 499 --call-graph dwarf,16384 -p "$server_pid" -o "$tmp/perf.data" -- sleep "$duration" \
+      >"$tmp/perf.log" 2>&1 || true
+  fi
+  if ! wait "$gen"; then
+    echo "search-index: the generator failed (--search-index $index):" >&2
+    tail -5 "$tmp/loadgen.err" "$log" >&2
+    exit 1
+  fi
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+  rm -rf "$data"
+  # shellcheck disable=SC2016  # JavaScript template literals, not shell expansions
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const t = r.traffic || {}, s = r.server || {};
+    const l = t.ack_latency_ms || t.latency_ms || {};
+    console.log(`${Math.round(t.acked_per_s)} ${l.p99_ms} ${s.cpu_cores}`);' "$tmp/out.json"
+}
+
+if [ "$rounds" = profile ]; then
+  index=${2:-on}
+  command -v perf >/dev/null || { echo "search-index: perf is missing" >&2; exit 1; }
+  echo "search-index: profile of parley serve --search-index $index; parley-loadgen $args"
+  read -r a p c < <(run_one "$index" profile)
+  echo "search-index: $a acked/s (ack p99 $p ms, server $c cores) while sampled"
+  # Inclusive time (children) of the calls that matter, then self time by symbol and by thread.
+  perf report -i "$tmp/perf.data" --stdio --children --sort symbol -g none --percent-limit 2 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | grep -v '(inlined)' | cut -c1-150 | head -45 || true  # head closes the pipe early
+  echo "-- self time by symbol"
+  perf report -i "$tmp/perf.data" --stdio --no-children --sort symbol -g none --percent-limit 1 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | cut -c1-150 | head -30 || true
+  echo "-- by thread"
+  perf report -i "$tmp/perf.data" --stdio --no-children --sort comm -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -10 || true
+  exit 0
+fi
+
+echo "search-index: $rounds pairs of: parley serve --search-index on|off; parley-loadgen $args"
+ratios=()
+for round in $(seq "$rounds"); do
+  if [ $((round % 2)) = 1 ]; then order="on off"; else order="off on"; fi
+  declare -A acked=() p99=() cpu=()
+  for index in $order; do
+    read -r a p c < <(run_one "$index")
+    acked[$index]=$a
+    p99[$index]=$p
+    cpu[$index]=$c
+  done
+  ratio=$(node -p "(${acked[on]} / ${acked[off]}).toFixed(3)")
+  ratios+=("$ratio")
+  printf 'search-index: pair %d (%s first): on %s acked/s (ack p99 %s ms, server %s cores), off %s acked/s (ack p99 %s ms, server %s cores), on/off %s\n' \
+    "$round" "${order%% *}" "${acked[on]}" "${p99[on]}" "${cpu[on]}" "${acked[off]}" "${p99[off]}" "${cpu[off]}" "$ratio"
+  unset acked p99 cpu
+done
+median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}')
+printf 'search-index: median on/off %s over %d pairs (target: at least 0.85)\n' "$median" "$rounds"
