@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -26,8 +28,12 @@ CREATE TABLE IF NOT EXISTS indexed (
 ) STRICT;
 )sql";
 
+// SCHED_IDLE (Linux: runs only when a CPU has nothing else to run), else
+// nice + `nice`. Both apply to this thread only.
 void lower_priority(int nice) {
   if (nice <= 0) return;
+  sched_param param{};
+  if (::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &param) == 0) return;
   const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
   errno = 0;
   const int current = ::getpriority(PRIO_PROCESS, tid);
@@ -148,6 +154,9 @@ void SearchIndexer::run() {
 Status SearchIndexer::catch_up(std::vector<Id> todo, bool scan) {
   Connection& db = *db_;
   if (scan) {
+    auto top = db.query_int("SELECT coalesce(max(rowid), 0) FROM main.message_search");
+    if (!top) return top.error();
+    max_indexed_ = *top;
     Stmt st = db.prepare(
         "SELECT c.id FROM p.conversations c LEFT JOIN main.indexed i ON i.conversation_id = c.id"
         " WHERE c.last_change_seq > coalesce(i.change_seq, 0)");
@@ -177,6 +186,7 @@ Status SearchIndexer::index_batch(std::vector<Id>& todo) {
   // write takes search.db's write lock (BEGIN IMMEDIATE would lock both).
   if (Status s = db.exec_status("BEGIN", "search indexer"); !s) return s;
   int budget = options_.batch_messages;
+  Id max_indexed = max_indexed_;  // kept only if the transaction commits
   std::vector<Id> unfinished;
   std::size_t i = 0;
   for (; i < todo.size() && budget > 0; ++i) {
@@ -205,7 +215,7 @@ Status SearchIndexer::index_batch(std::vector<Id>& todo) {
       st.bind(1, conversation).bind(2, from).bind(3, last).bind(4, std::int64_t{budget});
       while (st.step() == SQLITE_ROW) {
         const Id id = st.i64(0);
-        {
+        if (id <= max_indexed) {
           Stmt del = db.prepare("DELETE FROM main.message_search WHERE rowid = ?1");
           del.bind(1, id);
           if (!del.run()) return del.error("search indexer: delete");
@@ -214,6 +224,7 @@ Status SearchIndexer::index_batch(std::vector<Id>& todo) {
           Stmt ins = db.prepare("INSERT INTO main.message_search (rowid, body, conversation_id) VALUES (?1, ?2, ?3)");
           ins.bind(1, id).bind(2, st.text(1)).bind(3, conversation);
           if (!ins.run()) return ins.error("search indexer: insert");
+          max_indexed = std::max(max_indexed, id);
         }
         reached = st.i64(3);
         ++rows;
@@ -234,6 +245,7 @@ Status SearchIndexer::index_batch(std::vector<Id>& todo) {
     if (!up.run()) return up.error("search indexer: progress");
   }
   if (Status s = db.exec_status("COMMIT", "search indexer"); !s) return s;
+  max_indexed_ = max_indexed;
   unfinished.insert(unfinished.end(), todo.begin() + static_cast<std::ptrdiff_t>(i), todo.end());
   todo = std::move(unfinished);
   return Status::success();

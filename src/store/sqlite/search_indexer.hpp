@@ -22,9 +22,12 @@
 // until every commit made before the call is indexed. On timeout (the indexer
 // lags under overload) search answers from what is indexed.
 //
-// Priority: the thread lowers its own nice value by `nice` (setpriority on its
-// thread id: Linux nice is per thread), so under a saturating send load it
-// lags instead of taking CPU from sends, and catches up afterwards.
+// Priority: the thread puts itself in SCHED_IDLE (Linux: it runs when a CPU has
+// nothing else to run; measured 0.82 of the index off against 0.81 with nice
+// +10, within the noise, bench/search-analysis.md), or if that is refused
+// raises its nice value by `nice` (setpriority on its thread id: Linux nice is
+// per thread); `nice` 0 keeps the normal priority. Under a saturating send load
+// it lags instead of taking CPU from sends, and catches up afterwards.
 //
 // Ownership: owns its connection (search.db, parley.db ATTACHed as `p`, read
 // only by this code) and its thread. Thread-safety: changed() from the writer
@@ -51,7 +54,7 @@ struct SearchIndexerOptions {
   std::string search_path;  // <db>-search.db
   int busy_timeout_ms = 5000;
   std::chrono::milliseconds rescan{30000};
-  int nice = 10;
+  int nice = 10;              // 0: normal priority; else SCHED_IDLE, or nice + this
   int batch_messages = 2000;  // messages per search.db transaction
 };
 
@@ -86,6 +89,10 @@ class SearchIndexer {
 
   const SearchIndexerOptions options_;
   std::unique_ptr<Connection> db_;  // the indexer thread only
+  // The highest message id in the index (indexer thread only). Message ids
+  // only grow and rows are never removed (deletions are soft), so a message
+  // above it has no entry yet: no DELETE to look for one (most messages).
+  Id max_indexed_ = 0;
 
   std::mutex mu_;
   std::condition_variable work_;    // pending_, scan_, stopping_, paused_
