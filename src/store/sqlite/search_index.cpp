@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "store/sqlite/attachment_queries.hpp"
 #include "store/sqlite/message_details.hpp"
 #include "store/sqlite/rows.hpp"
 

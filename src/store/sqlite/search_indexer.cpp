@@ -82,6 +82,7 @@ void SearchIndexer::stop() {
   work_.notify_all();
   caught_.notify_all();
   if (thread_.joinable()) thread_.join();
+  db_.reset();
 }
 
 void SearchIndexer::changed(const std::vector<Id>& conversations) {

@@ -66,7 +66,7 @@ class SearchIndexer {
   SearchIndexer& operator=(const SearchIndexer&) = delete;
   ~SearchIndexer();  // stop()
 
-  // Finishes the batch in progress and joins the thread. Idempotent.
+  // Finishes the batch in progress, joins the thread, closes the connection. Idempotent.
   void stop();
 
   // After a commit (or a failed transaction: harmless) that changed `conversations`.

@@ -78,9 +78,11 @@ SqliteStore::~SqliteStore() {
   writer_->stop();  // refuses new writes, commits the queued ones, joins the thread
   Connection* db = writer_->connection_after_stop();
   if (db != nullptr) checkpointer_->detach(*db);  // no commit can reach the hook any more
-  if (indexer_) indexer_->stop();  // finishes its batch; the rest is redone at the next open
   checkpointer_->stop();  // waits for a checkpoint in progress, closes its connection
   readers_.reset();       // waits for reads in flight (there should be none), closes the readers
+  // After the readers: its connection is then search.db's last one, and closing
+  // it checkpoints search.db. Its batch in progress ends; the rest is redone at the next open.
+  if (indexer_) indexer_->stop();
   if (db != nullptr) {
     int rc = db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
     if (rc != SQLITE_OK) spdlog::warn("sqlite: final checkpoint of {} failed: {}", options_.path, sqlite3_errstr(rc));
