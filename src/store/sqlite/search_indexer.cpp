@@ -110,6 +110,7 @@ void SearchIndexer::pause_for_test(bool paused) {
 }
 
 void SearchIndexer::run() {
+  pthread_setname_np(pthread_self(), "sqlite-index");
   lower_priority(options_.nice);
   auto next_scan = std::chrono::steady_clock::now() + options_.rescan;
   while (true) {
@@ -120,7 +121,10 @@ void SearchIndexer::run() {
       std::unique_lock lock(mu_);
       work_.wait_until(lock, next_scan, [&] { return stopping_ || (!paused_ && (scan_ || !pending_.empty())); });
       if (stopping_) return;
-      if (paused_) continue;
+      if (paused_) {
+        next_scan = std::chrono::steady_clock::now() + options_.rescan;  // no busy loop while paused
+        continue;
+      }
       if (std::chrono::steady_clock::now() >= next_scan) scan_ = true;
       if (!scan_ && pending_.empty()) continue;
       scan = scan_;
