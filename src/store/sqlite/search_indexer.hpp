@@ -23,11 +23,11 @@
 // lags under overload) search answers from what is indexed.
 //
 // Priority: the thread puts itself in SCHED_IDLE (Linux: it runs when a CPU has
-// nothing else to run; measured 0.82 of the index off against 0.81 with nice
-// +10, within the noise, bench/search-analysis.md), or if that is refused
-// raises its nice value by `nice` (setpriority on its thread id: Linux nice is
-// per thread); `nice` 0 keeps the normal priority. Under a saturating send load
-// it lags instead of taking CPU from sends, and catches up afterwards.
+// nothing else to run; sends measured at 0.82 and 0.90 of the index off, 0.81
+// with nice +10: within the noise, bench/search-analysis.md), or if that is
+// refused raises its nice value by `nice` (setpriority on its thread id: Linux
+// nice is per thread); `nice` 0 keeps the normal priority. Under a saturating
+// send load it lags instead of taking CPU from sends, and catches up afterwards.
 //
 // Ownership: owns its connection (search.db, parley.db ATTACHed as `p`, read
 // only by this code) and its thread. Thread-safety: changed() from the writer
