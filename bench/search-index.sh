@@ -7,7 +7,10 @@
 # back, the order alternating every round (the machine drifts by ±20% within
 # minutes: compare within a pair, not across rounds). Bodies are 100 bytes of
 # chat-like words (`--body-text words`), so the index does the work real text makes.
-# Prints every pair and the median of the per-pair ratios on/off.
+# Prints every pair and the median of the per-pair ratios on/off, and for the
+# index on the lag: seconds from the end of the load until the index (SQLite:
+# <db>-search.db, kept by a background thread) holds every message, i.e. until
+# a search finds the last one sent.
 #
 #   bench/search-index.sh [ROUNDS]      # default 5; BENCH_DURATION=5 seconds per run
 #   bench/search-index.sh profile on|off  # one run under perf record: where the server's time goes
@@ -34,8 +37,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# index_lag DATA_DIR: seconds until search.db indexes as many messages as
+# parley.db holds (the bench deletes none), polled every 0.1 s (at most 300 s).
+index_lag() {
+  local db=$1/parley.db start now n m
+  start=$(date +%s.%N)
+  for _ in $(seq 3000); do
+    n=$(sqlite3 "$db" "PRAGMA busy_timeout = 2000; SELECT count(*) FROM messages" 2>/dev/null | tail -1) || n=x
+    m=$(sqlite3 "$db-search.db" "PRAGMA busy_timeout = 2000; SELECT count(*) FROM message_search" 2>/dev/null | tail -1) || m=y
+    [ "$n" = "$m" ] && break
+    sleep 0.1
+  done
+  now=$(date +%s.%N)
+  node -p "($now - $start).toFixed(1)"
+}
+
 # run_one on|off [profile]: one fresh server, one generator run; prints
-# "ACKED_PER_S P99_MS SERVER_CORES". With "profile", the measured window is sampled
+# "ACKED_PER_S P99_MS SERVER_CORES LAG_S" (LAG_S: index_lag, "-" for off). With "profile", the measured window is sampled
 # by perf (DWARF call chains: the release build keeps no frame pointers) into $tmp/perf.data.
 run_one() {
   local index=$1 profile=${2:-} log=$tmp/server.log data addr gen
@@ -67,6 +85,8 @@ run_one() {
     tail -5 "$tmp/loadgen.err" "$log" >&2
     exit 1
   fi
+  local lag=-
+  if [ "$index" = on ] && [ -z "$profile" ]; then lag=$(index_lag "$data"); fi
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
@@ -76,14 +96,14 @@ run_one() {
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const t = r.traffic || {}, s = r.server || {};
     const l = t.ack_latency_ms || t.latency_ms || {};
-    console.log(`${Math.round(t.acked_per_s)} ${l.p99_ms} ${s.cpu_cores}`);' "$tmp/out.json"
+    console.log(`${Math.round(t.acked_per_s)} ${l.p99_ms} ${s.cpu_cores} ${process.argv[2]}`);' "$tmp/out.json" "$lag"
 }
 
 if [ "$rounds" = profile ]; then
   index=${2:-on}
   command -v perf >/dev/null || { echo "search-index: perf is missing" >&2; exit 1; }
   echo "search-index: profile of parley serve --search-index $index; parley-loadgen $args"
-  read -r a p c < <(run_one "$index" profile)
+  read -r a p c _ < <(run_one "$index" profile)
   echo "search-index: $a acked/s (ack p99 $p ms, server $c cores) while sampled"
   # Inclusive time (children) of the calls that matter, then self time by symbol and by thread.
   perf report -i "$tmp/perf.data" --stdio --children --sort symbol -g none --percent-limit 2 2>/dev/null |
@@ -99,20 +119,23 @@ fi
 
 echo "search-index: $rounds pairs of: parley serve --search-index on|off; parley-loadgen $args"
 ratios=()
+lags=()
 for round in $(seq "$rounds"); do
   if [ $((round % 2)) = 1 ]; then order="on off"; else order="off on"; fi
   declare -A acked=() p99=() cpu=()
   for index in $order; do
-    read -r a p c < <(run_one "$index")
+    read -r a p c g < <(run_one "$index")
+    [ "$index" = on ] && lags+=("$g")
     acked[$index]=$a
     p99[$index]=$p
     cpu[$index]=$c
   done
   ratio=$(node -p "(${acked[on]} / ${acked[off]}).toFixed(3)")
   ratios+=("$ratio")
-  printf 'search-index: pair %d (%s first): on %s acked/s (ack p99 %s ms, server %s cores), off %s acked/s (ack p99 %s ms, server %s cores), on/off %s\n' \
-    "$round" "${order%% *}" "${acked[on]}" "${p99[on]}" "${cpu[on]}" "${acked[off]}" "${p99[off]}" "${cpu[off]}" "$ratio"
+  printf 'search-index: pair %d (%s first): on %s acked/s (ack p99 %s ms, server %s cores, index lag %s s), off %s acked/s (ack p99 %s ms, server %s cores), on/off %s\n' \
+    "$round" "${order%% *}" "${acked[on]}" "${p99[on]}" "${cpu[on]}" "${lags[-1]}" "${acked[off]}" "${p99[off]}" "${cpu[off]}" "$ratio"
   unset acked p99 cpu
 done
 median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}')
-printf 'search-index: median on/off %s over %d pairs (target: at least 0.85)\n' "$median" "$rounds"
+lag=$(printf '%s\n' "${lags[@]}" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}')
+printf 'search-index: median on/off %s over %d pairs (target: at least 0.85); median index lag after the load %s s\n' "$median" "$rounds" "$lag"

@@ -17,6 +17,7 @@
 // The folder is removed at exit unless --keep. Deterministic for a given --seed.
 
 #include <CLI/CLI.hpp>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
@@ -372,6 +373,33 @@ int main(int argc, char** argv) {
   if (search_index == "off") {
     close();
     return 0;
+  }
+
+  // ---- the index lag: the SQLite index is kept by a background thread
+  // (search_indexer.hpp) that trails the writes; the searches start once it
+  // holds every message (polled in <db>-search.db; the bench deletes nothing).
+  {
+    const auto at = SteadyClock::now();
+    const std::string search_db = (dir / "parley.db-search.db").string();
+    long indexed = -1;
+    while (std::chrono::duration<double>(SteadyClock::now() - at).count() < 600) {
+      sqlite3* db = nullptr;
+      if (sqlite3_open_v2(search_db.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 2000);
+        sqlite3_stmt* st = nullptr;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM message_search", -1, &st, nullptr) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW) {
+          indexed = static_cast<long>(sqlite3_column_int64(st, 0));
+        }
+        sqlite3_finalize(st);
+      }
+      sqlite3_close(db);
+      if (indexed >= messages_n) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::printf("search-bench: index lag after the fill: %.1f s until all %ld messages were indexed (%ld)\n",
+                std::chrono::duration<double>(SteadyClock::now() - at).count(), messages_n, indexed);
+    std::fflush(stdout);
   }
 
   // ---- searches: each shape `searches_n` times after 10 unmeasured ones, the

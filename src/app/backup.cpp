@@ -306,7 +306,11 @@ int run_restore(const RestoreConfig& config) {
   // The old database's WAL and shared memory must go before the new file takes
   // its name: SQLite would otherwise replay the old WAL into the restored pages.
   const fs::path db = data_dir / kDatabase;
-  for (const char* suffix : {"-wal", "-shm", "-journal"}) fs::remove(db.string() + suffix, ec);
+  // The search index (<db>-search.db) follows the old database's change
+  // sequences: it goes too, and the indexer rebuilds it from the restored file.
+  for (const char* suffix : {"-wal", "-shm", "-journal", "-search.db", "-search.db-wal", "-search.db-shm"}) {
+    fs::remove(db.string() + suffix, ec);
+  }
   fs::rename(staged_db, db, ec);
   if (ec) return give_up("cannot put the database in place: " + ec.message());
   if (manifest->jwt_secret) fs::rename(staged_secret, data_dir / auth::secret_file_name, ec);

@@ -178,7 +178,7 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
   serve->add_option("--preview-workers", config.preview_workers, "Threads running media jobs")
       ->envname("PARLEY_PREVIEW_WORKERS")->check(CLI::Range(1, 64))->capture_default_str();
   serve->add_option("--search-index", search_index,
-                    "Keep the full-text index of messages (off: no indexing cost per send, search answers 503; on again: rebuilt at start)")
+                    "Keep the full-text index of messages (off: no indexing cost, search answers 503; on again: rebuilt, SQLite: in the background)")
       ->envname("PARLEY_SEARCH_INDEX")->check(CLI::IsMember({"on", "off"}))->capture_default_str();
   serve->add_option("--notify-webhook", config.notify_webhook,
                     "POST a signed notification here for members with no connection online (docs/features.md)")

@@ -72,8 +72,13 @@ struct SearchQuery {
 // Switches the backends read at open (StoreConfig::search_index).
 struct SearchIndexOptions {
   // Off: no index is kept (no cost per send or edit); search_messages answers
-  // unavailable "search_disabled". Turning it on again rebuilds the index at open.
+  // unavailable "search_disabled". Turning it on again rebuilds the index (SQLite:
+  // in the background, searches wait up to barrier_ms; PostgreSQL: at open).
   bool enabled = true;
+  // SQLite (index kept off the write path, caught up by a thread): how long a
+  // search waits for the index to take the commits made before it; past that
+  // it answers from what is indexed. PostgreSQL ignores it (in-transaction index).
+  int barrier_ms = 1000;
 };
 
 // Counters since the store opened, for /metrics. A backend fills what it has

@@ -65,6 +65,10 @@ class ConversationSeqs final : public TransactionState {
   void transaction_ended() override;
 
   std::size_t size() const { return entries_.size(); }
+  // Appends the conversations this transaction changed to `out` (before COMMIT).
+  void conversations(std::vector<Id>& out) const {
+    for (const auto& e : entries_) out.push_back(e.first);
+  }
 
  private:
   Status write(Connection& db, Id conversation, const Entry& entry);

@@ -21,7 +21,7 @@ Error deleted_error() { return Error::conflict("message_deleted", "the message w
 
 }  // namespace
 
-Result<MessageRow> edit_message(Connection& db, ConversationSeqs& seqs, SearchPending* search, Id message,
+Result<MessageRow> edit_message(Connection& db, ConversationSeqs& seqs, Id message,
                                 std::string_view body,
                                 const std::vector<Id>& given_mentions, TimeMs at) {
   std::vector<Id> mentions = given_mentions;
@@ -42,9 +42,6 @@ Result<MessageRow> edit_message(Connection& db, ConversationSeqs& seqs, SearchPe
       st.bind_null(3);
     }
     if (!st.run()) return st.error("edit_message");
-  }
-  if (search != nullptr && live->body != body) {
-    if (Status s = search->replace(db, message, live->body, body); !s) return s.error();
   }
   if (live->mentions != mentions) {
     if (Status s = delete_mentions(db, live->conversation_id, live->seq, live->mentions); !s) return s.error();

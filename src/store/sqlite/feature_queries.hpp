@@ -13,14 +13,13 @@
 #include "store/records.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/conversation_seqs.hpp"
-#include "store/sqlite/search_index.hpp"
 #include "store/store.hpp"
 
 namespace parley::store::sqlite {
 
 // Store::edit_message. The same body and mentions again change nothing (the
 // row is returned as it is, no change_seq taken).
-Result<MessageRow> edit_message(Connection& db, ConversationSeqs& seqs, SearchPending* search, Id message,
+Result<MessageRow> edit_message(Connection& db, ConversationSeqs& seqs, Id message,
                                 std::string_view body,
                                 const std::vector<Id>& mentions, TimeMs at);
 Result<ReactionChange> set_reaction(Connection& db, ConversationSeqs& seqs, Id message, Id user,

@@ -81,7 +81,7 @@ Status delete_mentions(Connection& db, Id conversation, Seq seq, const std::vect
   return Status::success();
 }
 
-Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, SearchPending* search, MessageRow draft) {
+Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, MessageRow draft) {
   Seq last_seq = 0;
   Seq last_change_seq = 0;
   if (const ConversationSeqs::Entry* entry = seqs.find(draft.conversation_id)) {
@@ -198,11 +198,10 @@ Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, Sear
   // last_change_seq and last_activity_at are written once per transaction
   // (ConversationSeqs).
   seqs.appended(row.conversation_id, row.seq, row.created_at, row.change_seq);
-  if (search != nullptr) search->appended(row.id);
   return AppendResult{std::move(row), true};
 }
 
-Result<MessageRow> soft_delete_message(Connection& db, ConversationSeqs& seqs, SearchPending* search, Id message,
+Result<MessageRow> soft_delete_message(Connection& db, ConversationSeqs& seqs, Id message,
                                        TimeMs at) {
   auto live = live_message(db, message, "soft_delete_message");
   if (!live) return live.error();
@@ -221,9 +220,6 @@ Result<MessageRow> soft_delete_message(Connection& db, ConversationSeqs& seqs, S
       if (!st.run()) return st.error("soft_delete_message: reactions");
     }
     if (Status s = delete_mentions(db, live->conversation_id, live->seq, live->mentions); !s) return s.error();
-    if (search != nullptr) {
-      if (Status s = search->replace(db, message, live->body, ""); !s) return s.error();
-    }
     if (Status s = mark_attachments_deleted(db, message, at); !s) return s.error();
   }
   auto row = message_by_id(db, message);

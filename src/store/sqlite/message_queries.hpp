@@ -13,7 +13,6 @@
 #include "store/records.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/conversation_seqs.hpp"
-#include "store/sqlite/search_index.hpp"
 #include "store/store.hpp"
 
 namespace parley::store::sqlite {
@@ -24,11 +23,11 @@ namespace parley::store::sqlite {
 // clientMsgId in another conversation is another message. The conversation's
 // last_seq / last_activity_at move in `seqs`, written to the row before COMMIT.
 // `draft` is taken by value: it becomes the stored row without copying its text.
-// `search` (null: the index is off) notes the new message for the index.
-Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, SearchPending* search, MessageRow draft);
+Result<AppendResult> append_message(Connection& db, ConversationSeqs& seqs, MessageRow draft);
 // The first deletion takes a change_seq (seqs) and drops reactions, mentions
-// and empties the search entry (`search`, null when off); a repeat changes nothing.
-Result<MessageRow> soft_delete_message(Connection& db, ConversationSeqs& seqs, SearchPending* search, Id message,
+// (the search indexer follows through change_seq: search_indexer.hpp); a
+// repeat changes nothing.
+Result<MessageRow> soft_delete_message(Connection& db, ConversationSeqs& seqs, Id message,
                                        TimeMs at);
 // Watermark = max(current, min(seq, last_seq)). not_found if not a member.
 Result<ReadState> advance_read(Connection& db, ConversationSeqs& seqs, Id conversation, Id user, Seq seq);

@@ -144,8 +144,9 @@ CREATE INDEX jobs_by_run_after ON jobs(run_after, id);
 // message by first use: a new emoji takes the message's highest rank + 1, a
 // user joining an emoji takes its rank, so it keeps its place while anyone
 // still uses it (and goes last when it comes back after everyone removed it).
-// The search index (message_search) is not part of the schema: the store
-// creates or drops it at open (search_index.hpp), as --search-index says.
+// The search index is not part of the schema: it lives in its own file,
+// `<db>-search.db`, kept by a thread (search_indexer.hpp); an earlier build's
+// in-file message_search is dropped at open (search_index.hpp).
 constexpr const char* schema_v4 = R"sql(
 ALTER TABLE messages ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN edited_at INTEGER;

@@ -66,10 +66,24 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
   if (!writer_db) return writer_db.error();
   if (Status s = configure_writer(**writer_db, options); !s) return s.error();
   if (Status s = sqlite::apply_migrations(**writer_db); !s) return s.error();
-  if (Status s = sqlite::prepare_search_index(**writer_db, options.search.enabled); !s) return s.error();
+  if (Status s = sqlite::drop_legacy_search_index(**writer_db); !s) return s.error();
 
-  auto readers = sqlite::ReaderPool::open(options.path, options.readers,
-                                          [&](Connection& db) { return configure_common(db, options, options.reader_cache_kib); });
+  // The indexer first: it creates search.db, which the readers attach.
+  std::unique_ptr<sqlite::SearchIndexer> indexer;
+  const std::string search_path = sqlite::search_db_path(options.path);
+  if (options.search.enabled) {
+    sqlite::SearchIndexerOptions o;
+    o.db_path = options.path;
+    o.search_path = search_path;
+    o.busy_timeout_ms = options.busy_timeout_ms;
+    auto opened = sqlite::SearchIndexer::open(o);
+    if (!opened) return opened.error();
+    indexer = std::move(opened).value();
+  }
+  auto readers = sqlite::ReaderPool::open(options.path, options.readers, [&](Connection& db) {
+    if (Status s = configure_common(db, options, options.reader_cache_kib); !s) return s;
+    return options.search.enabled ? sqlite::attach_search_db(db, search_path) : Status::success();
+  });
   if (!readers) return readers.error();
 
   sqlite::CheckpointerOptions checkpoints;
@@ -82,13 +96,13 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
   if (!checkpointer) return checkpointer.error();
   if (Status s = (*checkpointer)->attach(**writer_db); !s) return s.error();
 
-  auto states = std::make_unique<sqlite::WriterStates>(options.search.enabled);
+  auto states = std::make_unique<sqlite::WriterStates>(indexer.get());
   auto writer = std::make_unique<sqlite::Writer>(std::move(writer_db).value(), options.max_batch, options.max_queue,
                                                  states.get());
   spdlog::info("sqlite: opened {} (schema {}, {} readers, synchronous={})", options.path,
                sqlite::latest_schema_version(), options.readers, options.synchronous_full ? "FULL" : "NORMAL");
   return std::unique_ptr<Store>(
-      std::make_unique<sqlite::SqliteStore>(options, std::move(states), std::move(writer), std::move(readers).value(),
+      std::make_unique<sqlite::SqliteStore>(options, std::move(indexer), std::move(states), std::move(writer), std::move(readers).value(),
                                             std::move(checkpointer).value()));
 }
 

@@ -4,10 +4,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <chrono>
 #include <vector>
 
-#include "store/sqlite/attachment_queries.hpp"
 #include "store/sqlite/message_details.hpp"
 #include "store/sqlite/rows.hpp"
 
@@ -15,18 +13,13 @@ namespace parley::store::sqlite {
 
 namespace {
 
-constexpr const char* create_sql = R"sql(
-CREATE VIRTUAL TABLE message_search USING fts5(
-  body, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');
-INSERT INTO message_search (message_search) VALUES ('rebuild');
-)sql";
-
-// Triggers of an earlier build of this schema version (dropped if present).
+// The index of an earlier build of schema version 4, inside parley.db (now in
+// its own file: search_indexer.hpp), and its triggers: dropped if present.
 constexpr const char* drop_sql = R"sql(
 DROP TRIGGER IF EXISTS message_search_insert;
 DROP TRIGGER IF EXISTS message_search_update;
 DROP TRIGGER IF EXISTS message_search_delete;
-DROP TABLE IF EXISTS message_search;
+DROP TABLE IF EXISTS main.message_search;
 )sql";
 
 bool is_word_byte(unsigned char c) {
@@ -65,7 +58,7 @@ Result<std::vector<SearchHit>> search_messages(Connection& db, const SearchQuery
   // snippet() reads and tokenizes the body again, so only for the page.
   Stmt st = db.prepare(
       "WITH hits AS ("
-      " SELECT s.rowid AS id, s.rank AS rank FROM message_search s"
+      " SELECT s.rowid AS id, s.rank AS rank FROM search.message_search s"
       " JOIN messages m ON m.id = s.rowid"
       " JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = ?2"
       " WHERE message_search MATCH ?1 AND m.deleted_at IS NULL"
@@ -74,7 +67,7 @@ Result<std::vector<SearchHit>> search_messages(Connection& db, const SearchQuery
       " SELECT " PARLEY_MESSAGE_COLUMNS("m") ", snippet(message_search, 0, char(2), char(3), '…', 32)"
       // CROSS JOIN fixes the loop order: for each hit, the FTS5 lookup by
       // rowid (MATCH and rowid = ?), not a second full MATCH scan.
-      " FROM hits h CROSS JOIN message_search CROSS JOIN messages m"
+      " FROM hits h CROSS JOIN search.message_search CROSS JOIN messages m"
       " WHERE message_search MATCH ?1 AND message_search.rowid = h.id AND m.id = h.id"
       " ORDER BY h.rank, h.id DESC");
   st.bind(1, match).bind(2, query.user).bind_opt(3, query.conversation).bind_opt(4, query.before);
@@ -93,65 +86,28 @@ Result<std::vector<SearchHit>> search_messages(Connection& db, const SearchQuery
   return out;
 }
 
-void SearchPending::appended(Id message) {
-  if (ids_.insert(message).second) job_.push_back(message);
-}
+std::string search_db_path(const std::string& db_path) { return db_path + "-search.db"; }
 
-Status SearchPending::replace(Connection& db, Id message, std::string_view old_body, std::string_view new_body) {
-  if (contains(message)) return Status::success();  // before_commit reads the body as it is then
-  {
-    Stmt st = db.prepare("INSERT INTO message_search (message_search, rowid, body) VALUES ('delete', ?1, ?2)");
-    st.bind(1, message).bind_static(2, old_body);
-    if (!st.run()) return st.error("search index: delete");
-  }
-  Stmt st = db.prepare("INSERT INTO message_search (rowid, body) VALUES (?1, ?2)");
-  st.bind(1, message).bind_static(2, new_body);
-  if (!st.run()) return st.error("search index: insert");
+Status attach_search_db(Connection& db, const std::string& search_path) {
+  Stmt st = db.prepare("ATTACH DATABASE ?1 AS search");
+  st.bind(1, search_path);
+  if (!st.run()) return st.error(db.path() + ": attaching " + search_path);
   return Status::success();
 }
 
-Status SearchPending::before_commit(Connection& db) {
-  if (ids_.empty()) return Status::success();
-  std::vector<Id> ids(ids_.begin(), ids_.end());
-  Stmt st = db.prepare("INSERT INTO message_search (rowid, body)"
-                       " SELECT m.id, m.body FROM json_each(?1) j JOIN messages m ON m.id = j.value");
-  st.bind(1, json_id_list(ids));
-  if (!st.run()) return st.error("search index");
-  return Status::success();
-}
-
-void SearchPending::job_rolled_back() {
-  for (Id id : job_) ids_.erase(id);
-  job_.clear();
-}
-
-void SearchPending::transaction_ended() {
-  ids_.clear();
-  job_.clear();
-}
-
-Status prepare_search_index(Connection& db, bool enabled) {
+Status drop_legacy_search_index(Connection& db) {
   const std::string& path = db.path();
-  auto table = db.query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'message_search'");
-  if (!table) return table.error();
-  auto triggers = db.query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'message_search%'");
-  if (!triggers) return triggers.error();
-  if (*triggers == 0 && (*table != 0) == enabled) return Status::success();
-  const auto started = std::chrono::steady_clock::now();
+  auto found = db.query_int("SELECT count(*) FROM main.sqlite_schema WHERE name LIKE 'message_search%'");
+  if (!found) return found.error();
+  if (*found == 0) return Status::success();
   if (Status s = db.exec_status("BEGIN IMMEDIATE", path + ": search index"); !s) return s;
-  Status s = db.exec_status(drop_sql, path + ": dropping the search index");
-  if (s && enabled) s = db.exec_status(create_sql, path + ": building the search index");
+  Status s = db.exec_status(drop_sql, path + ": dropping the in-file search index");
   if (s) s = db.exec_status("COMMIT", path + ": search index");
   if (!s) {
     if (db.in_transaction()) db.exec("ROLLBACK");
     return s;
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (enabled) {
-    spdlog::info("sqlite: {}: built the search index in {:.3f} s", path, seconds);
-  } else {
-    spdlog::info("sqlite: {}: search index off: dropped it ({:.3f} s)", path, seconds);
-  }
+  spdlog::info("sqlite: {}: dropped the in-file search index (now in {})", path, search_db_path(path));
   return Status::success();
 }
 

@@ -1,65 +1,48 @@
 #pragma once
-// The full-text index of messages (docs/features.md, Search): an FTS5 table
-// `message_search` with external content (the text stays in messages.body
-// only; the index holds the tokens), tokenizer `unicode61 remove_diacritics 2`
-// (case and accents folded, no stemming), keyed by message id.
+// The full-text index of messages (docs/features.md, Search), reader side.
 //
-// Kept by the store in the transaction that changes a body, with explicit
-// statements rather than triggers (measured: bench note in docs/storage.md).
-// FTS5 writes its pending terms to disk at every savepoint it takes part in,
-// and a trigger on messages gives every append INSERT a statement savepoint:
-// one tiny index segment per message, which cost 3-5x the append throughput.
-// Instead, appends only note the new message (SearchPending) and the index
-// takes all of a transaction's new messages in ONE statement just before
-// COMMIT (one segment per group commit). Edits and deletions (rare, already in
-// a savepoint) replace the entry at once, unless the message is still pending
-// (then the pending insert reads the current body).
-// Every message has an entry, a deleted one (body '') an empty one: FTS5
-// counts entries against its content table (bm25's averages, and
-// 'integrity-check', which the tests run), so the two stay row for row.
+// The index lives in its own file beside the database, `<db>-search.db`
+// (synchronous=NORMAL: it can be rebuilt from parley.db), kept by the
+// SearchIndexer thread (search_indexer.hpp) off the write path: the writer's
+// transactions never touch it. It holds an FTS5 table `message_search` with
+// its content (external content cannot point into another file), tokenizer
+// `unicode61 remove_diacritics 2` (case and accents folded, no stemming),
+// rowid = message id, an UNINDEXED conversation_id; deleted messages have no
+// entry. An earlier build kept the index in parley.db, in the writer's
+// transaction: persisted sends ran at 0.31 of the index off
+// (bench/search-analysis.md); drop_legacy_search_index removes that table.
 //
-// --search-index off: prepare_search_index drops the table and the triggers, so
-// no write pays for it; switching it on again creates and fills the index from
-// messages in one transaction at open, before the store serves (logged, with
-// its time).
+// Readers ATTACH search.db as `search`; search_messages first waits (bounded)
+// for the indexer to have taken every commit made before the search
+// (SearchIndexer::wait_caught_up, in SqliteStore), then queries.
 //
-// Thread-safety: prepare_search_index at open, on the write connection, before
-// the writer starts; SearchPending on the writer thread; search_messages on a reader.
+// --search-index off: no indexer, no ATTACH; search.db is left as it is (or
+// may be deleted). On again: the indexer catches up from its `indexed` table
+// (from scratch when search.db is gone), in the background.
+//
+// Thread-safety: drop_legacy_search_index at open, on the write connection,
+// before the writer starts; search_messages on a reader.
 
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "common/result.hpp"
 #include "store/records.hpp"
 #include "store/sqlite/connection.hpp"
-#include "store/sqlite/writer.hpp"
 #include "store/store.hpp"
 
 namespace parley::store::sqlite {
 
-Status prepare_search_index(Connection& db, bool enabled);
+// `<db>-search.db`, beside the database file.
+std::string search_db_path(const std::string& db_path);
 
-// The messages appended in the current write transaction, not yet in the
-// index. Writer thread only; follows the jobs' savepoints like ConversationSeqs.
-class SearchPending final : public TransactionState {
- public:
-  void appended(Id message);
-  bool contains(Id message) const { return ids_.count(message) != 0; }
-  // A live message's body changes from `old_body` to `new_body` (an edit, or a
-  // deletion to ''), in the current job: its entry follows now, unless pending.
-  Status replace(Connection& db, Id message, std::string_view old_body, std::string_view new_body);
+// ATTACHes search.db to a reader as schema `search` (read-only like the reader).
+Status attach_search_db(Connection& db, const std::string& search_path);
 
-  Status before_commit(Connection& db) override;
-  void job_released() override { job_.clear(); }
-  void job_rolled_back() override;
-  void transaction_ended() override;
-
- private:
-  std::unordered_set<Id> ids_;
-  std::vector<Id> job_;  // what the current job added
-};
+// At open, on the write connection: drops message_search (and its triggers)
+// from parley.db, left there by an earlier build of schema version 4.
+Status drop_legacy_search_index(Connection& db);
 
 // The FTS5 query for what a user typed: words (runs of ASCII letters and digits
 // and of non-ASCII bytes; any other ASCII byte separates words, as for the
@@ -68,8 +51,11 @@ class SearchPending final : public TransactionState {
 // has no word.
 std::string fts_query(std::string_view text);
 
-// Store::search_messages on a reader, the index being on. Ranked by bm25, ties
-// newest (highest id) first; snippets of at most 32 tokens with kSnippetOpen /
+// Store::search_messages on a reader with search.db attached (the index being
+// on). Joined with parley.db's messages and members: membership, and
+// `deleted_at IS NULL` so that a deletion is never shown even while the index
+// lags; the row (body, edits) is parley.db's, the snippet the indexed text.
+// Ranked by bm25, ties newest (highest id) first; snippets of at most 32 tokens with kSnippetOpen /
 // kSnippetClose around matches and "…" where cut. Only the page's snippets are
 // computed (the ranking runs first, alone).
 Result<std::vector<SearchHit>> search_messages(Connection& db, const SearchQuery& query);

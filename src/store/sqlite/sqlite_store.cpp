@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <future>
 #include <optional>
 #include <utility>
@@ -34,22 +35,20 @@ Error closing() { return Error::unavailable("the store is closing or overloaded"
 class AppendJob final : public ResultJob<AppendResult> {
  public:
   // Completed without running only when the writer refused it (closing).
-  AppendJob(ConversationSeqs& seqs, SearchPending* search, MessageRow draft, Done done)
+  AppendJob(ConversationSeqs& seqs, MessageRow draft, Done done)
       : ResultJob(std::move(done), closing()),
         seqs_(seqs),
-        search_(search),
         draft_(std::move(draft)),
         plain_(draft_.attachments.empty() && draft_.mentions.empty()) {}
 
   bool run(Connection& db) override {
-    result_.emplace(sqlite::append_message(db, seqs_, search_, std::move(draft_)));
+    result_.emplace(sqlite::append_message(db, seqs_, std::move(draft_)));
     return result_->ok();
   }
 
   // Without attachments and mentions, append_message writes with one
   // single-row INSERT, the last thing that can fail: a failed append changed
-  // nothing (the search index takes it before COMMIT: SearchPending). Claiming attachments
-  // and inserting mention rows come after the INSERT and may fail: a savepoint.
+  // nothing. Claiming attachments and inserting mention rows come after the INSERT and may fail: a savepoint.
   bool atomic() const override { return plain_; }
 
   // Appends to different conversations touch different rows, seqs and
@@ -58,19 +57,19 @@ class AppendJob final : public ResultJob<AppendResult> {
 
  private:
   ConversationSeqs& seqs_;
-  SearchPending* search_;
   MessageRow draft_;
   const bool plain_;  // no attachments, no mentions (read before run() moves the draft)
 };
 
 }  // namespace
 
-SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<WriterStates> states, std::unique_ptr<Writer> writer,
+SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<SearchIndexer> indexer,
+                         std::unique_ptr<WriterStates> states, std::unique_ptr<Writer> writer,
                          std::unique_ptr<ReaderPool> readers, std::unique_ptr<Checkpointer> checkpointer)
     : options_(std::move(options)),
+      indexer_(std::move(indexer)),
       states_(std::move(states)),
       seqs_(&states_->seqs()),
-      search_(states_->search()),
       writer_(std::move(writer)),
       readers_(std::move(readers)),
       checkpointer_(std::move(checkpointer)) {}
@@ -81,6 +80,9 @@ SqliteStore::~SqliteStore() {
   if (db != nullptr) checkpointer_->detach(*db);  // no commit can reach the hook any more
   checkpointer_->stop();  // waits for a checkpoint in progress, closes its connection
   readers_.reset();       // waits for reads in flight (there should be none), closes the readers
+  // After the readers: its connection is then search.db's last one, and closing
+  // it checkpoints search.db. Its batch in progress ends; the rest is redone at the next open.
+  if (indexer_) indexer_->stop();
   if (db != nullptr) {
     int rc = db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
     if (rc != SQLITE_OK) spdlog::warn("sqlite: final checkpoint of {} failed: {}", options_.path, sqlite3_errstr(rc));
@@ -202,11 +204,11 @@ Status SqliteStore::update_conversation(Id conversation, const ConversationChang
 // ---- messages
 
 Result<AppendResult> SqliteStore::append_message(const MessageRow& draft) {
-  return write<AppendResult>([&](Connection& db) { return sqlite::append_message(db, *seqs_, search_, draft); });
+  return write<AppendResult>([&](Connection& db) { return sqlite::append_message(db, *seqs_, draft); });
 }
 
 void SqliteStore::append_message_async(MessageRow draft, std::function<void(Result<AppendResult>)> done) {
-  std::unique_ptr<WriteJob> job = std::make_unique<AppendJob>(*seqs_, search_, std::move(draft), std::move(done));
+  std::unique_ptr<WriteJob> job = std::make_unique<AppendJob>(*seqs_, std::move(draft), std::move(done));
   if (!writer_->submit(std::move(job), false)) job->complete(nullptr);  // refused: never ran
 }
 
@@ -220,7 +222,7 @@ Result<std::vector<MessageRow>> SqliteStore::messages(Id conversation, std::opti
 }
 
 Result<MessageRow> SqliteStore::soft_delete_message(Id message, TimeMs at) {
-  return write<MessageRow>([&](Connection& db) { return sqlite::soft_delete_message(db, *seqs_, search_, message, at); });
+  return write<MessageRow>([&](Connection& db) { return sqlite::soft_delete_message(db, *seqs_, message, at); });
 }
 
 Result<ReadState> SqliteStore::advance_read(Id conversation, Id user, Seq seq) {
@@ -236,7 +238,7 @@ Result<std::int64_t> SqliteStore::unread_count(Id conversation, Id user) {
 Result<MessageRow> SqliteStore::edit_message(Id message, std::string_view body, const std::vector<Id>& mentions,
                                              TimeMs at) {
   return write<MessageRow>(
-      [&](Connection& db) { return sqlite::edit_message(db, *seqs_, search_, message, body, mentions, at); });
+      [&](Connection& db) { return sqlite::edit_message(db, *seqs_, message, body, mentions, at); });
 }
 
 Result<ReactionChange> SqliteStore::set_reaction(Id message, Id user, std::string_view emoji, bool on, TimeMs at,
@@ -259,6 +261,11 @@ Status SqliteStore::set_muted(Id conversation, Id user, bool muted) {
 Result<std::vector<SearchHit>> SqliteStore::search_messages(const SearchQuery& query) {
   if (!options_.search.enabled) {
     return Error{ErrorKind::unavailable, "search_disabled", "message search is off (--search-index off)"};
+  }
+  // Read-your-writes, bounded: on timeout (the indexer lags under overload)
+  // the answer is what is indexed; deletions are filtered by parley.db anyway.
+  if (indexer_ && !indexer_->wait_caught_up(std::chrono::milliseconds(options_.search.barrier_ms))) {
+    spdlog::debug("sqlite: search: the index lags; answering from what is indexed");
   }
   return read("search_messages", [&](Connection& db) { return sqlite::search_messages(db, query); });
 }

@@ -11,7 +11,8 @@
 // append_message_async: when the write queue is full or the store is closing,
 // `done` runs at once, on the caller's thread, with ErrorKind::unavailable.
 //
-// Thread-safety: as Store. Ownership: owns the writer, the readers, the
+// Thread-safety: as Store. Ownership: owns the search indexer (null when the
+// index is off), the writer, the readers, the
 // checkpointer (already attached to the writer's connection) and the writer's
 // WriterStates (the Writer was built with it).
 
@@ -22,6 +23,7 @@
 #include "store/sqlite/conversation_seqs.hpp"
 #include "store/sqlite/writer_states.hpp"
 #include "store/sqlite/reader_pool.hpp"
+#include "store/sqlite/search_indexer.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/writer.hpp"
 #include "store/store.hpp"
@@ -30,7 +32,8 @@ namespace parley::store::sqlite {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(SqliteOptions options, std::unique_ptr<WriterStates> states, std::unique_ptr<Writer> writer,
+  // `indexer`: null when the search index is off.
+  SqliteStore(SqliteOptions options, std::unique_ptr<SearchIndexer> indexer, std::unique_ptr<WriterStates> states, std::unique_ptr<Writer> writer,
               std::unique_ptr<ReaderPool> readers, std::unique_ptr<Checkpointer> checkpointer);
   ~SqliteStore() override;
 
@@ -95,6 +98,8 @@ class SqliteStore final : public Store {
   bool submit_for_test(std::unique_ptr<WriteJob> job) { return writer_->submit(std::move(job), true); }
   // The writer's per-transaction seqs, for such jobs. Writer thread only.
   ConversationSeqs& seqs_for_test() { return states_->seqs(); }
+  // The search indexer (null when the index is off), to pause it in tests.
+  SearchIndexer* search_indexer_for_test() { return indexer_.get(); }
 
  private:
   // Runs `work` in the writer's next transaction and waits for the outcome.
@@ -106,9 +111,9 @@ class SqliteStore final : public Store {
   std::invoke_result_t<Work&, Connection&> read(const char* what, Work work);
 
   SqliteOptions options_;
+  std::unique_ptr<SearchIndexer> indexer_;  // null when the index is off; outlives states_ and writer_
   std::unique_ptr<WriterStates> states_;  // writer thread only; outlives writer_
   ConversationSeqs* seqs_;                // = &states_->seqs()
-  SearchPending* search_;                 // = states_->search(): null when the index is off
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<ReaderPool> readers_;
   std::unique_ptr<Checkpointer> checkpointer_;

@@ -1,47 +1,50 @@
 #pragma once
 // WriterStates: the writer thread's per-transaction state (writer.hpp,
-// TransactionState): the conversations' counters (ConversationSeqs) and the
-// messages waiting for the search index (SearchPending, used only when the
-// index is on). The Writer drives both through this one object.
+// TransactionState): the conversations' counters (ConversationSeqs), and,
+// when the search index is on, the hand-over to the SearchIndexer: after each
+// transaction, the conversations it changed (the indexer reads the changes
+// itself, later, on its own thread: search_indexer.hpp).
 //
-// Ownership: the SqliteStore owns it; the Writer and the write jobs borrow it.
+// Ownership: the SqliteStore owns it; the Writer and the write jobs borrow it;
+// the indexer (may be null) must outlive the Writer.
 // Thread-safety: none; the writer thread only.
 
+#include <vector>
+
 #include "store/sqlite/conversation_seqs.hpp"
-#include "store/sqlite/search_index.hpp"
+#include "store/sqlite/search_indexer.hpp"
 #include "store/sqlite/writer.hpp"
 
 namespace parley::store::sqlite {
 
 class WriterStates final : public TransactionState {
  public:
-  explicit WriterStates(bool search_enabled) : search_enabled_(search_enabled) {}
+  explicit WriterStates(SearchIndexer* indexer) : indexer_(indexer) {}
 
   ConversationSeqs& seqs() { return seqs_; }
-  // Null when the index is off: then nothing is noted or indexed.
-  SearchPending* search() { return search_enabled_ ? &search_ : nullptr; }
 
   Status before_commit(Connection& db) override {
-    if (Status s = seqs_.before_commit(db); !s) return s;
-    return search_.before_commit(db);
+    if (indexer_ != nullptr) {
+      changed_.clear();
+      seqs_.conversations(changed_);
+    }
+    return seqs_.before_commit(db);
   }
-  void job_released() override {
-    seqs_.job_released();
-    search_.job_released();
-  }
-  void job_rolled_back() override {
-    seqs_.job_rolled_back();
-    search_.job_rolled_back();
-  }
+  void job_released() override { seqs_.job_released(); }
+  void job_rolled_back() override { seqs_.job_rolled_back(); }
+  // After COMMIT (or a rollback: then the indexer finds nothing new).
   void transaction_ended() override {
     seqs_.transaction_ended();
-    search_.transaction_ended();
+    if (indexer_ != nullptr) {
+      indexer_->changed(changed_);
+      changed_.clear();
+    }
   }
 
  private:
-  const bool search_enabled_;
+  SearchIndexer* const indexer_;
   ConversationSeqs seqs_;
-  SearchPending search_;
+  std::vector<Id> changed_;  // before_commit → transaction_ended
 };
 
 }  // namespace parley::store::sqlite

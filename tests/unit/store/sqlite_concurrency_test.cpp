@@ -45,7 +45,7 @@ TEST_F(ConcurrencyTest, ReadsDoNotWaitForAnOpenWriteTransaction) {
   auto shared_gate = gate.get_future().share();
   ASSERT_TRUE(impl().submit_for_test(sqlite::make_job<std::monostate>(
       [&](sqlite::Connection& db) -> Result<std::monostate> {
-        auto r = sqlite::append_message(db, impl().seqs_for_test(), nullptr, draft(g, a.id, "uncommitted"));
+        auto r = sqlite::append_message(db, impl().seqs_for_test(), draft(g, a.id, "uncommitted"));
         started.set_value();
         shared_gate.wait();
         if (!r) return r.error();

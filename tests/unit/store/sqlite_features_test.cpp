@@ -1,7 +1,8 @@
 // SQLite-only parts of the conversation features: the migration of a schema
 // version 3 file, the search index switched off and on (search_index.hpp), the
-// FTS5 query built from user text, and the index kept exactly in step with
-// messages. The behaviour every backend shares is in conformance_features_test.cpp.
+// FTS5 query built from user text, the index (its own file, kept by a thread:
+// search_indexer.hpp) exactly in step with messages once caught up, catching up
+// after a restart, deletions hidden while it lags, and the search barrier. The behaviour every backend shares is in conformance_features_test.cpp.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/search_index.hpp"
+#include "store/sqlite/search_indexer.hpp"
 #include "store_test_support.hpp"
 
 namespace parley::store::testing {
@@ -37,6 +39,29 @@ std::int64_t raw_int(const std::string& path, const char* sql) {
   return v;
 }
 
+// Rows of search.db's index that differ from parley.db's live messages, either
+// way (rowid and body). Opens search.db with parley.db attached.
+std::int64_t index_mismatches(const std::string& path) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(sqlite::search_db_path(path).c_str(), &db), SQLITE_OK);
+  std::string attach = "ATTACH DATABASE '" + path + "' AS p";
+  EXPECT_EQ(sqlite3_exec(db, attach.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  const char* sql =
+      "SELECT count(*) FROM ("
+      " SELECT * FROM (SELECT rowid, body FROM message_search"
+      "  EXCEPT SELECT id, body FROM p.messages WHERE deleted_at IS NULL)"
+      " UNION ALL"
+      " SELECT * FROM (SELECT id, body FROM p.messages WHERE deleted_at IS NULL"
+      "  EXCEPT SELECT rowid, body FROM message_search))";
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+// In parley.db: the index is never there any more (only in <db>-search.db).
 constexpr const char* kSearchObjects =
     "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'message_search%'";
 
@@ -52,18 +77,30 @@ class SqliteFeaturesTest : public GroupOfTwoTest {
     std::sort(out.begin(), out.end());
     return out;
   }
+  void reopen_with_barrier(int ms) {
+    store_.reset();
+    SqliteOptions o = options();
+    o.search.barrier_ms = ms;
+    open(o);
+  }
   void reopen_with_search(bool on) {
     store_.reset();
     SqliteOptions o = options();
     o.search.enabled = on;
     open(o);
   }
-  // FTS5's own check that the index matches its content table exactly.
+  // Once caught up (a search waits for it), the index holds exactly the live
+  // messages with their current bodies, and FTS5's own check passes.
   void expect_index_in_step() {
+    ASSERT_TRUE(impl().search_indexer_for_test()->wait_caught_up(std::chrono::seconds(30)));
     store_.reset();
-    raw_exec(path(), "INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)");
+    EXPECT_EQ(raw_int(path(), kSearchObjects), 0);
+    EXPECT_EQ(index_mismatches(path()), 0);
+    raw_exec(sqlite::search_db_path(path()),
+             "INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)");
     open();
   }
+  sqlite::SearchIndexer& indexer() { return *impl().search_indexer_for_test(); }
 };
 
 TEST(FtsQuery, QuotesEveryWordAndMakesTheLastAPrefix) {
@@ -130,7 +167,8 @@ TEST_F(SqliteFeaturesTest, AVersion3FileMigratesAndOldMessagesCatchUp) {
   EXPECT_EQ(must(store_->changed_messages(7, 2, 10)).size(), 1u);
   EXPECT_FALSE(must_find(store_->membership(7, 2)).muted);
   EXPECT_EQ(must_find(store_->conversation_summary(7, 2)).mention_count, 0);
-  // The index was built from the old messages at open; the deleted one is not in it.
+  // The indexer caught up with the old messages after open (the search waited
+  // for it); the deleted one is not in it.
   EXPECT_EQ(search_ids(2, "old"), (std::vector<Id>{11, 13}));
   // Everything works on the migrated file, and the counters go on.
   MessageRow d = draft(7, 2, "@ann a reply");
@@ -151,7 +189,8 @@ TEST_F(SqliteFeaturesTest, AVersion3FileMigratesAndOldMessagesCatchUp) {
 TEST_F(SqliteFeaturesTest, IndexOffKeepsNothingAndOnRebuildsIt) {
   MessageRow before = send(g_, me_.id, "written while on");
   reopen_with_search(false);
-  EXPECT_EQ(raw_int(path(), kSearchObjects), 0);  // no table, no triggers: nothing per write
+  EXPECT_EQ(raw_int(path(), kSearchObjects), 0);
+  EXPECT_EQ(impl().search_indexer_for_test(), nullptr);  // no indexer: nothing per write
   SearchQuery q;
   q.user = me_.id;
   q.text = "written";
@@ -165,8 +204,7 @@ TEST_F(SqliteFeaturesTest, IndexOffKeepsNothingAndOnRebuildsIt) {
   ASSERT_TRUE(store_->edit_message(before.id, "rewritten while off", {}, tick()).ok());
   ASSERT_TRUE(store_->soft_delete_message(gone.id, tick()).ok());
 
-  reopen_with_search(true);
-  EXPECT_GT(raw_int(path(), kSearchObjects), 0);
+  reopen_with_search(true);  // the indexer catches up; the searches wait for it
   EXPECT_EQ(search_ids(me_.id, "written"), (std::vector<Id>{during.id}));
   EXPECT_EQ(search_ids(me_.id, "rewritten"), (std::vector<Id>{before.id}));
   EXPECT_TRUE(search_ids(me_.id, "deleted").empty());
@@ -186,8 +224,8 @@ TEST_F(SqliteFeaturesTest, IndexStaysExactlyInStepWithEveryKindOfChange) {
 }
 
 TEST_F(SqliteFeaturesTest, EditsAndDeletionsOfMessagesAppendedInTheSameTransaction) {
-  // New messages enter the index just before COMMIT (SearchPending); an edit
-  // or a deletion in the same transaction must leave the index exact.
+  // An edit or a deletion in the transaction that appended the message: the
+  // indexer reads the message once, as committed, and the index is exact.
   std::promise<void> gate =
       hold_writer([&](std::unique_ptr<sqlite::WriteJob> job) { return impl().submit_for_test(std::move(job)); });
   MessageRow a = draft(g_, me_.id, "first draft");
@@ -214,6 +252,72 @@ TEST_F(SqliteFeaturesTest, EditsAndDeletionsOfMessagesAppendedInTheSameTransacti
   ASSERT_TRUE(store_->edit_message(c.id, "changed again", {}, tick()).ok());
   EXPECT_TRUE(search_ids(me_.id, "words").empty());
   expect_index_in_step();
+}
+
+TEST_F(SqliteFeaturesTest, AnOldInFileIndexIsDroppedAtOpen) {
+  store_.reset();
+  raw_exec(path(), "CREATE VIRTUAL TABLE message_search USING fts5(body, content = 'messages', content_rowid = 'id');"
+                   "CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN"
+                   " INSERT INTO message_search (rowid, body) VALUES (new.id, new.body); END;");
+  ASSERT_GT(raw_int(path(), kSearchObjects), 0);
+  open();
+  EXPECT_EQ(raw_int(path(), kSearchObjects), 0);
+  MessageRow m = send(g_, me_.id, "after the move");
+  EXPECT_EQ(search_ids(me_.id, "move"), (std::vector<Id>{m.id}));
+}
+
+TEST_F(SqliteFeaturesTest, TheIndexCatchesUpAfterARestartWithALaggingIndex) {
+  // A crash between the commit and the indexing: the indexer paused, messages
+  // committed, edited and deleted, the store closed without indexing them.
+  MessageRow early = send(g_, me_.id, "indexed before the pause");
+  EXPECT_EQ(search_ids(me_.id, "pause"), (std::vector<Id>{early.id}));
+  indexer().pause_for_test(true);
+  MessageRow late = send(g_, you_.id, "committed while lagging");
+  ASSERT_TRUE(store_->edit_message(early.id, "indexed then rewritten", {}, tick()).ok());
+  MessageRow gone = send(g_, you_.id, "lagging and deleted");
+  ASSERT_TRUE(store_->soft_delete_message(gone.id, tick()).ok());
+  store_.reset();
+  EXPECT_GT(index_mismatches(path()), 0);  // really behind
+  open();  // the scan at open finds the lagging conversation
+  EXPECT_EQ(search_ids(me_.id, "lagging"), (std::vector<Id>{late.id}));
+  EXPECT_EQ(search_ids(me_.id, "rewritten"), (std::vector<Id>{early.id}));
+  EXPECT_TRUE(search_ids(me_.id, "pause").empty());
+  expect_index_in_step();
+}
+
+TEST_F(SqliteFeaturesTest, ADeletionIsNeverShownWhileTheIndexLags) {
+  MessageRow m = send(g_, me_.id, "regrettable words");
+  MessageRow kept = send(g_, me_.id, "kept words");
+  EXPECT_EQ(search_ids(me_.id, "words"), (std::vector<Id>{m.id, kept.id}));
+  reopen_with_barrier(0);
+  indexer().pause_for_test(true);
+  ASSERT_TRUE(store_->soft_delete_message(m.id, tick()).ok());
+  // The index still has it (the indexer is paused); the search hides it.
+  EXPECT_EQ(search_ids(me_.id, "regrettable"), std::vector<Id>{});
+  EXPECT_EQ(search_ids(me_.id, "words"), (std::vector<Id>{kept.id}));
+  indexer().pause_for_test(false);
+  expect_index_in_step();
+}
+
+TEST_F(SqliteFeaturesTest, ASearchWaitsForTheCommitsBeforeItUpToItsBound) {
+  reopen_with_barrier(60000);
+  EXPECT_TRUE(search_ids(me_.id, "anything").empty());  // the scan at open is done
+  indexer().pause_for_test(true);
+  MessageRow m = send(g_, me_.id, "fresh news");
+  EXPECT_FALSE(indexer().wait_caught_up(std::chrono::milliseconds(50)));  // lagging
+  // Resumed while the search waits: it finds the message sent before it.
+  auto search = std::async(std::launch::async, [&] { return search_ids(me_.id, "fresh"); });
+  EXPECT_EQ(search.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);  // waiting
+  indexer().pause_for_test(false);
+  EXPECT_EQ(search.get(), (std::vector<Id>{m.id}));
+  // Past its bound (overload), a search answers from what is indexed.
+  reopen_with_barrier(0);
+  indexer().pause_for_test(true);
+  MessageRow later = send(g_, me_.id, "fresh again");
+  EXPECT_EQ(search_ids(me_.id, "fresh"), (std::vector<Id>{m.id}));
+  indexer().pause_for_test(false);
+  reopen_with_barrier(1000);
+  EXPECT_EQ(search_ids(me_.id, "fresh"), (std::vector<Id>{m.id, later.id}));
 }
 
 TEST_F(SqliteFeaturesTest, ARefusedAsyncAppendInABatchLeavesNoGap) {

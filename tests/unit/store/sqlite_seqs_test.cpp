@@ -111,8 +111,8 @@ TEST_F(SeqsTest, AJobThatRollsBackAfterAppendingLeavesNoGap) {
   // Appends (taking seq 2 and touching h_ for the first time), then fails:
   // its savepoint is rolled back, and so is what it told ConversationSeqs.
   auto failed = job([&](sqlite::Connection& db) -> Result<std::monostate> {
-    auto a = sqlite::append_message(db, impl().seqs_for_test(), nullptr, draft(g_, me_.id, "rolled back"));
-    auto b = sqlite::append_message(db, impl().seqs_for_test(), nullptr, draft(h_, me_.id, "rolled back too"));
+    auto a = sqlite::append_message(db, impl().seqs_for_test(), draft(g_, me_.id, "rolled back"));
+    auto b = sqlite::append_message(db, impl().seqs_for_test(), draft(h_, me_.id, "rolled back too"));
     if (!a || !b || a->message.seq != 2 || b->message.seq != 1) return Error::internal("unexpected append");
     return Error::conflict("changed_my_mind", "roll this job back");
   });
