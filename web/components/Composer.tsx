@@ -50,8 +50,10 @@ export default function Composer({
   }, [convId, text, editing]);
 
   // An edit starts (hover menu or Up): the composer holds the message's text until saved or cancelled.
+  // A layout effect, so the text is in the same commit as the "Editing message" bar: a passive
+  // effect may run a frame later, and a key typed in between would land in the old text.
   const editingId = editing?.id;
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!editing) return;
     if (savedDraft.current === null) savedDraft.current = text;
     setText(editing.body);
@@ -64,7 +66,8 @@ export default function Composer({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [editingId]);
 
-  useEffect(() => {
+  // Also a layout effect: the caret is in the composer by the time the reply bar shows.
+  useLayoutEffect(() => {
     if (replyTo) ref.current?.focus();
   }, [replyTo]);
 
