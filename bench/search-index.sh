@@ -14,6 +14,9 @@
 #
 #   bench/search-index.sh [ROUNDS]      # default 5; BENCH_DURATION=5 seconds per run
 #   bench/search-index.sh profile on|off  # one run under perf record: where the server's time goes
+#   BENCH_SEARCH_STORE=postgres bench/search-index.sh [ROUNDS]
+#       # the same pairs on PostgreSQL: a throwaway server (scripts/pg-server.sh),
+#       # a fresh database for every run; the lag is that of its index
 #
 # Needs build/parley (or BENCH_PARLEY) and build/release/bench/parley-loadgen (or
 # BENCH_LOADGEN). Loopback only; every run has a timeout.
@@ -29,22 +32,42 @@ for bin in "$parley" "$loadgen"; do
   [ -x "$bin" ] || { echo "search-index: $bin is missing (make build; cmake --build build/release --target parley-loadgen)" >&2; exit 1; }
 done
 
+store=${BENCH_SEARCH_STORE:-sqlite}
+case "$store" in sqlite | postgres) ;; *) echo "search-index: BENCH_SEARCH_STORE is sqlite or postgres" >&2; exit 2 ;; esac
+
 tmp=$(mktemp -d /tmp/parley-search-index.XXXXXX)
 server_pid=""
+pg_dir=""
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$pg_dir" ]; then timeout 60 scripts/pg-server.sh stop "$pg_dir" >/dev/null 2>&1 || true; rm -rf "${pg_dir%/*}"; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-# index_lag DATA_DIR: seconds until search.db indexes as many messages as
-# parley.db holds (the bench deletes none), polled every 0.1 s (at most 300 s).
+pg_url=""
+run_count=0
+if [ "$store" = postgres ]; then
+  # Its own mktemp -d folder: the server runs as the postgres user, and pg-server.sh
+  # opens only the folder right above its own to it.
+  pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/parley-search-pg.XXXXXX")/server
+  pg_url=$(timeout 120 scripts/pg-server.sh start "$pg_dir")
+fi
+
+# index_lag DATA_DIR [DB_URL]: seconds until the index holds every message the store
+# holds (the bench deletes none), polled every 0.1 s (at most 300 s). SQLite:
+# search.db against parley.db; PostgreSQL: messages whose search_vector is set.
 index_lag() {
-  local db=$1/parley.db start now n m
+  local db=$1/parley.db url=${2:-} start now n m
   start=$(date +%s.%N)
   for _ in $(seq 3000); do
-    n=$(sqlite3 "$db" "PRAGMA busy_timeout = 2000; SELECT count(*) FROM messages" 2>/dev/null | tail -1) || n=x
-    m=$(sqlite3 "$db-search.db" "PRAGMA busy_timeout = 2000; SELECT count(*) FROM message_search" 2>/dev/null | tail -1) || m=y
+    if [ -n "$url" ]; then
+      n=$(psql "$url" -Atc "SELECT count(*) FROM messages" 2>/dev/null) || n=x
+      m=$(psql "$url" -Atc "SELECT count(*) FROM messages WHERE search_vector IS NOT NULL" 2>/dev/null) || m=y
+    else
+      n=$(sqlite3 "$db" "PRAGMA busy_timeout = 2000; SELECT count(*) FROM messages" 2>/dev/null | tail -1) || n=x
+      m=$(sqlite3 "$db-search.db" "PRAGMA busy_timeout = 2000; SELECT count(*) FROM message_search" 2>/dev/null | tail -1) || m=y
+    fi
     [ "$n" = "$m" ] && break
     sleep 0.1
   done
@@ -56,10 +79,16 @@ index_lag() {
 # "ACKED_PER_S P99_MS SERVER_CORES LAG_S" (LAG_S: index_lag, "-" for off). With "profile", the measured window is sampled
 # by perf (DWARF call chains: the release build keeps no frame pointers) into $tmp/perf.data.
 run_one() {
-  local index=$1 profile=${2:-} log=$tmp/server.log data addr gen
+  local index=$1 profile=${2:-} log=$tmp/server.log data addr gen db_url="" store_args=()
   data=$(mktemp -d "$tmp/data.XXXXXX")
+  if [ -n "$pg_url" ]; then
+    run_count=$((run_count + 1))
+    psql "$pg_url" -qc "CREATE DATABASE search_bench_$run_count" >/dev/null
+    db_url="${pg_url%/*}/search_bench_$run_count"
+    store_args=(--store "$db_url")
+  fi
   "$parley" serve --listen 127.0.0.1:0 --data-dir "$data" --password-cost minimal --rate-limit off \
-    --log-level warn --search-index "$index" >"$log" 2>&1 &
+    --log-level warn --search-index "$index" "${store_args[@]}" >"$log" 2>&1 &
   server_pid=$!
   addr=""
   for _ in $(seq 200); do
@@ -86,11 +115,12 @@ run_one() {
     exit 1
   fi
   local lag=-
-  if [ "$index" = on ] && [ -z "$profile" ]; then lag=$(index_lag "$data"); fi
+  if [ "$index" = on ] && [ -z "$profile" ]; then lag=$(index_lag "$data" "$db_url"); fi
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
   rm -rf "$data"
+  if [ -n "$db_url" ]; then psql "$pg_url" -qc "DROP DATABASE search_bench_$run_count" >/dev/null; fi
   # shellcheck disable=SC2016  # JavaScript template literals, not shell expansions
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -117,7 +147,7 @@ if [ "$rounds" = profile ]; then
   exit 0
 fi
 
-echo "search-index: $rounds pairs of: parley serve --search-index on|off; parley-loadgen $args"
+echo "search-index: $rounds pairs of: parley serve --search-index on|off (store: $store); parley-loadgen $args"
 ratios=()
 lags=()
 for round in $(seq "$rounds"); do
