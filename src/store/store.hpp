@@ -75,9 +75,9 @@ struct SearchIndexOptions {
   // unavailable "search_disabled". Turning it on again rebuilds the index (SQLite:
   // in the background, searches wait up to barrier_ms; PostgreSQL: at open).
   bool enabled = true;
-  // SQLite (index kept off the write path, caught up by a thread): how long a
-  // search waits for the index to take the commits made before it; past that
-  // it answers from what is indexed. PostgreSQL ignores it (in-transaction index).
+  // Both backends keep the index off the write path, caught up by a thread:
+  // how long a search waits for the index to take the writes made before it;
+  // past that it answers from what is indexed.
   int barrier_ms = 1000;
 };
 

@@ -40,19 +40,19 @@ constexpr int job_parent_at = job_message_at + message_column_count;
 // Every new message of the batch and each conversation's new last_seq and
 // last_change_seq in one statement. Mentions come as array literals ($13,
 // one per message: unnest would flatten a two-dimensional array); reply ids
-// as 0 for none. $15: whether the search index is kept.
+// as 0 for none. The search index is not written here: the search indexer
+// (search_indexer.hpp) catches each conversation up after the commit.
 const Statement insert_sql{
     "append_insert",
     "WITH ins AS (INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, body,"
-    " attachment_count, change_seq, reply_to_id, mentions, search_vector)"
-    " SELECT v.c, v.s, v.id, v.sender, v.cm, v.at, v.body, v.n, v.cs, nullif(v.r, 0), v.mn::bigint[],"
-    "  CASE WHEN $15::boolean THEN to_tsvector('parley_search', v.body) END"
+    " attachment_count, change_seq, reply_to_id, mentions)"
+    " SELECT v.c, v.s, v.id, v.sender, v.cm, v.at, v.body, v.n, v.cs, nullif(v.r, 0), v.mn::bigint[]"
     " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[],"
     " $7::text[], $8::integer[], $12::bigint[], $13::bigint[], $14::text[])"
     "  AS v(c, s, id, sender, cm, at, body, n, cs, r, mn))"
     " UPDATE conversations c SET last_seq = v.s, last_activity_at = greatest(c.last_activity_at, v.a),"
     " last_change_seq = v.cs"
-    " FROM unnest($9::bigint[], $10::bigint[], $11::bigint[], $16::bigint[]) AS v(id, s, a, cs) WHERE c.id = v.id"};
+    " FROM unnest($9::bigint[], $10::bigint[], $11::bigint[], $15::bigint[]) AS v(id, s, a, cs) WHERE c.id = v.id"};
 // The batch's mentions, for the unread-mention counts (never the sender's own).
 const Statement mentions_sql{"append_mentions",
                              "INSERT INTO mentions (conversation_id, user_id, seq, message_id)"
@@ -352,7 +352,7 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
     p.add(int_array(c)).add(int_array(s)).add(int_array(id)).add(int_array(sender)).add(text_array(cm));
     p.add(int_array(at)).add(text_array(body)).add(int_array(count));
     p.add(int_array(tc)).add(int_array(ts)).add(int_array(ta));
-    p.add(int_array(cs)).add(int_array(reply)).add(text_array(mentions)).add(options_.search_index ? "true" : "false");
+    p.add(int_array(cs)).add(int_array(reply)).add(text_array(mentions));
     p.add(int_array(tcs));
     if (auto r = db.run(insert_sql, p); !r) return fail(r.error());
     if (!mc.empty()) {
@@ -395,6 +395,7 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
     counters_.failed_transactions.fetch_add(1, std::memory_order_relaxed);
     return r.error();
   }
+  counters_.append_transactions.fetch_add(1, std::memory_order_relaxed);
   counters_.committed(jobs.size(),
                       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                      Clock::now() - started)
@@ -402,6 +403,13 @@ Result<Appender::Outcomes> Appender::try_batch(std::span<const AppendJob> jobs) 
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     if (fresh_of_job[i] == SIZE_MAX) continue;
     outcomes[i] = AppendResult{fresh[fresh_of_job[i]], creates[i] != 0};
+  }
+  if (options_.on_commit && !fresh.empty()) {
+    std::vector<Id> changed;
+    for (const auto& [conversation, tail] : tails) {
+      if (tail.appended) changed.push_back(conversation);
+    }
+    options_.on_commit(changed);
   }
   return outcomes;
 }

@@ -50,7 +50,9 @@ struct AppenderOptions {
   int connect_timeout_s = 3;
   int max_batch = 4096;
   int max_queue = 65536;
-  bool search_index = true;  // write each message's search vector (SearchIndexOptions::enabled)
+  // After each commit that stored new messages, on this appender's thread:
+  // the conversations they went to (the search indexer's work). May be empty.
+  std::function<void(const std::vector<Id>&)> on_commit;
 };
 
 class Appender {

@@ -32,18 +32,19 @@ const Statement state_sql{"messages_state",
 const Statement take_change_sql{"conversations_take_change",
                                 "UPDATE conversations SET last_change_seq = $2 WHERE id = $1"};
 // The tombstone and its files in one statement: no attachments (count 0),
-// no reactions, no mentions, out of the search index; the files lose access.
+// no reactions, no mentions; the files lose access. The search indexer empties
+// its entry after (searches skip deleted messages before that).
 const Statement soft_delete_sql{
     "messages_soft_delete",
     "WITH tomb AS (UPDATE messages m SET body = '', deleted_at = $2, attachment_count = 0, reaction_count = 0,"
-    " mentions = '{}', search_vector = NULL, change_seq = $3 WHERE m.id = $1 RETURNING " PARLEY_PG_MESSAGE_COLUMNS("m") "),"
+    " mentions = '{}', change_seq = $3 WHERE m.id = $1 RETURNING " PARLEY_PG_MESSAGE_COLUMNS("m") "),"
     " files AS (UPDATE attachments a SET deleted_at = coalesce(a.deleted_at, $2) WHERE a.message_id = $1),"
     " gone AS (DELETE FROM reactions r WHERE r.message_id = $1)"
     " SELECT * FROM tomb"};
+// The search indexer replaces its entry after.
 const Statement edit_sql{
     "messages_edit",
-    "UPDATE messages m SET body = $2, edited_at = $3, mentions = $4::bigint[], change_seq = $5,"
-    " search_vector = CASE WHEN $6::boolean THEN to_tsvector('parley_search', $2) END WHERE m.id = $1"};
+    "UPDATE messages m SET body = $2, edited_at = $3, mentions = $4::bigint[], change_seq = $5 WHERE m.id = $1"};
 // A message's mentions as the unread-mention counts see them: the sender's own never.
 const Statement drop_mentions_sql{"mentions_drop",
                                   "DELETE FROM mentions WHERE conversation_id = $1 AND seq = $2"
@@ -209,7 +210,7 @@ Result<MessageRow> soft_delete_message(Connection& db, Id message, TimeMs at) {
 }
 
 Result<MessageRow> edit_message(Connection& db, Id message, std::string_view body, const std::vector<Id>& mentions,
-                                TimeMs at, bool search_index) {
+                                TimeMs at) {
   const std::vector<Id> wanted = normalized_mentions(mentions);
   return in_transaction<MessageRow>(db, [&]() -> Result<MessageRow> {
     auto m = lock_message(db, message);
@@ -217,7 +218,7 @@ Result<MessageRow> edit_message(Connection& db, Id message, std::string_view bod
     if (m->deleted) return Error::conflict("message_deleted", "the message is deleted");
     if (Status s = take_change(db, *m); !s) return s.error();
     Params p;
-    p.add(message).add(body).add(at).add(int_array(wanted)).add(m->next_change).add(search_index ? "true" : "false");
+    p.add(message).add(body).add(at).add(int_array(wanted)).add(m->next_change);
     if (auto r = db.run(edit_sql, p); !r) return r.error();
     if (Status s = drop_mentions(db, *m); !s) return s.error();
     if (!wanted.empty()) {

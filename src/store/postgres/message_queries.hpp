@@ -24,11 +24,11 @@ Result<std::optional<MessageRow>> message_by_id(Connection& db, Id id);
 Result<std::vector<MessageRow>> messages(Connection& db, Id conversation, std::optional<Seq> before,
                                          std::optional<Seq> after, int limit);
 Result<std::vector<MessageRow>> changed_messages(Connection& db, Id conversation, Seq after_change, int limit);
-// Each runs its own transaction on `db`. `search_index`: whether the store
-// keeps search vectors (SearchIndexOptions::enabled).
+// Each runs its own transaction on `db`. None writes the search index: the
+// search indexer (search_indexer.hpp) follows the change sequence.
 Result<MessageRow> soft_delete_message(Connection& db, Id message, TimeMs at);
 Result<MessageRow> edit_message(Connection& db, Id message, std::string_view body, const std::vector<Id>& mentions,
-                                TimeMs at, bool search_index);
+                                TimeMs at);
 Result<ReactionChange> set_reaction(Connection& db, Id message, Id user, std::string_view emoji, bool on, TimeMs at,
                                     int max_distinct);
 Result<ReadState> advance_read(Connection& db, Id conversation, Id user, Seq seq);

@@ -29,10 +29,10 @@ Status apply_migrations(Connection& db);
 
 // The full-text index (docs/features.md, "Search"), after the migrations, in
 // its own transaction under the same advisory lock. Off: the GIN index
-// messages_search is dropped (writes then store no vector). On and absent:
-// the live messages without a vector get one, then the index is built
-// (logged with its time); on and present: nothing. Every node of a cluster
-// should run with the same setting.
+// message_search_tsv is dropped and message_search and search_progress
+// emptied (no indexer runs). On and absent: the live messages without an
+// entry get one, every conversation's progress is set, then the index is built
+// (logged with its time); on and present: nothing. Every node of a cluster should run with the same setting.
 Status apply_search_index(Connection& db, bool enabled);
 
 }  // namespace parley::store::postgres

@@ -24,9 +24,9 @@ Result<std::unique_ptr<Store>> open_postgres_store(const PostgresOptions& option
   appender.connect_timeout_s = options.connect_timeout_s;
   appender.max_batch = options.max_batch;
   appender.max_queue = options.max_queue;
-  appender.search_index = options.search.enabled;
   spdlog::info("postgres: {} open (pool {}, appenders {})", target, options.pool_size, options.appenders);
-  return std::unique_ptr<Store>(std::make_unique<PostgresStore>(std::move(pool), appender, options.appenders));
+  return std::unique_ptr<Store>(
+      std::make_unique<PostgresStore>(std::move(pool), std::move(appender), options.appenders, options.search));
 }
 
 }  // namespace parley::store

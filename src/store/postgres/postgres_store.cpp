@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <future>
+#include <thread>
 
 #include "store/postgres/attachment_queries.hpp"
 #include "store/postgres/conversation_queries.hpp"
@@ -16,16 +17,29 @@ namespace {
 const Statement ping_sql{"ping", "SELECT 1"};
 }  // namespace
 
-PostgresStore::PostgresStore(std::unique_ptr<ConnectionPool> pool, const AppenderOptions& appender_options,
-                             int appenders)
-    : pool_(std::move(pool)), search_index_(appender_options.search_index) {
+PostgresStore::PostgresStore(std::unique_ptr<ConnectionPool> pool, AppenderOptions appender_options, int appenders,
+                             const SearchIndexOptions& search)
+    : pool_(std::move(pool)), search_index_(search.enabled), search_barrier_ms_(search.barrier_ms) {
+  if (search_index_) {
+    SearchIndexerOptions indexer;
+    indexer.conninfo = appender_options.conninfo;
+    indexer.connect_timeout_s = appender_options.connect_timeout_s;
+    indexer.write_count = [this] { return counters_.append_transactions.load(std::memory_order_relaxed); };
+    indexer_ = std::make_unique<SearchIndexer>(std::move(indexer));
+    appender_options.on_commit = [this](const std::vector<Id>& conversations) { indexer_->changed(conversations); };
+  }
   for (int i = 0; i < std::max(1, appenders); ++i) {
     appenders_.push_back(std::make_unique<Appender>(appender_options, nullptr, counters_));
   }
 }
 
+void PostgresStore::indexed_changed(Id conversation) {
+  if (indexer_) indexer_->changed(conversation);
+}
+
 PostgresStore::~PostgresStore() {
-  appenders_.clear();  // stores what is queued, joins the threads
+  appenders_.clear();  // stores what is queued, joins the threads (their on_commit calls the indexer)
+  indexer_.reset();
   pool_.reset();
 }
 
@@ -161,7 +175,9 @@ Result<std::vector<MessageRow>> PostgresStore::messages(Id conversation, std::op
 
 Result<MessageRow> PostgresStore::soft_delete_message(Id message, TimeMs at) {
   // Idempotent (deleted_at is kept once set): safe to retry.
-  return write([&](Connection& db) { return postgres::soft_delete_message(db, message, at); }, true);
+  auto out = write([&](Connection& db) { return postgres::soft_delete_message(db, message, at); }, true);
+  if (out) indexed_changed(out->conversation_id);
+  return out;
 }
 
 Result<ReadState> PostgresStore::advance_read(Id conversation, Id user, Seq seq) {
@@ -179,15 +195,19 @@ Result<MessageRow> PostgresStore::edit_message(Id message, std::string_view body
                                                TimeMs at) {
   // Not retried: an edit whose COMMIT was lost may have happened (a second
   // would take another change_seq).
-  return write([&](Connection& db) { return postgres::edit_message(db, message, body, mentions, at, search_index_); },
-               false);
+  auto out = write([&](Connection& db) { return postgres::edit_message(db, message, body, mentions, at); }, false);
+  if (out) indexed_changed(out->conversation_id);
+  return out;
 }
 
 Result<ReactionChange> PostgresStore::set_reaction(Id message, Id user, std::string_view emoji, bool on, TimeMs at,
                                                    int max_distinct) {
   // Idempotent (a repeat changes nothing): safe to retry.
-  return write([&](Connection& db) { return postgres::set_reaction(db, message, user, emoji, on, at, max_distinct); },
-               true);
+  auto out =
+      write([&](Connection& db) { return postgres::set_reaction(db, message, user, emoji, on, at, max_distinct); },
+            true);
+  if (out && out->changed) indexed_changed(out->message.conversation_id);
+  return out;
 }
 
 Result<std::vector<MessageRow>> PostgresStore::changed_messages(Id conversation, Seq after_change, int limit) {
@@ -202,6 +222,22 @@ Status PostgresStore::set_muted(Id conversation, Id user, bool muted) {
 Result<std::vector<SearchHit>> PostgresStore::search_messages(const SearchQuery& query) {
   if (!search_index_) {
     return Error{ErrorKind::unavailable, "search_disabled", "search is off on this server (--search-index off)"};
+  }
+  // Read-your-writes, bounded: the conversations searched are indexed up to
+  // their change sequence as it is now (every write acknowledged before this
+  // search), unless the indexers lag by more than the barrier (a send burst):
+  // then the answer is what is indexed.
+  auto targets = with_db([&](Connection& db) { return search_targets(db, query.user, query.conversation); }, true);
+  if (!targets) return targets.error();
+  if (!targets->conversations.empty()) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(search_barrier_ms_);
+    indexer_->changed(targets->conversations);
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      auto short_of = with_db([&](Connection& db) { return search_index_short_of(db, *targets); }, true);
+      if (!short_of) return short_of.error();
+      if (!*short_of || std::chrono::steady_clock::now() >= deadline) break;
+    }
   }
   return with_db([&](Connection& db) { return postgres::search_messages(db, query); }, true);
 }

@@ -3,15 +3,17 @@
 // (appender.hpp) and every other call to a pooled connection
 // (connection_pool.hpp). open_postgres_store() builds it.
 //
-// Thread-safety: as Store (store.hpp). Ownership: owns the pool and the
-// appenders; the destructor stops the appenders (they store what is queued)
-// before the pool closes.
+// Thread-safety: as Store (store.hpp). Ownership: owns the pool, the
+// appenders and the search indexer (search_indexer.hpp, with the index on);
+// the destructor stops the appenders (they store what is queued), then the
+// indexer, before the pool closes.
 
 #include <memory>
 #include <vector>
 
 #include "store/postgres/appender.hpp"
 #include "store/postgres/connection_pool.hpp"
+#include "store/postgres/search_indexer.hpp"
 #include "store/postgres/write_counters.hpp"
 #include "store/store.hpp"
 
@@ -19,8 +21,10 @@ namespace parley::store::postgres {
 
 class PostgresStore final : public Store {
  public:
-  // appender_options.search_index says whether search vectors are kept.
-  PostgresStore(std::unique_ptr<ConnectionPool> pool, const AppenderOptions& appender_options, int appenders);
+  // With search.enabled, a search indexer runs (on its own connection to
+  // appender_options.conninfo), told of every commit.
+  PostgresStore(std::unique_ptr<ConnectionPool> pool, AppenderOptions appender_options, int appenders,
+                const SearchIndexOptions& search = {});
   ~PostgresStore() override;
 
   Status ping() override;
@@ -85,11 +89,15 @@ class PostgresStore final : public Store {
   template <class Fn>
   auto write(Fn fn, bool retry) -> decltype(fn(std::declval<Connection&>()));
   Appender& appender_for(Id conversation);
+  // A write to `conversation` committed: the indexer (if any) catches it up.
+  void indexed_changed(Id conversation);
 
   mutable WriteCounters counters_;
   std::unique_ptr<ConnectionPool> pool_;
+  std::unique_ptr<SearchIndexer> indexer_;  // with the index on; outlives the appenders (on_commit)
   std::vector<std::unique_ptr<Appender>> appenders_;
   bool search_index_ = true;
+  int search_barrier_ms_ = 1000;
 };
 
 }  // namespace parley::store::postgres

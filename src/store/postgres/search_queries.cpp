@@ -10,7 +10,10 @@ namespace parley::store::postgres {
 namespace {
 
 // Membership is a join, not a filter on results: a conversation the caller
-// left contributes nothing. Ties in rank go to the newest (ids follow time).
+// left contributes nothing. The entry may be older than the message (the
+// indexer lags a little): deleted messages are filtered here, and an edited
+// message is found by its indexed words until its new entry is in; the
+// snippet is always made from the body as it is now. Ties in rank go to the newest (ids follow time).
 // The snippet: one fragment of at most 32 words around the best match, the
 // marks as records.hpp says; "…" is added where it was shortened (below).
 // ts_headline's parser drops what looks like an HTML tag, so the body goes in
@@ -23,12 +26,24 @@ const Statement search_sql{
     " ts_headline('parley_search', CASE WHEN h.n IS NULL THEN m.body ELSE replace(m.body, '<', chr(h.n)) END,"
     "  q.q, $7), h.n"
     " FROM (SELECT to_tsquery('parley_search', $2) AS q) q, members mb"
-    " JOIN messages m ON m.conversation_id = mb.conversation_id"
+    " JOIN message_search s ON s.conversation_id = mb.conversation_id"
+    " JOIN messages m ON m.id = s.message_id"
     " CROSS JOIN LATERAL (SELECT (SELECT n FROM unnest('{1,4,5,6,7,8,11,12,14,15,16,17,18,19,20,21,22,23,24,25,"
     "26,27,28,29,30,31}'::integer[]) AS n WHERE strpos(m.body, chr(n)) = 0 LIMIT 1) AS n) h"
     " WHERE mb.user_id = $1 AND ($3::bigint IS NULL OR mb.conversation_id = $3::bigint)"
-    " AND ($4::bigint IS NULL OR m.id < $4::bigint) AND m.deleted_at IS NULL AND m.search_vector @@ q.q"
-    " ORDER BY ts_rank(m.search_vector, q.q) DESC, m.id DESC LIMIT $5 OFFSET $6"};
+    " AND ($4::bigint IS NULL OR s.message_id < $4::bigint) AND m.deleted_at IS NULL AND s.tsv @@ q.q"
+    " ORDER BY ts_rank(s.tsv, q.q) DESC, s.message_id DESC LIMIT $5 OFFSET $6"};
+
+const Statement targets_sql{
+    "search_targets",
+    "SELECT c.id, c.last_change_seq FROM members mb JOIN conversations c ON c.id = mb.conversation_id"
+    " LEFT JOIN search_progress p ON p.conversation_id = c.id"
+    " WHERE mb.user_id = $1 AND ($2::bigint IS NULL OR c.id = $2::bigint)"
+    " AND c.last_change_seq > coalesce(p.change_seq, 0)"};
+const Statement short_of_sql{
+    "search_index_short_of",
+    "SELECT EXISTS (SELECT 1 FROM unnest($1::bigint[], $2::bigint[]) AS w(c, cs)"
+    " LEFT JOIN search_progress p ON p.conversation_id = w.c WHERE coalesce(p.change_seq, 0) < w.cs)"};
 
 bool word_byte(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
@@ -123,6 +138,25 @@ Result<std::vector<SearchHit>> search_messages(Connection& db, const SearchQuery
     out.push_back(SearchHit{std::move(rows[i]), std::move(snippet)});
   }
   return out;
+}
+
+Result<IndexTargets> search_targets(Connection& db, Id user, std::optional<Id> conversation) {
+  auto r = db.run(targets_sql, Params{}.add(user).add(conversation ? std::optional<std::int64_t>(*conversation)
+                                                                    : std::nullopt));
+  if (!r) return r.error();
+  IndexTargets out;
+  for (int i = 0; i < r->rows(); ++i) {
+    out.conversations.push_back(r->i64(i, 0));
+    out.change_seqs.push_back(r->i64(i, 1));
+  }
+  return out;
+}
+
+Result<bool> search_index_short_of(Connection& db, const IndexTargets& targets) {
+  if (targets.conversations.empty()) return false;
+  auto r = db.run(short_of_sql, Params{}.add(int_array(targets.conversations)).add(int_array(targets.change_seqs)));
+  if (!r) return r.error();
+  return r->boolean(0, 0);
 }
 
 }  // namespace parley::store::postgres

@@ -1,12 +1,14 @@
 #pragma once
 // Full-text search over messages (docs/features.md, "Search"): the user's text
 // becomes a tsquery that cannot fail to parse, matched against
-// messages.search_vector (to_tsvector('parley_search', body): 'simple'
-// with accents folded, migrations.cpp; GIN index), with the
-// caller's memberships joined into the query.
+// message_search.tsv (to_tsvector('parley_search', body): 'simple' with
+// accents folded, migrations.cpp; GIN index; kept by search_indexer.hpp), with
+// the caller's memberships joined into the query.
 //
 // Thread-safety: pure functions; the caller holds the Connection for the call.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,5 +26,16 @@ namespace parley::store::postgres {
 std::string tsquery_of(std::string_view text);
 
 Result<std::vector<SearchHit>> search_messages(Connection& db, const SearchQuery& query);
+
+// The search barrier (PostgresStore::search_messages). The conversations the
+// search covers (the user's, or the one asked for if she is a member) whose
+// index is behind, each with its last_change_seq now (`targets`); then
+// whether any of them is still short of its target.
+struct IndexTargets {
+  std::vector<Id> conversations;
+  std::vector<std::int64_t> change_seqs;
+};
+Result<IndexTargets> search_targets(Connection& db, Id user, std::optional<Id> conversation);
+Result<bool> search_index_short_of(Connection& db, const IndexTargets& targets);
 
 }  // namespace parley::store::postgres

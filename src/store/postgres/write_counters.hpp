@@ -18,6 +18,9 @@ struct WriteCounters {
   std::atomic<std::uint64_t> jobs{0};
   std::atomic<std::uint64_t> largest_batch{0};
   std::atomic<std::uint64_t> commit_ns{0};
+  // Appender transactions committed: the sends the search indexer yields to
+  // (the jobs runner's polls and other single writes are not counted).
+  std::atomic<std::uint64_t> append_transactions{0};
 
   void committed(std::uint64_t batch, std::uint64_t nanoseconds) {
     transactions.fetch_add(1, std::memory_order_relaxed);

@@ -18,6 +18,7 @@
 
 #include "postgres_fixture.hpp"
 #include "store/postgres/migrations.hpp"
+#include "store/postgres/search_indexer.hpp"
 #include "store/postgres/search_queries.hpp"
 
 namespace parley::store::testing {
@@ -30,7 +31,7 @@ std::string sql_holds(const std::string& database, const std::string& condition)
 }
 
 std::string search_index_present() {
-  return "(SELECT count(*) FROM pg_class WHERE oid = to_regclass('messages_search')) = 1";
+  return "(SELECT count(*) FROM pg_class WHERE oid = to_regclass('message_search_tsv')) = 1";
 }
 
 class Completions {
@@ -185,10 +186,11 @@ TEST_F(PostgresFeatures, SearchIndexOffDropsItAndOnRebuildsIt) {
   ASSERT_FALSE(off.ok());
   EXPECT_EQ(off.error().kind, ErrorKind::unavailable);
   EXPECT_EQ(off.error().code, "search_disabled");
-  // Writes while off keep no vector: no cost per send or edit.
+  // Off empties the index, and no indexer runs while off: no cost per send or edit.
   MessageRow during = sent(c, a, "written while off");
   ASSERT_TRUE(store_->edit_message(before.id, "edited while off", {}, 9000).ok());
-  EXPECT_EQ(sql_holds(db_->name(), "(SELECT count(*) FROM messages WHERE search_vector IS NOT NULL) = 0"), "");
+  EXPECT_EQ(sql_holds(db_->name(), "(SELECT count(*) FROM message_search) = 0"), "");
+  EXPECT_EQ(sql_holds(db_->name(), "(SELECT count(*) FROM search_progress) = 0"), "");
   // Opening again with it off changes nothing.
   reopen(false);
   EXPECT_EQ(sql_holds(db_->name(), "NOT " + search_index_present()), "");
@@ -200,8 +202,146 @@ TEST_F(PostgresFeatures, SearchIndexOffDropsItAndOnRebuildsIt) {
   // And the index is built and valid, usable by the planner (whether it picks
   // it for a tiny table is the planner's business: an EXPLAIN check flaked).
   EXPECT_EQ(sql_holds(db_->name(),
-                      "(SELECT indisvalid AND indisready FROM pg_index WHERE indexrelid = to_regclass('messages_search'))"),
+                      "(SELECT indisvalid AND indisready FROM pg_index WHERE indexrelid = to_regclass('message_search_tsv'))"),
             "");
+}
+
+TEST_F(PostgresFeatures, TheIndexerFollowsTheChangeSequenceAndALaterStateWins) {
+  Id a = add_user("alice");
+  Id c = add_group({a});
+  MessageRow m = sent(c, a, "first words");
+  ASSERT_EQ(hit_ids({a, "first", std::nullopt, std::nullopt, 20, 0}), std::vector<Id>{m.id});
+  const std::string id = std::to_string(m.id);
+  const std::string conversation = std::to_string(c);
+  const std::string progress_is_last = "(SELECT p.change_seq = c.last_change_seq FROM search_progress p"
+                                       " JOIN conversations c ON c.id = p.conversation_id WHERE c.id = " +
+                                       conversation + ")";
+  EXPECT_EQ(sql_holds(db_->name(), progress_is_last), "") << "the barrier waited for it";
+  store_.reset();  // its indexer would do what this test does by hand
+  auto conn = postgres::Connection::connect(db_->url(), 3);
+  ASSERT_TRUE(conn.ok()) << conn.error().message;
+  postgres::Connection& db = **conn;
+
+  // An indexer that read the message in a later state (change_seq 1000)
+  // committed first: an earlier state, read after, does not replace it.
+  ASSERT_EQ(run_sql(db_->name(), "UPDATE message_search SET change_seq = 1000, tsv = to_tsvector('later')"
+                                 " WHERE message_id = " + id + "; UPDATE search_progress SET change_seq = 0"),
+            "");
+  auto more = postgres::index_conversations(db, {c}, 10);
+  ASSERT_TRUE(more.ok()) << more.error().message;
+  EXPECT_TRUE(more->empty());
+  EXPECT_EQ(sql_holds(db_->name(), "(SELECT tsv = to_tsvector('later') FROM message_search WHERE message_id = " + id + ")"),
+            "");
+  EXPECT_EQ(sql_holds(db_->name(), progress_is_last), "");
+  // An older entry is replaced by the message as it is now.
+  ASSERT_EQ(run_sql(db_->name(), "UPDATE message_search SET change_seq = 0; UPDATE search_progress SET change_seq = 0"), "");
+  ASSERT_TRUE(postgres::index_conversations(db, {c}, 10).ok());
+  EXPECT_EQ(sql_holds(db_->name(), "(SELECT tsv = to_tsvector('parley_search', 'first words') FROM message_search"
+                                   " WHERE message_id = " + id + ")"),
+            "");
+
+  // A conversation further behind than one statement's share comes back as
+  // "more", its progress at the newest change read; then at its last_change_seq.
+  reopen(true);
+  for (int i = 0; i < 4; ++i) sent(c, a, "more " + std::to_string(i));
+  store_.reset();
+  ASSERT_EQ(run_sql(db_->name(), "DELETE FROM message_search; UPDATE search_progress SET change_seq = 0"), "");
+  more = postgres::index_conversations(db, {c}, 2);
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ(*more, std::vector<Id>{c});
+  EXPECT_EQ(sql_holds(db_->name(), "(SELECT change_seq FROM search_progress WHERE conversation_id = " + conversation +
+                                       ") = 2 AND (SELECT count(*) FROM message_search) = 2"),
+            "");
+  for (int round = 0; round < 3 && !more->empty(); ++round) more = postgres::index_conversations(db, {c}, 2);
+  ASSERT_TRUE(more.ok());
+  EXPECT_TRUE(more->empty());
+  EXPECT_EQ(sql_holds(db_->name(), progress_is_last + " AND (SELECT count(*) FROM message_search) = 5"), "");
+  auto behind = postgres::conversations_behind(db);
+  ASSERT_TRUE(behind.ok());
+  EXPECT_TRUE(behind->empty());
+
+  // A deletion empties the entry (the row stays, its change_seq the guard).
+  reopen(true);
+  ASSERT_TRUE(store_->soft_delete_message(m.id, 9000).ok());
+  EXPECT_TRUE(hit_ids({a, "first", std::nullopt, std::nullopt, 20, 0}).empty());
+  EXPECT_EQ(sql_holds(db_->name(), "(SELECT tsv IS NULL FROM message_search WHERE message_id = " + id + ")"), "");
+}
+
+TEST_F(PostgresFeatures, ASearchWaitsForItsConversationsToBeIndexedThenAnswersFromTheIndex) {
+  Id a = add_user("alice");
+  Id c = add_group({a});
+  // Each search right after a send finds it.
+  for (int i = 0; i < 20; ++i) {
+    MessageRow m = sent(c, a, "round" + std::to_string(i) + " marker");
+    EXPECT_EQ(hit_ids({a, "round" + std::to_string(i), std::nullopt, std::nullopt, 20, 0}), std::vector<Id>{m.id})
+        << i;
+  }
+  // An indexer that cannot move the conversation's progress (its row locked
+  // by another transaction) holds a search only for the barrier, then it
+  // answers from the index.
+  auto locker = postgres::Connection::connect(db_->url(), 3);
+  ASSERT_TRUE(locker.ok());
+  ASSERT_TRUE((*locker)->exec("BEGIN").ok());
+  ASSERT_TRUE((*locker)->exec(("SELECT * FROM search_progress WHERE conversation_id = " + std::to_string(c) +
+                               " FOR UPDATE").c_str())
+                  .ok());
+  MessageRow late = sent(c, a, "arrives late");
+  const auto started = std::chrono::steady_clock::now();
+  auto hits = store_->search_messages({a, "marker", std::nullopt, std::nullopt, 50, 0});
+  const auto waited = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(hits.ok()) << hits.error().message;
+  EXPECT_EQ(hits->size(), 20u);
+  EXPECT_GE(waited, std::chrono::milliseconds(900)) << "the barrier (1 s) was not waited";
+  EXPECT_TRUE(hit_ids({a, "late", std::nullopt, std::nullopt, 20, 0}).empty());
+  (*locker)->rollback();
+  EXPECT_EQ(hit_ids({a, "late", std::nullopt, std::nullopt, 20, 0}), std::vector<Id>{late.id});
+}
+
+TEST(PostgresFeaturesMigration, AVersion4DatabaseKeepsItsSearchVectors) {
+  TestPostgresDatabase db;
+  if (!db.available()) GTEST_SKIP() << db.skip_reason();
+  ASSERT_TRUE(db.ok()) << db.error();
+  ASSERT_EQ(run_sql(db.name(),
+                    "CREATE TABLE parley_schema (version integer PRIMARY KEY, name text NOT NULL,"
+                    " applied_at timestamptz NOT NULL DEFAULT now())"),
+            "");
+  for (const postgres::Migration& m : postgres::migrations()) {
+    if (m.version > 4) continue;
+    ASSERT_EQ(run_sql(db.name(), m.sql), "") << m.name;
+    ASSERT_EQ(run_sql(db.name(), "INSERT INTO parley_schema (version, name) VALUES (" + std::to_string(m.version) +
+                                     ", 'old')"),
+              "");
+  }
+  // As a version 4 server left it: vectors kept in the row, the GIN index on them.
+  ASSERT_EQ(run_sql(db.name(),
+                    "INSERT INTO users (id, username, username_key, email, email_key, display_name,"
+                    " display_name_key, password_hash, created_at) VALUES"
+                    " (1, 'alice', 'alice', 'a@x', 'a@x', 'Alice', 'alice', 'h', 1);"
+                    "INSERT INTO conversations (id, type, title, created_by, created_at, last_seq, last_activity_at,"
+                    " last_change_seq) VALUES (10, 'group', 'old', 1, 5, 2, 30, 2);"
+                    "INSERT INTO members (conversation_id, user_id, role, last_read_seq, joined_at) VALUES"
+                    " (10, 1, 'admin', 0, 5);"
+                    "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, created_at, body,"
+                    " change_seq, search_vector) VALUES"
+                    " (10, 1, 100, 1, 'a', 10, 'kept words', 1, to_tsvector('parley_search', 'kept words')),"
+                    " (10, 2, 101, 1, 'b', 20, 'never indexed', 2, NULL);"
+                    "CREATE INDEX messages_search ON messages USING gin (search_vector)"),
+            "");
+  auto opened = db.open();
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(sql_holds(db.name(), "(SELECT count(*) FROM information_schema.columns WHERE table_name = 'messages'"
+                                 " AND column_name = 'search_vector') = 0"),
+            "");
+  EXPECT_EQ(sql_holds(db.name(), "to_regclass('messages_search') IS NULL"), "");
+  EXPECT_EQ(sql_holds(db.name(), "(SELECT count(*) FROM message_search) = 2"), "") << "moved, and the missing one made";
+  EXPECT_EQ(sql_holds(db.name(), search_index_present()), "");
+  auto kept = (*opened)->search_messages({1, "kept", std::nullopt, std::nullopt, 20, 0});
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ(kept->front().message.id, 100);
+  auto never = (*opened)->search_messages({1, "never", std::nullopt, std::nullopt, 20, 0});
+  ASSERT_TRUE(never.ok());
+  EXPECT_EQ(never->size(), 1u);
 }
 
 TEST(PostgresFeaturesMigration, AVersion3DatabaseMigratesWithItsData) {
@@ -323,6 +463,7 @@ TEST(PostgresFeaturesMigration, NodesStartingAtOnceMigrateAVersion3DatabaseOnce)
   for (auto& t : threads) t.join();
   for (const auto& e : errors) EXPECT_EQ(e, "");
   EXPECT_EQ(sql_holds(db.name(), "(SELECT count(*) FROM parley_schema WHERE version = 4) = 1"), "");
+  EXPECT_EQ(sql_holds(db.name(), "(SELECT count(*) FROM parley_schema WHERE version = 5) = 1"), "");
   EXPECT_EQ(sql_holds(db.name(), "(SELECT count(*) FROM messages WHERE change_seq = seq) = 2"), "");
   EXPECT_EQ(sql_holds(db.name(), "(SELECT last_change_seq FROM conversations WHERE id = 10) = 2"), "");
   EXPECT_EQ(sql_holds(db.name(), search_index_present()), "");
