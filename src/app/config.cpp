@@ -207,6 +207,10 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
       ->envname("PARLEY_NODE_ID")->check(CLI::Range(0, 1023));
   work->add_option("--preview-workers", worker.preview_workers, "Threads running media jobs")
       ->envname("PARLEY_PREVIEW_WORKERS")->check(CLI::Range(1, 64))->capture_default_str();
+  std::string worker_search_index = "on";
+  work->add_option("--search-index", worker_search_index,
+                   "The nodes' --search-index: on, the worker also indexes messages for search")
+      ->envname("PARLEY_SEARCH_INDEX")->check(CLI::IsMember({"on", "off"}))->capture_default_str();
   work->add_option("--log-level", worker.log_level, "trace, debug, info, warn, error, off")
       ->envname("PARLEY_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
@@ -266,6 +270,7 @@ std::variant<Command, ParseError> parse_command_line(int argc, char** argv) {
     auto shutdown = parse_duration(worker_shutdown);
     if (!shutdown) return ParseError{"--shutdown-timeout: expected a positive duration"};
     worker.shutdown_timeout = *shutdown;
+    worker.search_index = worker_search_index == "on";
     if (worker.data_dir.empty()) return ParseError{"--data-dir must not be empty"};
     return Command{std::move(worker)};
   }

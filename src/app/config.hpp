@@ -82,6 +82,7 @@ struct WorkerConfig {
   std::string bus = "local";  // run_worker refuses all but redis://HOST:PORT (the nodes' bus)
   int node_id = -1;           // as ServeConfig::node_id
   int preview_workers = 1;
+  bool search_index = true;   // as ServeConfig::search_index: the worker's store also keeps the index
   std::string log_level = "info";
   std::string log_format = "text";
   std::chrono::milliseconds shutdown_timeout{30'000};

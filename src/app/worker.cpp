@@ -63,6 +63,8 @@ int run_worker(const WorkerConfig& config) {
   store::StoreConfig store_config;
   store_config.url = config.store;
   store_config.data_dir = config.data_dir;
+  // The nodes' setting: opening with another would build or drop the index under them.
+  store_config.search.enabled = config.search_index;
   if (auto refused = cluster_requirement(config, store_config); !refused.empty()) return fail(refused, 2);
 
   auto access_log = setup_logging(config.log_level, config.log_format);

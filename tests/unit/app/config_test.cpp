@@ -182,6 +182,11 @@ TEST(Config, Worker) {
   EXPECT_EQ(w.bus, "redis://10.0.0.5:6379");
   EXPECT_EQ(w.preview_workers, 2);
   EXPECT_EQ(w.shutdown_timeout, std::chrono::seconds(5));
+  EXPECT_TRUE(w.search_index);
+  auto off = parse({"worker", "--store", "postgres://u@db/parley", "--search-index", "off"});
+  ASSERT_TRUE(std::holds_alternative<Command>(off)) << std::get<ParseError>(off).message;
+  EXPECT_FALSE(std::get<WorkerConfig>(std::get<Command>(off)).search_index);
+  EXPECT_TRUE(std::holds_alternative<ParseError>(parse({"worker", "--search-index", "maybe"})));
 }
 
 TEST(Config, BackupAndRestore) {
