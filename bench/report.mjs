@@ -426,10 +426,22 @@ if (search || searchIndex) {
     line('```');
     line();
   }
+  const searchIndexPg = read('search-index-postgres.txt');
+  if (searchIndexPg) {
+    line('The same pairs on PostgreSQL (`BENCH_SEARCH_STORE=postgres bench/search-index.sh`: a throwaway');
+    line('PostgreSQL on the same cores, a fresh database each run; the lag is until every conversation\'s');
+    line('`search_progress` reaches its `last_change_seq`):');
+    line();
+    line('```');
+    for (const l of searchIndexPg.split('\n')) if (l.startsWith('search-index:')) line(l.replace(/^search-index: /, ''));
+    line('```');
+    line();
+  }
   line('```');
   const searchCommand = search && search.match(/search-command: (.*)/);
   line(searchCommand ? searchCommand[1] : 'build/release/bench/parley-search-bench --messages 1000000');
   line('bench/search-index.sh 5');
+  line('BENCH_SEARCH_STORE=postgres bench/search-index.sh 5');
   line('```');
   line();
   // The hand-written reading of these figures (what bounds them, what to change).

@@ -256,6 +256,12 @@ if [ "${BENCH_SEARCH:-1}" = 1 ]; then
     >"$results/search-index.txt"
   BENCH_PARLEY=$parley BENCH_LOADGEN=$loadgen BENCH_DURATION=$duration bench/search-index.sh "${SEARCH_PAIRS:-5}" |
     tee -a "$results/search-index.txt" || echo "bench: the search index pairs failed"
+  section "persisted sends on PostgreSQL, search index on and off in pairs (BENCH_SEARCH_STORE=postgres bench/search-index.sh)"
+  echo "search-index: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), load average $(cut -d' ' -f1-3 /proc/loadavg)" \
+    >"$results/search-index-postgres.txt"
+  BENCH_SEARCH_STORE=postgres BENCH_PARLEY=$parley BENCH_LOADGEN=$loadgen BENCH_DURATION=$duration \
+    bench/search-index.sh "${SEARCH_PAIRS:-5}" |
+    tee -a "$results/search-index-postgres.txt" || echo "bench: the PostgreSQL search index pairs failed"
   # What an FTS5 index costs per row by how rows reach it (sqlite3 shell): the reading's evidence.
   python3 bench/store/fts5_savepoint.py | tee "$results/fts5-savepoint.txt" || echo "bench: the FTS5 experiment failed"
 fi

@@ -161,7 +161,8 @@ class Store {
   // An id given twice counts once. A repeat claims nothing (its draft's ids are ignored).
   // reply_to_id must name a message of the same conversation (deleted or not),
   // else conflict "reply_unavailable" and nothing is stored. The message takes
-  // the next change_seq and enters the search index in the same transaction.
+  // the next change_seq; it enters the search index after the commit (both
+  // backends index off the write path; search_messages waits, bounded, for it).
   virtual Result<AppendResult> append_message(const MessageRow& draft) = 0;
   // Same, without blocking. `done` runs exactly once: after the commit (or the
   // failure) on a thread of the store's, or at once on the caller's thread when
@@ -194,7 +195,7 @@ class Store {
   //
   // Replaces the body and the mentions of a live message, sets edited_at = at.
   // not_found: no such message; conflict "message_deleted": it is deleted
-  // (nothing changes). The search index follows in the same transaction.
+  // (nothing changes). The search index follows after the commit.
   // Returns the whole row as every read fills it.
   virtual Result<MessageRow> edit_message(Id message, std::string_view body, const std::vector<Id>& mentions,
                                           TimeMs at) = 0;
